@@ -1,0 +1,23 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong between loading a plugin and getting its output.
+/// Every variant names the plugin, and the export where there is one.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read plugin {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot load plugin {plugin}: {cause}")]
+    Load { plugin: String, cause: String },
+    #[error("plugin {plugin} has no export {export} of type () -> i32")]
+    MissingExport { plugin: String, export: String },
+    #[error("plugin {plugin} failed in export {export}: {cause}")]
+    Call {
+        plugin: String,
+        export: String,
+        cause: String,
+    },
+}

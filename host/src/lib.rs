@@ -1,0 +1,33 @@
+//! A host for Extism plugins that provides the `env.hostMemoryGet` host function.
+//!
+//! ```no_run
+//! use host::{Plugin, Store};
+//!
+//! let mut plugin = Plugin::from_file("target/plugins/rust/conformance.wasm", Store::seed())?;
+//! let output = plugin.call("say_hello", "👋 Hello from the Go Host app 🤗".as_bytes())?;
+//! # Ok::<(), host::Error>(())
+//! ```
+//!
+//! # Memory ownership in `hostMemoryGet`
+//!
+//! `hostMemoryGet` takes the offset of a key block and returns the offset of a value block,
+//! both in Extism memory:
+//!
+//! - The key block belongs to the plugin. The host reads it and never frees it. (The seed's Go
+//!   host freed it; `extism-pdk`'s generated wrappers free it too, and a double free can release
+//!   a block that the kernel has since handed out again, such as the value block.)
+//! - The value block is allocated by the host and belongs to the plugin from the moment the call
+//!   returns; the plugin may free it once it has read it. An empty value is offset 0, which every
+//!   PDK reads as an empty block.
+//! - The Extism kernel resets its allocator at the start of every call, so a block that a plugin
+//!   never frees lives until the end of that call, never into the next one.
+
+mod error;
+mod memory_get;
+mod plugin;
+mod store;
+
+pub use error::Error;
+pub use memory_get::HOST_MEMORY_GET;
+pub use plugin::{CompiledPlugin, Plugin};
+pub use store::Store;

@@ -1,0 +1,105 @@
+use std::path::Path;
+use std::sync::Arc;
+
+use extism::PluginBuilder;
+
+use crate::memory_get::{self, CallContext};
+use crate::{Error, Store};
+
+/// A plugin compiled once, from which any number of instances can be made cheaply, each with
+/// its own store.
+#[derive(Clone)]
+pub struct CompiledPlugin {
+    name: String,
+    compiled: extism::CompiledPlugin,
+}
+
+impl CompiledPlugin {
+    /// Compiles the plugin at `path`; errors name the path.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let wasm = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_bytes(path.display().to_string(), &wasm)
+    }
+
+    /// Compiles `wasm`; `name` is how errors refer to the plugin.
+    pub fn from_bytes(name: impl Into<String>, wasm: &[u8]) -> Result<Self, Error> {
+        let name = name.into();
+        let builder = PluginBuilder::new(wasm)
+            .with_wasi(true)
+            .with_functions([memory_get::function()]);
+        match extism::CompiledPlugin::new(builder) {
+            Ok(compiled) => Ok(Self { name, compiled }),
+            Err(cause) => Err(Error::Load {
+                plugin: name,
+                cause: format!("{cause:#}"),
+            }),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A fresh instance whose `hostMemoryGet` reads `store`.
+    pub fn instantiate(&self, store: Store) -> Result<Plugin, Error> {
+        let inner =
+            extism::Plugin::new_from_compiled(&self.compiled).map_err(|cause| Error::Load {
+                plugin: self.name.clone(),
+                cause: format!("{cause:#}"),
+            })?;
+        Ok(Plugin {
+            name: self.name.clone(),
+            store: Arc::new(store),
+            inner,
+        })
+    }
+}
+
+/// An instance of a plugin, with WASI enabled and `env.hostMemoryGet` backed by its store.
+pub struct Plugin {
+    name: String,
+    store: Arc<Store>,
+    inner: extism::Plugin,
+}
+
+impl Plugin {
+    pub fn from_file(path: impl AsRef<Path>, store: Store) -> Result<Self, Error> {
+        CompiledPlugin::from_file(path)?.instantiate(store)
+    }
+
+    pub fn from_bytes(name: impl Into<String>, wasm: &[u8], store: Store) -> Result<Self, Error> {
+        CompiledPlugin::from_bytes(name, wasm)?.instantiate(store)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Calls `export` with `input` and returns its output bytes.
+    pub fn call(&mut self, export: &str, input: &[u8]) -> Result<Vec<u8>, Error> {
+        if !self.inner.function_exists(export) {
+            return Err(Error::MissingExport {
+                plugin: self.name.clone(),
+                export: export.to_owned(),
+            });
+        }
+        let context = CallContext {
+            store: Arc::clone(&self.store),
+        };
+        self.inner
+            .call_with_host_context::<&[u8], Vec<u8>, _>(export, input, context)
+            .map_err(|cause| Error::Call {
+                plugin: self.name.clone(),
+                export: export.to_owned(),
+                cause: format!("{cause:#}"),
+            })
+    }
+}

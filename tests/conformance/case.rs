@@ -1,0 +1,103 @@
+//! A conformance case: one file in `tests/cases/`, read into what a call needs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use host::Store;
+use serde::Deserialize;
+
+/// A case as written in its file. Exactly one of the `input*` keys must be set.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct CaseFile {
+    /// What the case proves, kept in the snapshot's header.
+    description: String,
+    export: String,
+    /// The input as UTF-8 text.
+    input: Option<String>,
+    /// The input as hex digits, for bytes that are not text.
+    input_hex: Option<String>,
+    /// The input generated as `pattern` repeated `times` times.
+    input_repeat: Option<Repeat>,
+    /// The host's key-value store; the seed's two entries when absent.
+    store: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Repeat {
+    pattern: String,
+    times: usize,
+}
+
+pub struct Case {
+    /// The file stem; also the snapshot's name.
+    pub name: String,
+    /// Relative to the project root, as snapshots and messages show it.
+    pub file: String,
+    pub description: String,
+    pub export: String,
+    pub input: Vec<u8>,
+    pub store: Store,
+}
+
+/// Where the cases live, relative to the project root.
+pub const CASES_DIR: &str = "tests/cases";
+
+/// The name of every case in `root`'s case directory, sorted: the file stems of its `*.toml`.
+pub fn names(root: &Path) -> anyhow::Result<Vec<String>> {
+    let dir = root.join(CASES_DIR);
+    let mut names = Vec::new();
+    for entry in
+        std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
+    {
+        let path: PathBuf = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            if let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) {
+                names.push(stem.to_owned());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Reads the case `name`; every error names its file.
+pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
+    let file = format!("{CASES_DIR}/{name}.toml");
+    let text =
+        std::fs::read_to_string(root.join(&file)).with_context(|| format!("cannot read {file}"))?;
+    let parsed: CaseFile =
+        toml::from_str(&text).map_err(|error| anyhow::anyhow!("{file}: {}", error.message()))?;
+    let input = match (parsed.input, parsed.input_hex, parsed.input_repeat) {
+        (Some(text), None, None) => text.into_bytes(),
+        (None, Some(hex), None) => {
+            decode_hex(&hex).with_context(|| format!("{file}: bad input-hex"))?
+        }
+        (None, None, Some(Repeat { pattern, times })) => pattern.repeat(times).into_bytes(),
+        _ => bail!("{file}: set exactly one of `input`, `input-hex` and `input-repeat`"),
+    };
+    Ok(Case {
+        name: name.to_owned(),
+        file,
+        description: parsed.description,
+        export: parsed.export,
+        input,
+        store: parsed.store.map_or_else(Store::seed, Store::from_iter),
+    })
+}
+
+fn decode_hex(hex: &str) -> anyhow::Result<Vec<u8>> {
+    let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        bail!("odd number of hex digits ({})", digits.len());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let pair = std::str::from_utf8(pair)?;
+            u8::from_str_radix(pair, 16).with_context(|| format!("`{pair}` is not a hex byte"))
+        })
+        .collect()
+}

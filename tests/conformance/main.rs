@@ -1,0 +1,107 @@
+//! The cross-language conformance run: every case in `tests/cases/` against the plugin of every
+//! language, each (case, language) pair one trial named `<case>::<language>`. All languages share
+//! one snapshot per case in `tests/snapshots/`, so a language that diverges fails with a diff.
+
+mod case;
+mod render;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use host::CompiledPlugin;
+use libtest_mimic::{Arguments, Failed, Trial};
+use xtask::{build_plugins, project_root, Language};
+
+use crate::case::Case;
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    // insta reports a mismatch by panicking after it printed the diff; a backtrace would bury it.
+    std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
+    let root = project_root();
+    let trials = if args.list {
+        // Listing must stay cheap: name the trials without building anything.
+        list_only(&root)
+    } else {
+        match prepare(&root) {
+            Ok(trials) => trials,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// Builds stale plugins (the same code as `cargo xtask build-plugins`), compiles each language's
+/// module once, and makes one trial per (case, language).
+fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
+    let sh = xshell::Shell::new()?;
+    let mut plugins = BTreeMap::new();
+    for (artifact, _) in build_plugins(&sh, Language::ALL)? {
+        eprintln!(
+            "conformance: {} built by {}",
+            artifact.language, artifact.toolchain
+        );
+        let compiled = CompiledPlugin::from_file(&artifact.wasm)?;
+        plugins.insert(artifact.language, Arc::new(compiled));
+    }
+
+    let mut trials = Vec::new();
+    for name in case::names(root)? {
+        // A malformed case fails its own trials and leaves the others running.
+        let case = Arc::new(case::load(root, &name).map_err(|error| format!("{error:#}")));
+        for (&language, compiled) in &plugins {
+            let (case, compiled) = (Arc::clone(&case), Arc::clone(compiled));
+            trials.push(Trial::test(format!("{name}::{language}"), move || {
+                let case = case.as_ref().as_ref().map_err(|error| error.clone())?;
+                check(case, language, &compiled)
+            }));
+        }
+    }
+    Ok(trials)
+}
+
+/// The trials' names without building anything, for `--list`.
+fn list_only(root: &Path) -> Vec<Trial> {
+    let names = case::names(root).unwrap_or_default();
+    names
+        .iter()
+        .flat_map(|name| {
+            Language::ALL
+                .iter()
+                .map(move |language| Trial::test(format!("{name}::{language}"), || Ok(())))
+        })
+        .collect()
+}
+
+/// Runs one case on one language and compares the output with the case's shared snapshot.
+fn check(case: &Case, language: Language, compiled: &CompiledPlugin) -> Result<(), Failed> {
+    let mut plugin = compiled
+        .instantiate(case.store.clone())
+        .map_err(|error| format!("{language}: {error}"))?;
+    let output = plugin
+        .call(&case.export, &case.input)
+        .map_err(|error| format!("{language}: {error}"))?;
+    let rendered = render::output(&output);
+
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(project_root().join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(format!("{} ({})", case.description, case.file));
+    settings.set_omit_expression(true);
+    // insta panics on a mismatch after printing the diff; the trial's failure names the language.
+    let matched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(case.name.as_str(), rendered))
+    }));
+    matched.map_err(|_| {
+        format!(
+            "{language} diverges from the shared snapshot of case `{}` ({}): see the diff above",
+            case.name, case.file
+        )
+        .into()
+    })
+}

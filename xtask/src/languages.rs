@@ -1,0 +1,3 @@
+//! One module per plugin language.
+
+pub(crate) mod rust;

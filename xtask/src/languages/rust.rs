@@ -1,0 +1,61 @@
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use xshell::{cmd, Shell};
+
+use crate::language::LanguageMethods;
+use crate::PLUGIN_NAME;
+
+/// `plugins-rust/`, built with cargo for `wasm32-unknown-unknown`.
+pub(crate) struct Rust;
+
+pub(crate) const TARGET: &str = "wasm32-unknown-unknown";
+/// Kept apart from the host's target dir: the host build may hold that one's lock while the
+/// conformance tests build plugins.
+pub(crate) const TARGET_DIR: &str = "target/wasm";
+
+impl LanguageMethods for Rust {
+    fn name(&self) -> &'static str {
+        "rust"
+    }
+
+    fn source_dir(&self) -> &'static str {
+        "plugins-rust"
+    }
+
+    fn ignored_dirs(&self) -> &'static [&'static str] {
+        &["target"]
+    }
+
+    fn probe(&self, sh: &Shell) -> anyhow::Result<String> {
+        let install = "install it with `rustup toolchain install` (it reads rust-toolchain.toml)";
+        let version = cmd!(sh, "rustc --version").read().with_context(|| {
+            format!("rust: `rustc` is required to build plugins-rust; {install}")
+        })?;
+        let libdir = cmd!(sh, "rustc --print target-libdir --target {TARGET}")
+            .read()
+            .with_context(|| format!("rust: `rustc` cannot list the {TARGET} target; {install}"))?;
+        if !Path::new(&libdir).is_dir() {
+            bail!("rust: the {TARGET} target is not installed for {version}; {install}, or run `rustup target add {TARGET}`");
+        }
+        Ok(version)
+    }
+
+    fn compile(&self, sh: &Shell, out: &Path) -> anyhow::Result<()> {
+        let cargo = crate::cargo();
+        let target_dir = sh.current_dir().join(TARGET_DIR);
+        let _dir = sh.push_dir(self.source_dir());
+        cmd!(
+            sh,
+            "{cargo} build --quiet --release --locked --target {TARGET} --target-dir {target_dir}"
+        )
+        .run()?;
+        let built = target_dir
+            .join(TARGET)
+            .join("release")
+            .join(format!("{PLUGIN_NAME}.wasm"));
+        sh.copy_file(&built, out)
+            .with_context(|| format!("rust: cargo built no {}", built.display()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,29 @@
+//! Build logic for the workspace: the `cargo xtask` binary and the conformance tests both call
+//! this library, so there is one implementation of "build the plugins".
+
+mod artifact;
+mod build;
+mod checks;
+mod fingerprint;
+mod language;
+mod languages;
+
+use std::path::{Path, PathBuf};
+
+pub use artifact::{Artifact, PLUGIN_NAME};
+pub use build::{build_plugins, Built};
+pub use checks::{fmt, lint};
+pub use language::{Language, LanguageMethods};
+
+/// The workspace root, whichever directory the caller runs in.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// The cargo that runs us, so nested builds use the same toolchain.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
