@@ -4,11 +4,10 @@ use std::path::PathBuf;
 /// Every variant names the plugin, and the export where there is one.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read plugin {}: {source}", path.display())]
+    #[error("cannot read plugin {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("cannot load plugin {plugin}: {cause}")]
     Load { plugin: String, cause: String },

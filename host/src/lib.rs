@@ -31,3 +31,6 @@ pub use error::Error;
 pub use memory_get::HOST_MEMORY_GET;
 pub use plugin::{CompiledPlugin, Plugin};
 pub use store::Store;
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,8 @@ use extism::PluginBuilder;
 use crate::memory_get::{self, CallContext};
 use crate::{Error, Store};
 
+const WASM_MAGIC: &[u8] = b"\0asm";
+
 /// A plugin compiled once, from which any number of instances can be made cheaply, each with
 /// its own store.
 #[derive(Clone)]
@@ -18,16 +20,24 @@ impl CompiledPlugin {
     /// Compiles the plugin at `path`; errors name the path.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let wasm = std::fs::read(path).map_err(|source| Error::Read {
+        let wasm = std::fs::read(path).map_err(|cause| Error::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         Self::from_bytes(path.display().to_string(), &wasm)
     }
 
-    /// Compiles `wasm`; `name` is how errors refer to the plugin.
+    /// Compiles `wasm`, a binary WebAssembly module; `name` is how errors refer to the plugin.
     pub fn from_bytes(name: impl Into<String>, wasm: &[u8]) -> Result<Self, Error> {
         let name = name.into();
+        // Extism would read other bytes as a manifest (JSON or TOML) or as WAT text; a plugin
+        // here is a module, so anything else is refused with a message that says so.
+        if !wasm.starts_with(WASM_MAGIC) {
+            return Err(Error::Load {
+                plugin: name,
+                cause: "not a WebAssembly module (it does not start with \\0asm)".to_owned(),
+            });
+        }
         let builder = PluginBuilder::new(wasm)
             .with_wasi(true)
             .with_functions([memory_get::function()]);

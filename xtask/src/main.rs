@@ -81,7 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let cargo = xtask::cargo();
             cmd!(
                 sh,
-                "{cargo} run --quiet --package host --bin host -- demo {plugins...}"
+                "{cargo} run --package host --bin host -- demo {plugins...}"
             )
             .run()
             .context("the demo failed")?;

@@ -1,0 +1,122 @@
+//! The host against hand-written modules, so each rule of `hostMemoryGet` is checked without a PDK.
+
+use crate::{Error, Plugin, Store};
+
+/// Imports the kernel functions it needs and `env.hostMemoryGet`; each export does one thing.
+const PROBE: &str = r#"
+(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "length" (func $length (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (import "env" "hostMemoryGet" (func $get (param i64) (result i64)))
+
+  ;; A new block holding "hello".
+  (func $hello (result i64) (local $k i64)
+    (local.set $k (call $alloc (i64.const 5)))
+    (call $store_u8 (local.get $k) (i32.const 104))
+    (call $store_u8 (i64.add (local.get $k) (i64.const 1)) (i32.const 101))
+    (call $store_u8 (i64.add (local.get $k) (i64.const 2)) (i32.const 108))
+    (call $store_u8 (i64.add (local.get $k) (i64.const 3)) (i32.const 108))
+    (call $store_u8 (i64.add (local.get $k) (i64.const 4)) (i32.const 111))
+    (local.get $k))
+
+  (func $output_block (param $block i64)
+    (call $output_set (local.get $block) (call $length (local.get $block))))
+
+  ;; The key block after the host call: empty if the host freed it.
+  (func (export "key_after_call") (result i32) (local $k i64)
+    (local.set $k (call $hello))
+    (drop (call $get (local.get $k)))
+    (call $output_block (local.get $k))
+    (i32.const 0))
+
+  (func (export "value_of_hello") (result i32)
+    (call $output_block (call $get (call $hello)))
+    (i32.const 0))
+
+  ;; The offset the host returns, as 8 little-endian bytes.
+  (func (export "offset_for_hello") (result i32) (local $out i64)
+    (local.set $out (call $alloc (i64.const 8)))
+    (call $store_u8 (local.get $out) (i32.wrap_i64 (call $get (call $hello))))
+    (call $output_set (local.get $out) (i64.const 1))
+    (i32.const 0))
+
+  (func (export "value_of_empty_key") (result i32)
+    (call $output_block (call $get (i64.const 0)))
+    (i32.const 0))
+
+  (func (export "unallocated_key") (result i32)
+    (drop (call $get (i64.const 99999)))
+    (i32.const 0))
+)
+"#;
+
+#[track_caller]
+fn call(store: Store, export: &str) -> Result<Vec<u8>, Error> {
+    let wasm = wat::parse_str(PROBE).expect("the probe module is valid WAT");
+    Plugin::from_bytes("probe", &wasm, store)?.call(export, b"")
+}
+
+#[test]
+fn host_does_not_free_the_key_block() {
+    assert_eq!(call(Store::seed(), "key_after_call").unwrap(), b"hello");
+}
+
+#[test]
+fn value_comes_from_the_store() {
+    assert_eq!(
+        call(Store::seed(), "value_of_hello").unwrap(),
+        "👋 Hello World 🌍".as_bytes()
+    );
+    let store = Store::from_iter([("hello", [0xff, 0x00, 0xfe])]);
+    assert_eq!(call(store, "value_of_hello").unwrap(), [0xff, 0x00, 0xfe]);
+}
+
+#[test]
+fn missing_key_gives_offset_zero() {
+    assert_eq!(call(Store::empty(), "offset_for_hello").unwrap(), [0]);
+    assert_eq!(call(Store::empty(), "value_of_hello").unwrap(), b"");
+}
+
+#[test]
+fn offset_zero_is_the_empty_key() {
+    let store = Store::from_iter([("", "for the empty key")]);
+    assert_eq!(
+        call(store, "value_of_empty_key").unwrap(),
+        b"for the empty key"
+    );
+}
+
+#[test]
+fn unallocated_key_is_an_error_naming_plugin_and_export() {
+    let error = call(Store::seed(), "unallocated_key")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("plugin probe failed in export unallocated_key: "),
+        "{error}"
+    );
+    assert!(
+        error.contains("hostMemoryGet: key offset 99999 is not an allocated"),
+        "{error}"
+    );
+}
+
+#[test]
+fn missing_export_is_named() {
+    let error = call(Store::seed(), "nope").unwrap_err().to_string();
+    assert_eq!(error, "plugin probe has no export nope of type () -> i32");
+}
+
+#[test]
+fn bytes_that_are_not_wasm_are_refused() {
+    let error = Plugin::from_bytes("notes.txt", b"{\"wasm\": []}", Store::seed())
+        .err()
+        .expect("a manifest is not a module")
+        .to_string();
+    assert_eq!(
+        error,
+        "cannot load plugin notes.txt: not a WebAssembly module (it does not start with \\0asm)"
+    );
+}
