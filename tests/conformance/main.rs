@@ -16,6 +16,9 @@ use xtask::{build_plugins, project_root, Language};
 
 use crate::case::Case;
 
+/// One snapshot per case, named after it and shared by every language.
+const SNAPSHOTS_DIR: &str = "tests/snapshots";
+
 fn main() -> ExitCode {
     let args = Arguments::from_args();
     // insta reports a mismatch by panicking after it printed the diff; a backtrace would bury it.
@@ -50,8 +53,9 @@ fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
         plugins.insert(artifact.language, Arc::new(compiled));
     }
 
-    let mut trials = Vec::new();
-    for name in case::names(root)? {
+    let names = case::names(root)?;
+    let mut trials = vec![orphan_snapshots(root, &names)];
+    for name in names {
         // A malformed case fails its own trials and leaves the others running.
         let case = Arc::new(case::load(root, &name).map_err(|error| format!("{error:#}")));
         for (&language, compiled) in &plugins {
@@ -65,16 +69,45 @@ fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
     Ok(trials)
 }
 
+/// A trial that fails when a snapshot has no case: a deleted or renamed case must take its
+/// snapshot with it, or the snapshot would silently stop being checked.
+fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
+    let dir = root.join(SNAPSHOTS_DIR);
+    let cases = cases.to_vec();
+    Trial::test("snapshots_have_cases", move || {
+        let mut orphans = Vec::new();
+        for entry in std::fs::read_dir(&dir).map_err(|error| format!("{SNAPSHOTS_DIR}: {error}"))? {
+            let path = entry.map_err(|error| error.to_string())?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if let Some(case) = name.strip_suffix(".snap") {
+                if !cases.iter().any(|known| known == case) {
+                    orphans.push(format!("{SNAPSHOTS_DIR}/{name}"));
+                }
+            }
+        }
+        if orphans.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "snapshots without a case in {}: {} (delete them, or restore their cases)",
+                case::CASES_DIR,
+                orphans.join(", ")
+            )
+            .into())
+        }
+    })
+}
+
 /// The trials' names without building anything, for `--list`.
 fn list_only(root: &Path) -> Vec<Trial> {
     let names = case::names(root).unwrap_or_default();
-    names
-        .iter()
-        .flat_map(|name| {
-            Language::ALL
-                .iter()
-                .map(move |language| Trial::test(format!("{name}::{language}"), || Ok(())))
-        })
+    let pairs = names.iter().flat_map(|name| {
+        Language::ALL
+            .iter()
+            .map(move |language| Trial::test(format!("{name}::{language}"), || Ok(())))
+    });
+    std::iter::once(Trial::test("snapshots_have_cases", || Ok(())))
+        .chain(pairs)
         .collect()
 }
 
@@ -89,7 +122,7 @@ fn check(case: &Case, language: Language, compiled: &CompiledPlugin) -> Result<(
     let rendered = render::output(&output);
 
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(project_root().join("tests/snapshots"));
+    settings.set_snapshot_path(project_root().join(SNAPSHOTS_DIR));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_description(format!("{} ({})", case.description, case.file));
     settings.set_omit_expression(true);
