@@ -6,3 +6,25 @@ use xshell::Shell;
 fn code_is_formatted() -> anyhow::Result<()> {
     xtask::fmt(&Shell::new()?, true)
 }
+
+/// xtask must stay quick to compile and plugins must build for wasm alone: neither may pull in
+/// the host crate (and with it wasmtime).
+#[test]
+fn xtask_and_plugins_do_not_depend_on_the_host() -> anyhow::Result<()> {
+    let root = xtask::project_root();
+    for manifest in ["xtask/Cargo.toml", "plugins-rust/Cargo.toml"] {
+        let text = std::fs::read_to_string(root.join(manifest))?;
+        let parsed: toml::Table = text.parse()?;
+        for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            let depends = parsed
+                .get(section)
+                .and_then(|deps| deps.as_table())
+                .is_some_and(|deps| deps.keys().any(|name| name == "host" || name == "extism"));
+            anyhow::ensure!(
+                !depends,
+                "{manifest}: [{section}] must not name `host` or `extism`"
+            );
+        }
+    }
+    Ok(())
+}
