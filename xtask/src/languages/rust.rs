@@ -47,7 +47,7 @@ impl LanguageMethods for Rust {
         let _dir = sh.push_dir(self.source_dir());
         cmd!(
             sh,
-            "{cargo} build --quiet --release --locked --target {TARGET} --target-dir {target_dir}"
+            "{cargo} build --release --locked --target {TARGET} --target-dir {target_dir}"
         )
         .run()?;
         let built = target_dir
