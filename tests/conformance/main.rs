@@ -18,6 +18,13 @@ use crate::case::Case;
 
 /// One snapshot per case, named after it and shared by every language.
 const SNAPSHOTS_DIR: &str = "tests/snapshots";
+/// The trial that checks every snapshot still has its case.
+const ORPHAN_TRIAL: &str = "snapshots_have_cases";
+
+/// `--list` and the run must name the same trials, so both take their names from here.
+fn trial_name(case: &str, language: Language) -> String {
+    format!("{case}::{language}")
+}
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -60,7 +67,7 @@ fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
         let case = Arc::new(case::load(root, &name).map_err(|error| format!("{error:#}")));
         for (&language, compiled) in &plugins {
             let (case, compiled) = (Arc::clone(&case), Arc::clone(compiled));
-            trials.push(Trial::test(format!("{name}::{language}"), move || {
+            trials.push(Trial::test(trial_name(&name, language), move || {
                 let case = case.as_ref().as_ref().map_err(|error| error.clone())?;
                 check(case, language, &compiled)
             }));
@@ -74,7 +81,7 @@ fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
 fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
     let dir = root.join(SNAPSHOTS_DIR);
     let cases = cases.to_vec();
-    Trial::test("snapshots_have_cases", move || {
+    Trial::test(ORPHAN_TRIAL, move || {
         let mut orphans = Vec::new();
         for entry in std::fs::read_dir(&dir).map_err(|error| format!("{SNAPSHOTS_DIR}: {error}"))? {
             let path = entry.map_err(|error| error.to_string())?.path();
@@ -104,9 +111,9 @@ fn list_only(root: &Path) -> Vec<Trial> {
     let pairs = names.iter().flat_map(|name| {
         Language::ALL
             .iter()
-            .map(move |language| Trial::test(format!("{name}::{language}"), || Ok(())))
+            .map(move |&language| Trial::test(trial_name(name, language), || Ok(())))
     });
-    std::iter::once(Trial::test("snapshots_have_cases", || Ok(())))
+    std::iter::once(Trial::test(ORPHAN_TRIAL, || Ok(())))
         .chain(pairs)
         .collect()
 }
