@@ -8,6 +8,7 @@ const PROBE: &str = r#"
   (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
   (import "extism:host/env" "length" (func $length (param i64) (result i64)))
   (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
   (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
   (import "env" "hostMemoryGet" (func $get (param i64) (result i64)))
 
@@ -38,8 +39,8 @@ const PROBE: &str = r#"
   ;; The offset the host returns, as 8 little-endian bytes.
   (func (export "offset_for_hello") (result i32) (local $out i64)
     (local.set $out (call $alloc (i64.const 8)))
-    (call $store_u8 (local.get $out) (i32.wrap_i64 (call $get (call $hello))))
-    (call $output_set (local.get $out) (i64.const 1))
+    (call $store_u64 (local.get $out) (call $get (call $hello)))
+    (call $output_set (local.get $out) (i64.const 8))
     (i32.const 0))
 
   (func (export "value_of_empty_key") (result i32)
@@ -75,7 +76,9 @@ fn value_comes_from_the_store() {
 
 #[test]
 fn missing_key_gives_offset_zero() {
-    assert_eq!(call(Store::empty(), "offset_for_hello").unwrap(), [0]);
+    assert_eq!(call(Store::empty(), "offset_for_hello").unwrap(), [0; 8]);
+    let found = call(Store::seed(), "offset_for_hello").unwrap();
+    assert_ne!(found, [0; 8], "a present key gives a non-zero offset");
     assert_eq!(call(Store::empty(), "value_of_hello").unwrap(), b"");
 }
 
