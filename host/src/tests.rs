@@ -123,3 +123,32 @@ fn bytes_that_are_not_wasm_are_refused() {
         "cannot load plugin notes.txt: not a WebAssembly module (it does not start with \\0asm)"
     );
 }
+
+/// A reactor module, as standard Go's `-buildmode=c-shared` makes: its exports may only run after
+/// `_initialize`, which here counts how often it ran.
+const REACTOR: &str = r#"
+(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (global $initialized (mut i32) (i32.const 0))
+
+  (func (export "_initialize")
+    (global.set $initialized (i32.add (global.get $initialized) (i32.const 1))))
+
+  ;; Outputs one byte: how many times _initialize ran before this call.
+  (func (export "times_initialized") (result i32) (local $out i64)
+    (local.set $out (call $alloc (i64.const 1)))
+    (call $store_u8 (local.get $out) (global.get $initialized))
+    (call $output_set (local.get $out) (i64.const 1))
+    (i32.const 0))
+)
+"#;
+
+#[test]
+fn reactor_is_initialized_once_before_its_first_export() {
+    let wasm = wat::parse_str(REACTOR).expect("the reactor module is valid WAT");
+    let mut plugin = Plugin::from_bytes("reactor", &wasm, Store::seed()).unwrap();
+    assert_eq!(plugin.call("times_initialized", b"").unwrap(), [1]);
+    assert_eq!(plugin.call("times_initialized", b"").unwrap(), [1]);
+}

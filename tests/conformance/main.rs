@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use host::CompiledPlugin;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use xtask::{build_plugins, project_root, Language};
 
 use crate::case::Case;
@@ -47,17 +47,30 @@ fn main() -> ExitCode {
 }
 
 /// Builds stale plugins (the same code as `cargo xtask build-plugins`), compiles each language's
-/// module once, and makes one trial per (case, language).
+/// module once, and makes one trial per (case, language). A language whose toolchain is missing
+/// still gets its trials, reported as ignored with the reason, so a skip is never silent.
 fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
     let sh = xshell::Shell::new()?;
+    let built = build_plugins(&sh, Language::ALL)?;
     let mut plugins = BTreeMap::new();
-    for (artifact, _) in build_plugins(&sh, Language::ALL)? {
+    for (artifact, _) in &built.built {
         eprintln!(
             "conformance: {} built by {}",
             artifact.language, artifact.toolchain
         );
         let compiled = CompiledPlugin::from_file(&artifact.wasm)?;
-        plugins.insert(artifact.language, Arc::new(compiled));
+        plugins.insert(artifact.language, Ok(Arc::new(compiled)));
+    }
+    for skipped in &built.skipped {
+        eprintln!(
+            "conformance: {} SKIPPED: {}",
+            skipped.language, skipped.reason
+        );
+        let why = format!(
+            "{} toolchain missing: see `cargo xtask doctor`",
+            skipped.language
+        );
+        plugins.insert(skipped.language, Err(why));
     }
 
     let names = case::names(root)?;
@@ -66,8 +79,19 @@ fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
         // A malformed case fails its own trials and leaves the others running.
         let case = Arc::new(case::load(root, &name).map_err(|error| format!("{error:#}")));
         for (&language, compiled) in &plugins {
-            let (case, compiled) = (Arc::clone(&case), Arc::clone(compiled));
-            trials.push(Trial::test(trial_name(&name, language), move || {
+            let trial_name = trial_name(&name, language);
+            let compiled = match compiled {
+                Ok(compiled) => Arc::clone(compiled),
+                Err(why) => {
+                    let why = why.clone();
+                    trials.push(Trial::ignorable_test(trial_name, move || {
+                        Ok(Completion::ignored_with(why))
+                    }));
+                    continue;
+                }
+            };
+            let case = Arc::clone(&case);
+            trials.push(Trial::test(trial_name, move || {
                 let case = case.as_ref().as_ref().map_err(|error| error.clone())?;
                 check(case, language, &compiled)
             }));

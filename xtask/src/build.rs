@@ -1,3 +1,4 @@
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -5,6 +6,7 @@ use xshell::Shell;
 
 use crate::artifact::Stamp;
 use crate::fingerprint::fingerprint;
+use crate::language::{in_ci, Requirement};
 use crate::{project_root, Artifact, Language};
 
 /// Whether `build_plugins` had to compile a language.
@@ -14,61 +16,110 @@ pub enum Built {
     Compiled(Duration),
 }
 
+/// A language left out because its toolchain is missing.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub language: Language,
+    /// Which tool is missing and how to install it, in one line.
+    pub reason: String,
+}
+
+/// What `build_plugins` did: every language is either built or skipped.
+#[derive(Debug, Default)]
+pub struct Plugins {
+    pub built: Vec<(Artifact, Built)>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Plugins {
+    /// Fails on the first skipped language: for callers that named the languages they want.
+    pub fn require_all(&self) -> anyhow::Result<()> {
+        match self.skipped.first() {
+            Some(skipped) => Err(anyhow::anyhow!("{}: {}", skipped.language, skipped.reason)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Builds the plugin of each language in `languages` into `target/plugins/<lang>/`, skipping
-/// those whose sources and toolchain have not changed since the last build. Reports each
-/// artifact on stderr (stdout is left to the caller's own output).
-pub fn build_plugins(sh: &Shell, languages: &[Language]) -> anyhow::Result<Vec<(Artifact, Built)>> {
+/// those whose sources and toolchain have not changed since the last build. A language whose
+/// toolchain is missing is skipped, unless it is required and this is CI: then it is an error.
+/// Reports each language on stderr (stdout is left to the caller's own output).
+pub fn build_plugins(sh: &Shell, languages: &[Language]) -> anyhow::Result<Plugins> {
     let root = project_root();
     let _root = sh.push_dir(&root);
-    let mut results = Vec::new();
+    let mut plugins = Plugins::default();
     for &language in languages {
-        let methods = language.obj();
-        let toolchain = methods.probe(sh)?;
-        let fingerprint = fingerprint(
-            &root.join(methods.source_dir()),
-            methods.ignored_dirs(),
-            &toolchain,
-        )?;
-        let stamp_path = Artifact::stamp_path(&root, language);
-        let fresh = Stamp::read(&stamp_path).is_some_and(|stamp| stamp.fingerprint == fingerprint)
-            && Artifact::wasm_path(&root, language).is_file();
-
-        let built = if fresh {
-            Built::UpToDate
-        } else {
-            let started = Instant::now();
-            sh.create_dir(Artifact::dir(&root, language))?;
-            // A failed build must not leave a stamp that vouches for an old module.
-            sh.remove_path(&stamp_path)?;
-            methods
-                .compile(sh, &Artifact::wasm_path(&root, language))
-                .with_context(|| format!("{language}: building {} failed", methods.source_dir()))?;
-            Stamp {
-                fingerprint,
-                toolchain,
+        let toolchain = match language.probe(sh) {
+            Ok(version) => version,
+            Err(error) if in_ci() && language.requirement() == Requirement::Required => {
+                anyhow::bail!("{language} is required under CI=true: {error:#}");
             }
-            .write(&stamp_path)?;
-            Built::Compiled(started.elapsed())
+            Err(error) => {
+                let reason = format!("{error:#}");
+                eprintln!("{language:<6} {:<15} {reason}", "skipped");
+                plugins.skipped.push(Skipped { language, reason });
+                continue;
+            }
         };
+        let built = build_one(sh, &root, language, toolchain)?;
         let artifact = Artifact::load(&root, language)
             .with_context(|| format!("{language}: no plugin after the build"))?;
         report(&root, &artifact, built);
-        results.push((artifact, built));
+        plugins.built.push((artifact, built));
     }
-    if results.iter().all(|(_, built)| *built == Built::UpToDate) {
+    if !plugins.built.is_empty()
+        && plugins
+            .built
+            .iter()
+            .all(|(_, built)| *built == Built::UpToDate)
+    {
         eprintln!("nothing to do: every plugin is up to date");
     }
-    Ok(results)
+    Ok(plugins)
 }
 
-fn report(root: &std::path::Path, artifact: &Artifact, built: Built) {
+fn build_one(
+    sh: &Shell,
+    root: &Path,
+    language: Language,
+    toolchain: String,
+) -> anyhow::Result<Built> {
+    let methods = language.obj();
+    let fingerprint = fingerprint(
+        &root.join(methods.source_dir()),
+        methods.ignored_dirs(),
+        &toolchain,
+    )?;
+    let stamp_path = Artifact::stamp_path(root, language);
+    let fresh = Stamp::read(&stamp_path).is_some_and(|stamp| stamp.fingerprint == fingerprint)
+        && Artifact::wasm_path(root, language).is_file();
+    if fresh {
+        return Ok(Built::UpToDate);
+    }
+    let started = Instant::now();
+    sh.create_dir(Artifact::dir(root, language))?;
+    // A failed build must not leave a stamp that vouches for an old module.
+    sh.remove_path(&stamp_path)?;
+    methods
+        .compile(sh, &Artifact::wasm_path(root, language))
+        .with_context(|| format!("{language}: building {} failed", methods.source_dir()))?;
+    Stamp {
+        fingerprint,
+        toolchain,
+    }
+    .write(&stamp_path)?;
+    Ok(Built::Compiled(started.elapsed()))
+}
+
+fn report(root: &Path, artifact: &Artifact, built: Built) {
     let status = match built {
         Built::UpToDate => "up to date".to_owned(),
         Built::Compiled(took) => format!("built in {:.1}s", took.as_secs_f64()),
     };
     let wasm = artifact.wasm.strip_prefix(root).unwrap_or(&artifact.wasm);
     eprintln!(
-        "{:<6} {:<15} {}  {}  {}",
+        "{:<6} {:<15} {}  {:>9}  {}",
         artifact.language,
         status,
         wasm.display(),

@@ -3,21 +3,45 @@ use std::path::Path;
 
 use xshell::Shell;
 
-use crate::languages::rust::Rust;
+use crate::languages::{go::Go, rust::Rust, tinygo::TinyGo};
+use crate::toolchain::Toolchain;
 
-/// Every plugin language. Adding one is a variant here, a unit struct implementing
-/// [`LanguageMethods`] in `languages/`, and its plugin directory at the root.
+/// Every plugin language. Adding one is a variant here (and in `ALL` and `requirement`), a unit
+/// struct implementing [`LanguageMethods`] in `languages/`, and its plugin directory at the root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Language {
     Rust,
+    Go,
+    TinyGo,
+}
+
+/// Whether CI must run a language. The one list of required languages is
+/// [`Language::requirement`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// This machine kind has (or installs) its toolchain: under `CI=true` a missing one fails.
+    Required,
+    /// Run when its toolchain is found, reported as skipped by name when not.
+    Optional,
 }
 
 impl Language {
-    pub const ALL: &'static [Language] = &[Language::Rust];
+    pub const ALL: &'static [Language] = &[Language::Rust, Language::Go, Language::TinyGo];
 
     pub fn obj(self) -> &'static dyn LanguageMethods {
         match self {
             Language::Rust => &Rust,
+            Language::Go => &Go,
+            Language::TinyGo => &TinyGo,
+        }
+    }
+
+    /// The list CI holds the workspace to: every language whose toolchain this machine kind can
+    /// have. TinyGo cannot be had here (no registry serves it), so it is optional.
+    pub fn requirement(self) -> Requirement {
+        match self {
+            Language::Rust | Language::Go => Requirement::Required,
+            Language::TinyGo => Requirement::Optional,
         }
     }
 
@@ -36,12 +60,27 @@ impl Language {
                 anyhow::anyhow!("unknown language `{name}`; known: {}", known.join(", "))
             })
     }
+
+    /// Checks every toolchain the language builds with and returns the version line of the
+    /// first, its compiler. The error names the tool and the fix.
+    pub fn probe(self, sh: &Shell) -> anyhow::Result<String> {
+        let mut versions = Vec::new();
+        for toolchain in self.obj().toolchains() {
+            versions.push(toolchain.probe(sh)?);
+        }
+        Ok(versions.swap_remove(0))
+    }
 }
 
 impl fmt::Display for Language {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
+}
+
+/// Whether `CI` is set to true, as CI services (and `.ci/run` on CI) do.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
 }
 
 /// What the build needs to know about one plugin language.
@@ -49,7 +88,7 @@ pub trait LanguageMethods: Sync {
     /// Short name used in paths, `--lang`, test names and reports.
     fn name(&self) -> &'static str;
 
-    /// The plugin sources, relative to the project root.
+    /// The plugin sources, relative to the project root. Languages may share one.
     fn source_dir(&self) -> &'static str;
 
     /// Directories under `source_dir` that hold build output rather than sources.
@@ -57,9 +96,9 @@ pub trait LanguageMethods: Sync {
         &[]
     }
 
-    /// Checks that the toolchain is usable and returns its version line. A missing toolchain is
-    /// an error naming it and the command that installs it.
-    fn probe(&self, sh: &Shell) -> anyhow::Result<String>;
+    /// The tools the build runs, its compiler first: the compiler's version line is recorded
+    /// with the artifact, and a change of it rebuilds the plugin.
+    fn toolchains(&self) -> &'static [&'static Toolchain];
 
     /// Builds the plugin from the project root and writes the module to `out`.
     fn compile(&self, sh: &Shell, out: &Path) -> anyhow::Result<()>;

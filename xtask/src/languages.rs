@@ -1,3 +1,5 @@
 //! One module per plugin language.
 
+pub(crate) mod go;
 pub(crate) mod rust;
+pub(crate) mod tinygo;

@@ -4,16 +4,20 @@
 mod artifact;
 mod build;
 mod checks;
+mod doctor;
 mod fingerprint;
 mod language;
 mod languages;
+mod toolchain;
 
 use std::path::{Path, PathBuf};
 
 pub use artifact::{Artifact, PLUGIN_NAME};
-pub use build::{build_plugins, Built};
+pub use build::{build_plugins, Built, Plugins, Skipped};
 pub use checks::{fmt, lint};
-pub use language::{Language, LanguageMethods};
+pub use doctor::doctor;
+pub use language::{in_ci, Language, LanguageMethods, Requirement};
+pub use toolchain::Toolchain;
 
 /// The workspace root, whichever directory the caller runs in.
 pub fn project_root() -> PathBuf {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use xshell::{cmd, Shell};
-use xtask::{build_plugins, project_root, Language};
+use xtask::{build_plugins, project_root, Language, Plugins};
 
 #[derive(Parser)]
 #[command(
@@ -23,29 +23,36 @@ enum Command {
     BuildPlugins(Languages),
     /// Build the plugins, then run the seed's `say_hello` call through the Rust host for each
     Demo(Languages),
-    /// Format the host workspace and plugins-rust
+    /// List every toolchain the workspace uses: found or missing, version, required or optional, fix
+    Doctor,
+    /// Format the Rust workspaces and plugins-go
     Fmt {
         /// Only report unformatted code, change nothing
         #[arg(long)]
         check: bool,
     },
-    /// Run clippy with warnings as errors on the host workspace and plugins-rust
+    /// Run clippy with warnings as errors on the Rust workspaces, and go vet on plugins-go
     Lint,
 }
 
 #[derive(clap::Args)]
 struct Languages {
-    /// Only these languages (repeat or comma-separate); all of them by default
+    /// Only these languages (repeat or comma-separate): each must build. By default every
+    /// language, skipping those whose toolchain is missing (an error under CI=true for a
+    /// required language)
     #[arg(long = "lang", value_name = "LANG", value_delimiter = ',', value_parser = Language::from_name)]
     languages: Vec<Language>,
 }
 
 impl Languages {
-    fn selected(&self) -> Vec<Language> {
+    /// Builds the selected languages; a language named with `--lang` must not be skipped.
+    fn build(&self, sh: &Shell) -> anyhow::Result<Plugins> {
         if self.languages.is_empty() {
-            Language::ALL.to_vec()
+            build_plugins(sh, Language::ALL)
         } else {
-            self.languages.clone()
+            let plugins = build_plugins(sh, &self.languages)?;
+            plugins.require_all()?;
+            Ok(plugins)
         }
     }
 }
@@ -66,10 +73,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     sh.change_dir(project_root());
     match cli.command {
         Command::BuildPlugins(languages) => {
-            build_plugins(&sh, &languages.selected())?;
+            languages.build(&sh)?;
         }
         Command::Demo(languages) => {
-            let built = build_plugins(&sh, &languages.selected())?;
+            let built = languages.build(&sh)?.built;
+            if built.is_empty() {
+                anyhow::bail!("no plugin was built, so there is nothing to demo");
+            }
             let root = project_root();
             let plugins: Vec<String> = built
                 .iter()
@@ -86,6 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .run()
             .context("the demo failed")?;
         }
+        Command::Doctor => xtask::doctor(&sh)?,
         Command::Fmt { check } => xtask::fmt(&sh, check)?,
         Command::Lint => xtask::lint(&sh)?,
     }

@@ -1,15 +1,16 @@
 use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use xshell::{cmd, Shell};
 
 use crate::language::LanguageMethods;
+use crate::toolchain::{self, Toolchain};
 use crate::PLUGIN_NAME;
 
 /// `plugins-rust/`, built with cargo for `wasm32-unknown-unknown`.
 pub(crate) struct Rust;
 
-pub(crate) const TARGET: &str = "wasm32-unknown-unknown";
+pub(crate) const TARGET: &str = toolchain::WASM32_UNKNOWN;
 /// Kept apart from the host's target dir: the host build may hold that one's lock while the
 /// conformance tests build plugins.
 pub(crate) const TARGET_DIR: &str = "target/wasm";
@@ -27,18 +28,8 @@ impl LanguageMethods for Rust {
         &["target"]
     }
 
-    fn probe(&self, sh: &Shell) -> anyhow::Result<String> {
-        let install = "install it with `rustup toolchain install` (it reads rust-toolchain.toml)";
-        let version = cmd!(sh, "rustc --version").read().with_context(|| {
-            format!("rust: `rustc` is required to build plugins-rust; {install}")
-        })?;
-        let libdir = cmd!(sh, "rustc --print target-libdir --target {TARGET}")
-            .read()
-            .with_context(|| format!("rust: `rustc` cannot list the {TARGET} target; {install}"))?;
-        if !Path::new(&libdir).is_dir() {
-            bail!("rust: the {TARGET} target is not installed for {version}; {install}, or run `rustup target add {TARGET}`");
-        }
-        Ok(version)
+    fn toolchains(&self) -> &'static [&'static Toolchain] {
+        &[&toolchain::RUSTC, &toolchain::WASM32_UNKNOWN_TARGET]
     }
 
     fn compile(&self, sh: &Shell, out: &Path) -> anyhow::Result<()> {

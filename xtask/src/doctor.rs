@@ -1,0 +1,104 @@
+//! `cargo xtask doctor`: every toolchain the workspace uses, found or missing, with its version,
+//! whether CI requires it, and the fix for a missing one.
+
+use xshell::Shell;
+
+use crate::language::Requirement;
+use crate::toolchain::{self, Toolchain};
+use crate::Language;
+
+/// One row: a toolchain and who needs it.
+struct Row {
+    toolchain: &'static Toolchain,
+    users: Vec<&'static str>,
+    required: bool,
+}
+
+/// Every toolchain once, in the order the workspace meets them: its own tools, then each
+/// language's. A toolchain is required when anything required uses it.
+fn rows() -> Vec<Row> {
+    let mut rows: Vec<Row> = toolchain::WORKSPACE
+        .iter()
+        .map(|&toolchain| Row {
+            toolchain,
+            users: vec!["workspace"],
+            required: true,
+        })
+        .collect();
+    for &language in Language::ALL {
+        let required = language.requirement() == Requirement::Required;
+        for &toolchain in language.obj().toolchains() {
+            match rows
+                .iter_mut()
+                .find(|row| row.toolchain.name == toolchain.name)
+            {
+                Some(row) => {
+                    row.users.push(language.name());
+                    row.required |= required;
+                }
+                None => rows.push(Row {
+                    toolchain,
+                    users: vec![language.name()],
+                    required,
+                }),
+            }
+        }
+    }
+    rows
+}
+
+/// Prints the table; fails when a required toolchain is missing.
+pub fn doctor(sh: &Shell) -> anyhow::Result<()> {
+    let _root = sh.push_dir(crate::project_root());
+    let mut table = vec![[
+        "toolchain".to_owned(),
+        "status".to_owned(),
+        "needed".to_owned(),
+        "version, or the fix".to_owned(),
+    ]];
+    let mut missing_required = Vec::new();
+    for row in rows() {
+        let needed = format!(
+            "{} ({})",
+            if row.required { "required" } else { "optional" },
+            row.users.join(", ")
+        );
+        let (status, detail) = match row.toolchain.probe(sh) {
+            Ok(version) => ("found", version),
+            Err(error) => {
+                if row.required {
+                    missing_required.push(row.toolchain.name);
+                }
+                ("missing", format!("{error:#}"))
+            }
+        };
+        table.push([
+            row.toolchain.name.to_owned(),
+            status.to_owned(),
+            needed,
+            detail,
+        ]);
+    }
+    print_table(&table);
+    match missing_required.as_slice() {
+        [] => Ok(()),
+        missing => anyhow::bail!("required toolchains missing: {}", missing.join(", ")),
+    }
+}
+
+fn print_table(table: &[[String; 4]]) {
+    let mut widths = [0; 3];
+    for row in table {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for [name, status, needed, detail] in table {
+        println!(
+            "{name:<w0$}  {status:<w1$}  {needed:<w2$}  {detail}",
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Every tool the workspace runs: how to ask it for its version, and how to install it.
+//! `cargo xtask doctor` lists them; each plugin language names the ones it builds with.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use xshell::Shell;
+
+/// One tool, found by running it.
+pub struct Toolchain {
+    /// The name `doctor` shows.
+    pub name: &'static str,
+    /// Returns the tool's version line, or why it cannot be used.
+    probe: fn(&Shell) -> anyhow::Result<String>,
+    /// How to install it, for the message about a missing one.
+    pub fix: &'static str,
+}
+
+impl Toolchain {
+    /// The version line, or one line saying why the tool is unusable and how to fix that.
+    pub fn probe(&self, sh: &Shell) -> anyhow::Result<String> {
+        (self.probe)(sh).map_err(|error| anyhow::anyhow!("{error:#}; {}", self.fix))
+    }
+}
+
+/// The tools of the workspace itself, whichever languages are built.
+pub const WORKSPACE: &[&Toolchain] = &[&CARGO, &RUSTFMT, &CLIPPY];
+
+const RUSTUP_FIX: &str =
+    "run `rustup toolchain install` at the root (it reads rust-toolchain.toml)";
+
+pub const CARGO: Toolchain = Toolchain {
+    name: "cargo",
+    probe: |sh| version_line(sh, &crate::cargo(), &["--version"]),
+    fix: RUSTUP_FIX,
+};
+
+pub const RUSTFMT: Toolchain = Toolchain {
+    name: "rustfmt",
+    probe: |sh| version_line(sh, "rustfmt", &["--version"]),
+    fix: RUSTUP_FIX,
+};
+
+pub const CLIPPY: Toolchain = Toolchain {
+    name: "clippy",
+    probe: |sh| version_line(sh, &crate::cargo(), &["clippy", "--version"]),
+    fix: RUSTUP_FIX,
+};
+
+pub const RUSTC: Toolchain = Toolchain {
+    name: "rustc",
+    probe: |sh| version_line(sh, "rustc", &["--version"]),
+    fix: RUSTUP_FIX,
+};
+
+pub const WASM32_UNKNOWN: &str = "wasm32-unknown-unknown";
+
+pub const WASM32_UNKNOWN_TARGET: Toolchain = Toolchain {
+    name: WASM32_UNKNOWN,
+    probe: |sh| {
+        let rustc = version_line(sh, "rustc", &["--version"])?;
+        let libdir = version_line(
+            sh,
+            "rustc",
+            &["--print", "target-libdir", "--target", WASM32_UNKNOWN],
+        )?;
+        if !Path::new(&libdir).is_dir() {
+            bail!("the target is not installed for {rustc}");
+        }
+        Ok(format!("installed for {rustc}"))
+    },
+    fix:
+        "run `rustup toolchain install` at the root, or `rustup target add wasm32-unknown-unknown`",
+};
+
+pub const GO: Toolchain = Toolchain {
+    name: "go",
+    probe: |sh| {
+        // Run inside plugins-go so that go.mod's toolchain line decides which Go answers.
+        let _dir = sh.push_dir(crate::project_root().join("plugins-go"));
+        let line = version_line(sh, "go", &["version"])?;
+        at_least(&line, "go version go", (1, 24))?;
+        Ok(line)
+    },
+    fix: "install Go 1.24 or newer (https://go.dev/dl, or your package manager)",
+};
+
+pub const TINYGO: Toolchain = Toolchain {
+    name: "tinygo",
+    probe: |sh| {
+        let line = version_line(sh, "tinygo", &["version"])?;
+        at_least(&line, "tinygo version ", (0, 34))?;
+        Ok(line)
+    },
+    fix: "install TinyGo 0.34 or newer (https://tinygo.org/getting-started/install/); \
+          this machine kind cannot download it (see the README)",
+};
+
+/// The first line a command prints on stdout, trimmed.
+fn version_line(sh: &Shell, program: &str, args: &[&str]) -> anyhow::Result<String> {
+    if !on_path(program) {
+        bail!("`{program}` is not on PATH");
+    }
+    let output = sh
+        .cmd(program)
+        .args(args)
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .with_context(|| format!("`{program} {}` failed", args.join(" ")))?;
+    Ok(output.lines().next().unwrap_or_default().trim().to_owned())
+}
+
+fn on_path(program: &str) -> bool {
+    if program.contains(std::path::MAIN_SEPARATOR) {
+        return Path::new(program).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// Checks that the version after `prefix` in `line` is at least `minimum` (major, minor).
+fn at_least(line: &str, prefix: &str, minimum: (u32, u32)) -> anyhow::Result<()> {
+    let version = parse_version(line, prefix)
+        .with_context(|| format!("cannot read a version from `{line}`"))?;
+    if version < minimum {
+        bail!(
+            "{}.{} is too old, {}.{} or newer is needed (`{line}`)",
+            version.0,
+            version.1,
+            minimum.0,
+            minimum.1
+        );
+    }
+    Ok(())
+}
+
+fn parse_version(line: &str, prefix: &str) -> Option<(u32, u32)> {
+    let rest = line.strip_prefix(prefix)?;
+    let mut parts = rest.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_read_from_version_lines() {
+        let go = "go version go1.26.8 linux/amd64";
+        assert_eq!(parse_version(go, "go version go"), Some((1, 26)));
+        let tinygo =
+            "tinygo version 0.41.1 linux/amd64 (using go version go1.26.8 and LLVM version 19.1.7)";
+        assert_eq!(parse_version(tinygo, "tinygo version "), Some((0, 41)));
+        assert_eq!(parse_version("go version devel", "go version go"), None);
+        assert!(at_least("go version go1.24rc1 linux/amd64", "go version go", (1, 24)).is_ok());
+        let old = at_least("go version go1.23.4 linux/amd64", "go version go", (1, 24));
+        assert_eq!(
+            old.unwrap_err().to_string(),
+            "1.23 is too old, 1.24 or newer is needed (`go version go1.23.4 linux/amd64`)"
+        );
+    }
+}
