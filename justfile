@@ -3,6 +3,14 @@ set shell := ["bash", "-uc"]
 _default:
     @just --list
 
+# Install what this machine can install by itself (TinyGo on Debian), then list the toolchains
+setup:
+    cargo xtask setup
+
+# Every toolchain: found or missing, version, required or optional, fix
+doctor:
+    cargo xtask doctor
+
 # The seed's demo: say_hello of every plugin language through the Rust host
 demo *args:
     cargo xtask demo {{args}}
@@ -21,11 +29,11 @@ alias t := test
 review:
     cargo insta review
 
-# Format the host workspace and the plugins
+# Format the Rust workspaces and plugins-go
 fmt:
     cargo xtask fmt
 
-# Clippy with warnings as errors, host workspace and plugins
+# Clippy with warnings as errors and go vet, host workspace and plugins
 lint:
     cargo xtask lint
 

@@ -52,13 +52,10 @@ pub fn build_plugins(sh: &Shell, languages: &[Language]) -> anyhow::Result<Plugi
     for &language in languages {
         let toolchain = match language.probe(sh) {
             Ok(version) => version,
-            Err(error) if in_ci() && language.requirement() == Requirement::Required => {
-                anyhow::bail!("{language} is required under CI=true: {error:#}");
-            }
-            Err(error) => {
-                let reason = format!("{error:#}");
-                eprintln!("{language:<6} {:<15} {reason}", "skipped");
-                plugins.skipped.push(Skipped { language, reason });
+            Err(missing) => {
+                let skipped = skip(language, missing, in_ci())?;
+                eprintln!("{language:<6} {:<15} {}", "skipped", skipped.reason);
+                plugins.skipped.push(skipped);
                 continue;
             }
         };
@@ -77,6 +74,17 @@ pub fn build_plugins(sh: &Shell, languages: &[Language]) -> anyhow::Result<Plugi
         eprintln!("nothing to do: every plugin is up to date");
     }
     Ok(plugins)
+}
+
+/// A language whose toolchain is missing is skipped, except a required one on CI.
+fn skip(language: Language, missing: anyhow::Error, ci: bool) -> anyhow::Result<Skipped> {
+    if ci && language.requirement() == Requirement::Required {
+        anyhow::bail!("{language} is required under CI=true: {missing:#}");
+    }
+    Ok(Skipped {
+        language,
+        reason: format!("{missing:#}"),
+    })
 }
 
 fn build_one(
@@ -119,11 +127,33 @@ fn report(root: &Path, artifact: &Artifact, built: Built) {
     };
     let wasm = artifact.wasm.strip_prefix(root).unwrap_or(&artifact.wasm);
     eprintln!(
-        "{:<6} {:<15} {}  {:>9}  {}",
+        "{:<6} {:<15} {:<40} {:>9}  {}",
         artifact.language,
         status,
-        wasm.display(),
+        wasm.display().to_string(),
         artifact.human_size(),
         artifact.toolchain
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_required_language_fails_only_on_ci() {
+        let missing = || anyhow::anyhow!("`go` is not on PATH; install Go");
+        let skipped = skip(Language::Go, missing(), false).unwrap();
+        assert_eq!(skipped.reason, "`go` is not on PATH; install Go");
+        let error = skip(Language::Go, missing(), true).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "go is required under CI=true: `go` is not on PATH; install Go"
+        );
+        for &language in Language::ALL {
+            if language.requirement() == Requirement::Optional {
+                assert!(skip(language, missing(), true).is_ok(), "{language}");
+            }
+        }
+    }
 }

@@ -49,6 +49,14 @@ fn rows() -> Vec<Row> {
 
 /// Prints the table; fails when a required toolchain is missing.
 pub fn doctor(sh: &Shell) -> anyhow::Result<()> {
+    match table(sh)?.as_slice() {
+        [] => Ok(()),
+        missing => anyhow::bail!("required toolchains missing: {}", missing.join(", ")),
+    }
+}
+
+/// Prints the table and returns the names of the required toolchains that are missing.
+pub(crate) fn table(sh: &Shell) -> anyhow::Result<Vec<&'static str>> {
     let _root = sh.push_dir(crate::project_root());
     let mut table = vec![[
         "toolchain".to_owned(),
@@ -80,10 +88,7 @@ pub fn doctor(sh: &Shell) -> anyhow::Result<()> {
         ]);
     }
     print_table(&table);
-    match missing_required.as_slice() {
-        [] => Ok(()),
-        missing => anyhow::bail!("required toolchains missing: {}", missing.join(", ")),
-    }
+    Ok(missing_required)
 }
 
 fn print_table(table: &[[String; 4]]) {

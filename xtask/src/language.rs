@@ -37,11 +37,11 @@ impl Language {
     }
 
     /// The list CI holds the workspace to: every language whose toolchain this machine kind can
-    /// have. TinyGo cannot be had here (no registry serves it), so it is optional.
+    /// have. All three can (TinyGo through `cargo xtask setup`); a language that some machines
+    /// cannot build would be `Optional`.
     pub fn requirement(self) -> Requirement {
         match self {
-            Language::Rust | Language::Go => Requirement::Required,
-            Language::TinyGo => Requirement::Optional,
+            Language::Rust | Language::Go | Language::TinyGo => Requirement::Required,
         }
     }
 

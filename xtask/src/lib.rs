@@ -8,6 +8,8 @@ mod doctor;
 mod fingerprint;
 mod language;
 mod languages;
+mod setup;
+mod tinygo_install;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +19,7 @@ pub use build::{build_plugins, Built, Plugins, Skipped};
 pub use checks::{fmt, lint};
 pub use doctor::doctor;
 pub use language::{in_ci, Language, LanguageMethods, Requirement};
+pub use setup::setup;
 pub use toolchain::Toolchain;
 
 /// The workspace root, whichever directory the caller runs in.

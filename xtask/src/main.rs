@@ -23,6 +23,8 @@ enum Command {
     BuildPlugins(Languages),
     /// Build the plugins, then run the seed's `say_hello` call through the Rust host for each
     Demo(Languages),
+    /// Install the toolchains this machine can install by itself (TinyGo, on Debian), then run doctor
+    Setup,
     /// List every toolchain the workspace uses: found or missing, version, required or optional, fix
     Doctor,
     /// Format the Rust workspaces and plugins-go
@@ -96,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .run()
             .context("the demo failed")?;
         }
+        Command::Setup => xtask::setup(&sh)?,
         Command::Doctor => xtask::doctor(&sh)?,
         Command::Fmt { check } => xtask::fmt(&sh, check)?,
         Command::Lint => xtask::lint(&sh)?,

@@ -88,12 +88,14 @@ pub const GO: Toolchain = Toolchain {
 pub const TINYGO: Toolchain = Toolchain {
     name: "tinygo",
     probe: |sh| {
-        let line = version_line(sh, "tinygo", &["version"])?;
+        let program = crate::tinygo_install::program();
+        let line = version_line(sh, &program.to_string_lossy(), &["version"])?;
         at_least(&line, "tinygo version ", (0, 34))?;
         Ok(line)
     },
-    fix: "install TinyGo 0.34 or newer (https://tinygo.org/getting-started/install/); \
-          this machine kind cannot download it (see the README)",
+    fix:
+        "run `cargo xtask setup` (on Debian it builds TinyGo into target/tools/tinygo), or install \
+          TinyGo 0.34 or newer (https://tinygo.org/getting-started/install/)",
 };
 
 /// The first line a command prints on stdout, trimmed.
@@ -112,7 +114,7 @@ fn version_line(sh: &Shell, program: &str, args: &[&str]) -> anyhow::Result<Stri
 }
 
 fn on_path(program: &str) -> bool {
-    if program.contains(std::path::MAIN_SEPARATOR) {
+    if program.contains('/') {
         return Path::new(program).is_file();
     }
     std::env::var_os("PATH")

@@ -24,10 +24,12 @@ impl LanguageMethods for TinyGo {
     }
 
     fn compile(&self, sh: &Shell, out: &Path) -> anyhow::Result<()> {
+        let tinygo = crate::tinygo_install::program();
         let _dir = sh.push_dir(self.source_dir());
+        // -no-debug drops DWARF: 51 KiB instead of 457 KiB; the default optimisation is -opt=z.
         cmd!(
             sh,
-            "tinygo build -target wasip1 -buildmode=c-shared -opt=z -no-debug -o {out} ."
+            "{tinygo} build -target wasip1 -buildmode=c-shared -no-debug -o {out} ."
         )
         .run()?;
         Ok(())
