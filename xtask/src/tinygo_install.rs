@@ -55,7 +55,7 @@ pub fn program() -> PathBuf {
     }
 }
 
-/// Whether this machine can run the installer: Debian's package tools and a way to be root.
+/// Whether this machine can run the installer: it needs Debian's package tools.
 pub fn supported(sh: &Shell) -> anyhow::Result<()> {
     if cmd!(sh, "dpkg-query --version")
         .quiet()
