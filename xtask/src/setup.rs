@@ -15,8 +15,12 @@ pub fn setup(sh: &Shell) -> anyhow::Result<()> {
     let _root = sh.push_dir(crate::project_root());
     let on_path = !tinygo_install::wrapper().is_file() && toolchain::TINYGO.probe(sh).is_ok();
     if !on_path {
+        let started = std::time::Instant::now();
         match tinygo_install::install(sh) {
-            Ok(version) => eprintln!("tinygo: {version}, in target/tools/tinygo"),
+            Ok(version) => eprintln!(
+                "tinygo: {version}, in target/tools/tinygo ({:.1}s)",
+                started.elapsed().as_secs_f64()
+            ),
             Err(error) if in_ci() => return Err(error.context("tinygo could not be installed")),
             Err(error) => eprintln!("warning: tinygo could not be installed: {error:#}"),
         }
