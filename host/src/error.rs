@@ -1,5 +1,7 @@
 use std::path::PathBuf;
 
+use crate::Failure;
+
 /// Everything that can go wrong between loading a plugin and getting its output.
 /// Every variant names the plugin, and the export where there is one.
 #[derive(Debug, thiserror::Error)]
@@ -13,10 +15,10 @@ pub enum Error {
     Load { plugin: String, cause: String },
     #[error("plugin {plugin} has no export {export} of type () -> i32")]
     MissingExport { plugin: String, export: String },
-    #[error("plugin {plugin} failed in export {export}: {cause}")]
+    #[error("plugin {plugin} failed in export {export}: {failure}")]
     Call {
         plugin: String,
         export: String,
-        cause: String,
+        failure: Failure,
     },
 }

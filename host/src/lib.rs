@@ -23,14 +23,18 @@
 //!   never frees lives until the end of that call, never into the next one.
 
 mod error;
+mod failure;
 mod memory_get;
 mod plugin;
 mod store;
+mod trace;
 
 pub use error::Error;
+pub use failure::Failure;
 pub use memory_get::HOST_MEMORY_GET;
 pub use plugin::{CompiledPlugin, Plugin};
 pub use store::Store;
+pub use trace::HostCall;
 
 #[cfg(test)]
 mod tests;

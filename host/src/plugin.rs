@@ -4,7 +4,7 @@ use std::sync::Arc;
 use extism::PluginBuilder;
 
 use crate::memory_get::{self, CallContext};
-use crate::{Error, Store};
+use crate::{Error, Failure, HostCall, Store};
 
 const WASM_MAGIC: &[u8] = b"\0asm";
 
@@ -95,21 +95,46 @@ impl Plugin {
 
     /// Calls `export` with `input` and returns its output bytes.
     pub fn call(&mut self, export: &str, input: &[u8]) -> Result<Vec<u8>, Error> {
+        self.call_with(export, input, None).0
+    }
+
+    /// Like [`Plugin::call`], and also returns every host function call the plugin made, in
+    /// order, whether the call succeeded or not.
+    pub fn call_traced(
+        &mut self,
+        export: &str,
+        input: &[u8],
+    ) -> (Result<Vec<u8>, Error>, Vec<HostCall>) {
+        let (result, trace) = self.call_with(export, input, Some(Vec::new()));
+        (result, trace.unwrap_or_default())
+    }
+
+    fn call_with(
+        &mut self,
+        export: &str,
+        input: &[u8],
+        trace: Option<Vec<HostCall>>,
+    ) -> (Result<Vec<u8>, Error>, Option<Vec<HostCall>>) {
         if !self.inner.function_exists(export) {
-            return Err(Error::MissingExport {
+            let missing = Error::MissingExport {
                 plugin: self.name.clone(),
                 export: export.to_owned(),
-            });
+            };
+            return (Err(missing), trace);
         }
         let context = CallContext {
             store: Arc::clone(&self.store),
+            trace,
+            host_error: None,
         };
-        self.inner
-            .call_with_host_context::<&[u8], Vec<u8>, _>(export, input, context)
-            .map_err(|cause| Error::Call {
-                plugin: self.name.clone(),
-                export: export.to_owned(),
-                cause: format!("{cause:#}"),
-            })
+        let inner = &mut self.inner;
+        // `call`, unlike the host-context variants, reports a non-zero return code.
+        let (result, context) = context.enter(|| inner.call::<&[u8], Vec<u8>>(export, input));
+        let result = result.map_err(|error| Error::Call {
+            plugin: self.name.clone(),
+            export: export.to_owned(),
+            failure: Failure::classify(&error, context.host_error),
+        });
+        (result, context.trace)
     }
 }

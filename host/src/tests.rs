@@ -1,6 +1,6 @@
 //! The host against hand-written modules, so each rule of `hostMemoryGet` is checked without a PDK.
 
-use crate::{Error, Plugin, Store};
+use crate::{Error, Failure, HostCall, Plugin, Store};
 
 /// Imports the kernel functions it needs and `env.hostMemoryGet`; each export does one thing.
 const PROBE: &str = r#"
@@ -151,4 +151,74 @@ fn reactor_is_initialized_once_before_its_first_export() {
     let mut plugin = Plugin::from_bytes("reactor", &wasm, Store::seed()).unwrap();
     assert_eq!(plugin.call("times_initialized", b"").unwrap(), [1]);
     assert_eq!(plugin.call("times_initialized", b"").unwrap(), [1]);
+}
+
+/// One export per kind of failure a call can end in.
+const FAILURES: &str = r#"
+(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "error_set" (func $error_set (param i64)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  ;; WASI functions find their memory through this export, as in any WASI module.
+  (memory (export "memory") 1)
+
+  ;; Reports the error "no" and returns 1.
+  (func (export "plugin_error") (result i32) (local $m i64)
+    (local.set $m (call $alloc (i64.const 2)))
+    (call $store_u8 (local.get $m) (i32.const 110))
+    (call $store_u8 (i64.add (local.get $m) (i64.const 1)) (i32.const 111))
+    (call $error_set (local.get $m))
+    (i32.const 1))
+  (func (export "return_code") (result i32) (i32.const 3))
+  (func (export "trap") (result i32) unreachable)
+  (func (export "exit") (result i32) (call $proc_exit (i32.const 2)) (i32.const 0))
+)
+"#;
+
+fn failure(export: &str) -> Failure {
+    let wasm = wat::parse_str(FAILURES).expect("the failures module is valid WAT");
+    let mut plugin = Plugin::from_bytes("failures", &wasm, Store::seed()).unwrap();
+    match plugin.call(export, b"") {
+        Err(Error::Call { failure, .. }) => failure,
+        other => panic!("{export}: expected a failed call, got {other:?}"),
+    }
+}
+
+#[test]
+fn failures_are_told_apart() {
+    let message = "no".to_owned();
+    assert_eq!(failure("plugin_error"), Failure::Plugin { message });
+    assert_eq!(failure("return_code"), Failure::ReturnCode { code: 3 });
+    assert!(matches!(failure("trap"), Failure::Trap { trap } if trap.contains("unreachable")));
+    assert_eq!(failure("exit"), Failure::Exit { code: 2 });
+    let bad_key = call(Store::seed(), "unallocated_key").unwrap_err();
+    assert!(
+        matches!(
+            &bad_key,
+            Error::Call {
+                failure: Failure::HostFunction { .. },
+                ..
+            }
+        ),
+        "{bad_key:?}"
+    );
+}
+
+#[test]
+fn host_calls_are_traced_in_order_even_when_the_call_fails() {
+    let wasm = wat::parse_str(PROBE).expect("the probe module is valid WAT");
+    let mut plugin = Plugin::from_bytes("probe", &wasm, Store::seed()).unwrap();
+    let (result, trace) = plugin.call_traced("value_of_hello", b"");
+    assert!(result.is_ok());
+    let hello = HostCall {
+        function: "hostMemoryGet",
+        key: b"hello".to_vec(),
+        value_len: "👋 Hello World 🌍".len(),
+    };
+    assert_eq!(trace, [hello]);
+    let (result, trace) = plugin.call_traced("unallocated_key", b"");
+    assert!(result.is_err());
+    assert_eq!(trace, [], "the refused call is not traced");
+    assert_eq!(plugin.call_traced("value_of_empty_key", b"").1.len(), 1);
 }

@@ -18,10 +18,15 @@ struct CaseFile {
     input: Option<String>,
     /// The input as hex digits, for bytes that are not text.
     input_hex: Option<String>,
+    /// The input as standard base64 (with `=` padding).
+    input_base64: Option<String>,
     /// The input generated as `pattern` repeated `times` times.
     input_repeat: Option<Repeat>,
-    /// The host's key-value store; the seed's two entries when absent.
+    /// The host's key-value store as text. With `store-hex`, the store is both tables' entries;
+    /// with neither, it is the seed's two entries.
     store: Option<BTreeMap<String, String>>,
+    /// Store entries whose key and value are hex digits, for bytes that are not text.
+    store_hex: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -70,13 +75,41 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
         std::fs::read_to_string(root.join(&file)).with_context(|| format!("cannot read {file}"))?;
     let parsed: CaseFile =
         toml::from_str(&text).map_err(|error| anyhow::anyhow!("{file}: {}", error.message()))?;
-    let input = match (parsed.input, parsed.input_hex, parsed.input_repeat) {
-        (Some(text), None, None) => text.into_bytes(),
-        (None, Some(hex), None) => {
+    let input = match (
+        parsed.input,
+        parsed.input_hex,
+        parsed.input_base64,
+        parsed.input_repeat,
+    ) {
+        (Some(text), None, None, None) => text.into_bytes(),
+        (None, Some(hex), None, None) => {
             decode_hex(&hex).with_context(|| format!("{file}: bad input-hex"))?
         }
-        (None, None, Some(Repeat { pattern, times })) => pattern.repeat(times).into_bytes(),
-        _ => bail!("{file}: set exactly one of `input`, `input-hex` and `input-repeat`"),
+        (None, None, Some(base64), None) => {
+            decode_base64(&base64).with_context(|| format!("{file}: bad input-base64"))?
+        }
+        (None, None, None, Some(Repeat { pattern, times })) => pattern.repeat(times).into_bytes(),
+        _ => bail!(
+            "{file}: set exactly one of `input`, `input-hex`, `input-base64` and `input-repeat`"
+        ),
+    };
+    let store = match (parsed.store, parsed.store_hex) {
+        (None, None) => Store::seed(),
+        (text, hex) => {
+            let mut entries: Vec<(Vec<u8>, Vec<u8>)> = text
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(key, value)| (key.into_bytes(), value.into_bytes()))
+                .collect();
+            for (key, value) in hex.unwrap_or_default() {
+                let key = decode_hex(&key)
+                    .with_context(|| format!("{file}: bad store-hex key `{key}`"))?;
+                let value = decode_hex(&value)
+                    .with_context(|| format!("{file}: bad store-hex value `{value}`"))?;
+                entries.push((key, value));
+            }
+            Store::from_iter(entries)
+        }
     };
     Ok(Case {
         name: name.to_owned(),
@@ -84,7 +117,7 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
         description: parsed.description,
         export: parsed.export,
         input,
-        store: parsed.store.map_or_else(Store::seed, Store::from_iter),
+        store,
     })
 }
 
@@ -100,4 +133,40 @@ fn decode_hex(hex: &str) -> anyhow::Result<Vec<u8>> {
             u8::from_str_radix(pair, 16).with_context(|| format!("`{pair}` is not a hex byte"))
         })
         .collect()
+}
+
+/// Standard base64 (RFC 4648, `+` and `/`), padding required when the length calls for it.
+fn decode_base64(text: &str) -> anyhow::Result<Vec<u8>> {
+    let symbols: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !symbols.len().is_multiple_of(4) {
+        bail!("length {} is not a multiple of 4", symbols.len());
+    }
+    let mut bytes = Vec::with_capacity(symbols.len() / 4 * 3);
+    for (index, quad) in symbols.chunks(4).enumerate() {
+        let last = index + 1 == symbols.len() / 4;
+        let padding = quad
+            .iter()
+            .rev()
+            .take_while(|&&symbol| symbol == b'=')
+            .count();
+        if padding > 2 || (padding > 0 && !last) {
+            bail!("misplaced `=` padding");
+        }
+        let mut bits = 0u32;
+        for &symbol in &quad[..4 - padding] {
+            let value = match symbol {
+                b'A'..=b'Z' => symbol - b'A',
+                b'a'..=b'z' => symbol - b'a' + 26,
+                b'0'..=b'9' => symbol - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                other => bail!("`{}` is not a base64 symbol", other as char),
+            };
+            bits = bits << 6 | u32::from(value);
+        }
+        bits <<= 6 * padding;
+        let decoded = bits.to_be_bytes();
+        bytes.extend_from_slice(&decoded[1..4 - padding]);
+    }
+    Ok(bytes)
 }

@@ -147,10 +147,9 @@ fn check(case: &Case, language: Language, compiled: &CompiledPlugin) -> Result<(
     let mut plugin = compiled
         .instantiate(case.store.clone())
         .map_err(|error| format!("{language}: {error}"))?;
-    let output = plugin
-        .call(&case.export, &case.input)
-        .map_err(|error| format!("{language}: {error}"))?;
-    let rendered = render::output(&output);
+    // A failing call is a result like any other: the snapshot says how it failed.
+    let (result, trace) = plugin.call_traced(&case.export, &case.input);
+    let rendered = render::call(&result, &trace);
 
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(project_root().join(SNAPSHOTS_DIR));

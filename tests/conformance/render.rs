@@ -1,14 +1,90 @@
-//! How a call's output is written into a snapshot.
+//! How a call's result and host-call trace are written into a snapshot. This is where the
+//! contract's normalised form of a failure lives (see CONTRACT.md, "Failures").
 
+use host::{Error, Failure, HostCall};
 use sha2::{Digest, Sha256};
 
-/// Longest output shown whole; longer or non-UTF-8 output is shown by its ends.
+/// Longest text output shown whole; longer output, and non-UTF-8 output over twice
+/// `SHOWN_ENDS`, is shown by its ends.
 const SHOWN_WHOLE: usize = 4096;
 const SHOWN_ENDS: usize = 64;
 
+/// The trace first, then the outcome: output bytes come last because they may span lines.
+pub fn call(result: &Result<Vec<u8>, Error>, trace: &[HostCall]) -> String {
+    format!("{}\n{}", self::trace(trace), outcome(result))
+}
+
+fn outcome(result: &Result<Vec<u8>, Error>) -> String {
+    match result {
+        Ok(output) => format!("outcome: ok\noutput: {}", self::output(output)),
+        Err(Error::Call { failure, .. }) => match failure {
+            Failure::Plugin { message } => format!("outcome: plugin error\nmessage: {message}"),
+            // Compilers differ in how a panic ends a module: Rust and TinyGo trap, standard Go
+            // exits with code 2. The contract only asks that the call is aborted.
+            Failure::Trap { .. } | Failure::Exit { .. } => "outcome: aborted".to_owned(),
+            Failure::ReturnCode { code } => {
+                format!("outcome: returned {code} without an error message")
+            }
+            Failure::HostFunction { message } => {
+                format!("outcome: host function error\nmessage: {message}")
+            }
+        },
+        Err(Error::MissingExport { export, .. }) => format!("outcome: no export {export}"),
+        Err(other) => format!("outcome: {other}"),
+    }
+}
+
+/// One line per host call; a run of identical calls is one line with its count, so a case with
+/// 10,000 calls still has a short snapshot.
+fn trace(calls: &[HostCall]) -> String {
+    let mut lines = vec![format!("host calls: {}", calls.len())];
+    let mut index = 0;
+    while index < calls.len() {
+        let call = &calls[index];
+        let run = calls[index..]
+            .iter()
+            .take_while(|next| *next == call)
+            .count();
+        let times = if run > 1 {
+            format!(" x{run}")
+        } else {
+            String::new()
+        };
+        let key = if call.key.len() > SHOWN_ENDS {
+            let head = &call.key[..SHOWN_ENDS / 2];
+            let tail = &call.key[call.key.len() - SHOWN_ENDS / 2..];
+            format!(
+                "of {} bytes, {} ... {}",
+                call.key.len(),
+                bytes(head),
+                bytes(tail)
+            )
+        } else {
+            bytes(&call.key)
+        };
+        lines.push(format!(
+            "  {} key {key} -> {} bytes{times}",
+            call.function, call.value_len
+        ));
+        index += run;
+    }
+    lines.join("\n")
+}
+
+/// Text as a quoted string when it is UTF-8, otherwise hex.
+fn bytes(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => format!("{text:?}"),
+        Err(_) => {
+            let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+            format!("hex {hex}")
+        }
+    }
+}
+
 /// The length and SHA-256 of `output` come first: insta trims and normalises line endings when
 /// it compares text, so the header is what makes the snapshot byte-exact.
-pub fn output(output: &[u8]) -> String {
+fn output(output: &[u8]) -> String {
     let digest: String = Sha256::digest(output)
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -16,15 +92,16 @@ pub fn output(output: &[u8]) -> String {
     let header = format!("{} bytes, sha256 {digest}", output.len());
     match std::str::from_utf8(output) {
         Ok(text) if output.len() <= SHOWN_WHOLE => format!("{header}\n{text}"),
+        _ if output.len() <= 2 * SHOWN_ENDS => format!("{header}\nbytes: {}", bytes(output)),
         _ => {
             let head = &output[..output.len().min(SHOWN_ENDS)];
             let tail = &output[output.len().saturating_sub(SHOWN_ENDS)..];
             format!(
-                "{header}\nfirst {} bytes: {:?}\nlast {} bytes: {:?}",
+                "{header}\nfirst {} bytes: {}\nlast {} bytes: {}",
                 head.len(),
-                String::from_utf8_lossy(head),
+                bytes(head),
                 tail.len(),
-                String::from_utf8_lossy(tail),
+                bytes(tail),
             )
         }
     }
