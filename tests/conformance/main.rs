@@ -2,6 +2,7 @@
 //! language, each (case, language) pair one trial named `<case>::<language>`. All languages share
 //! one snapshot per case in `tests/snapshots/`, so a language that diverges fails with a diff.
 
+mod abi;
 mod case;
 mod render;
 
@@ -10,6 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
 use host::CompiledPlugin;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use xtask::{build_plugins, project_root, Language};
@@ -20,6 +22,10 @@ use crate::case::Case;
 const SNAPSHOTS_DIR: &str = "tests/snapshots";
 /// The trial that checks every snapshot still has its case.
 const ORPHAN_TRIAL: &str = "snapshots_have_cases";
+/// Each language's import/export surface, one snapshot per language.
+const SURFACES_DIR: &str = "tests/snapshots/surfaces";
+const SURFACE_TRIAL: &str = "surface";
+const ABI_SELF_TEST: &str = "abi_lint_catches_a_wrong_host_memory_get";
 
 /// `--list` and the run must name the same trials, so both take their names from here.
 fn trial_name(case: &str, language: Language) -> String {
@@ -46,20 +52,50 @@ fn main() -> ExitCode {
     libtest_mimic::run(&args, trials).exit_code()
 }
 
-/// Builds stale plugins (the same code as `cargo xtask build-plugins`), compiles each language's
-/// module once, and makes one trial per (case, language). A language whose toolchain is missing
-/// still gets its trials, reported as ignored with the reason, so a skip is never silent.
+/// Where a language stands once the build is done.
+enum Subject {
+    Ready(Arc<CompiledPlugin>),
+    /// Its toolchain is missing: its trials are reported as ignored, with this reason.
+    Skipped(String),
+    /// Its module breaks the contract's ABI: its trials fail with these violations, and none
+    /// of its exports is ever called.
+    Broken(String),
+}
+
+/// Builds stale plugins (the same code as `cargo xtask build-plugins`), lints and compiles each
+/// language's module once, and makes one trial per (case, language) and one surface trial per
+/// language. A language whose toolchain is missing still gets its trials, reported as ignored
+/// with the reason, so a skip is never silent.
 fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
     let sh = xshell::Shell::new()?;
     let built = build_plugins(&sh, Language::ALL)?;
-    let mut plugins = BTreeMap::new();
+    let mut subjects = BTreeMap::new();
+    let mut trials = vec![abi_lint_self_test()];
     for (artifact, _) in &built.built {
         eprintln!(
             "conformance: {} built by {}",
             artifact.language, artifact.toolchain
         );
-        let compiled = CompiledPlugin::from_file(&artifact.wasm)?;
-        plugins.insert(artifact.language, Ok(Arc::new(compiled)));
+        let language = artifact.language;
+        let wasm = std::fs::read(&artifact.wasm)
+            .with_context(|| format!("{language}: cannot read {}", artifact.wasm.display()))?;
+        let surface = abi::Surface::read(&wasm)
+            .with_context(|| format!("{language}: {}", artifact.wasm.display()))?;
+        let violations = surface.violations();
+        trials.push(surface_trial(language, surface));
+        if !violations.is_empty() {
+            for violation in &violations {
+                eprintln!("conformance: {language} breaks the ABI: {violation}");
+            }
+            let why = format!(
+                "{language}: the ABI lint failed, so nothing was called: {}",
+                violations.join("; ")
+            );
+            subjects.insert(language, Subject::Broken(why));
+            continue;
+        }
+        let compiled = CompiledPlugin::from_bytes(artifact.wasm.display().to_string(), &wasm)?;
+        subjects.insert(language, Subject::Ready(Arc::new(compiled)));
     }
     for skipped in &built.skipped {
         eprintln!(
@@ -70,23 +106,28 @@ fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
             "{} toolchain missing: see `cargo xtask doctor`",
             skipped.language
         );
-        plugins.insert(skipped.language, Err(why));
+        subjects.insert(skipped.language, Subject::Skipped(why));
     }
 
     let names = case::names(root)?;
-    let mut trials = vec![orphan_snapshots(root, &names)];
+    trials.push(orphan_snapshots(root, &names));
     for name in names {
         // A malformed case fails its own trials and leaves the others running.
         let case = Arc::new(case::load(root, &name).map_err(|error| format!("{error:#}")));
-        for (&language, compiled) in &plugins {
+        for (&language, subject) in &subjects {
             let trial_name = trial_name(&name, language);
-            let compiled = match compiled {
-                Ok(compiled) => Arc::clone(compiled),
-                Err(why) => {
+            let compiled = match subject {
+                Subject::Ready(compiled) => Arc::clone(compiled),
+                Subject::Skipped(why) => {
                     let why = why.clone();
                     trials.push(Trial::ignorable_test(trial_name, move || {
                         Ok(Completion::ignored_with(why))
                     }));
+                    continue;
+                }
+                Subject::Broken(why) => {
+                    let why = why.clone();
+                    trials.push(Trial::test(trial_name, move || Err(why.into())));
                     continue;
                 }
             };
@@ -98,6 +139,56 @@ fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
         }
     }
     Ok(trials)
+}
+
+/// Each language's imports and exports, snapshotted per language: the one snapshot that is not
+/// shared, because the surface is what compilers legitimately differ in (WASI imports, runtime
+/// exports). The lint above decides what must agree.
+fn surface_trial(language: Language, surface: abi::Surface) -> Trial {
+    Trial::test(format!("{SURFACE_TRIAL}::{language}"), move || {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(project_root().join(SURFACES_DIR));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_description(format!("imports and exports of the {language} plugin"));
+        settings.set_omit_expression(true);
+        let rendered = surface.render();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(language.name(), rendered))
+        }))
+        .map_err(|_| {
+            format!("{language}: its import/export surface differs from {SURFACES_DIR}/{language}.snap: see above").into()
+        })
+    })
+}
+
+/// The lint must catch what it exists for: a `hostMemoryGet` of the wrong type.
+fn abi_lint_self_test() -> Trial {
+    Trial::test(ABI_SELF_TEST, || {
+        let wasm = wat::parse_str(
+            r#"(module
+                 (import "env" "hostMemoryGet" (func (param i32) (result i32)))
+                 (import "env" "somethingElse" (func))
+                 (func (export "say_hello") (result i32) (i32.const 0))
+                 (func (export "echo") (param i32) (result i32) (i32.const 0)))"#,
+        )
+        .map_err(|error| error.to_string())?;
+        let surface = abi::Surface::read(&wasm).map_err(|error| format!("{error:#}"))?;
+        let violations = surface.violations();
+        let expected = [
+            "import env.hostMemoryGet: expected func (i64) -> i64, found func (i32) -> i32",
+            "import env.somethingElse: expected imports only from env.hostMemoryGet, extism:host/env and wasi_snapshot_preview1, found func () -> ()",
+            "export lookup: expected func () -> i32, found no such export",
+            "export count_calls: expected func () -> i32, found no such export",
+            "export echo: expected func () -> i32, found func (i32) -> i32",
+            "export fail: expected func () -> i32, found no such export",
+            "export trap: expected func () -> i32, found no such export",
+        ];
+        if violations == expected {
+            Ok(())
+        } else {
+            Err(format!("the ABI lint found {violations:#?}, expected {expected:#?}").into())
+        }
+    })
 }
 
 /// A trial that fails when a snapshot has no case: a deleted or renamed case must take its
@@ -132,13 +223,18 @@ fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
 /// The trials' names without building anything, for `--list`.
 fn list_only(root: &Path) -> Vec<Trial> {
     let names = case::names(root).unwrap_or_default();
-    let pairs = names.iter().flat_map(|name| {
-        Language::ALL
-            .iter()
-            .map(move |&language| Trial::test(trial_name(name, language), || Ok(())))
-    });
-    std::iter::once(Trial::test(ORPHAN_TRIAL, || Ok(())))
-        .chain(pairs)
+    let mut listed = vec![ABI_SELF_TEST.to_owned(), ORPHAN_TRIAL.to_owned()];
+    for &language in Language::ALL {
+        listed.push(format!("{SURFACE_TRIAL}::{language}"));
+    }
+    for name in &names {
+        for &language in Language::ALL {
+            listed.push(trial_name(name, language));
+        }
+    }
+    listed
+        .into_iter()
+        .map(|name| Trial::test(name, || Ok(())))
         .collect()
 }
 

@@ -1,0 +1,192 @@
+//! The ABI lint: a module's imports and exports, read with wasmparser before anything runs, and
+//! checked against the contract (CONTRACT.md): `env.hostMemoryGet` is `(i64) -> i64`, every
+//! contract export exists as `() -> i32`, and nothing is imported from outside the Extism
+//! kernel, WASI preview 1 and `env.hostMemoryGet`.
+
+use std::fmt;
+
+use anyhow::Context;
+use wasmparser::{CompositeInnerType, ExternalKind, FuncType, Parser, Payload, TypeRef, ValType};
+
+/// Every export the contract requires, each `() -> i32`.
+pub const CONTRACT_EXPORTS: &[&str] =
+    &["say_hello", "lookup", "count_calls", "echo", "fail", "trap"];
+
+/// Import modules a plugin may use besides `env.hostMemoryGet`.
+const ALLOWED_IMPORT_MODULES: &[&str] = &["extism:host/env", "wasi_snapshot_preview1"];
+
+/// A function type in the contract's notation, such as `(i64) -> i64`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Signature(String);
+
+impl Signature {
+    fn of(ty: &FuncType) -> Signature {
+        let list = |types: &[ValType]| {
+            types
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Signature(format!(
+            "({}) -> {}",
+            list(ty.params()),
+            match ty.results() {
+                [one] => one.to_string(),
+                more => format!("({})", list(more)),
+            }
+        ))
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a module imports and exports, each item with its kind (and type, for functions).
+pub struct Surface {
+    /// `(module, name, description)`, in the module's order.
+    imports: Vec<(String, String, String)>,
+    /// `(name, description)`, in the module's order.
+    exports: Vec<(String, String)>,
+}
+
+impl Surface {
+    pub fn read(wasm: &[u8]) -> anyhow::Result<Surface> {
+        let mut types = Vec::new();
+        let mut function_types = Vec::new();
+        let mut imports = Vec::new();
+        let mut exports = Vec::new();
+        for payload in Parser::new(0).parse_all(wasm) {
+            match payload.context("not a readable WebAssembly module")? {
+                Payload::TypeSection(reader) => {
+                    for group in reader {
+                        for sub in group?.into_types() {
+                            types.push(match &sub.composite_type.inner {
+                                CompositeInnerType::Func(func) => Some(Signature::of(func)),
+                                _ => None,
+                            });
+                        }
+                    }
+                }
+                Payload::ImportSection(reader) => {
+                    for import in reader.into_imports() {
+                        let import = import?;
+                        let description = match import.ty {
+                            TypeRef::Func(index) | TypeRef::FuncExact(index) => {
+                                function_types.push(index);
+                                describe_func(&types, index)
+                            }
+                            TypeRef::Memory(_) => "memory".to_owned(),
+                            TypeRef::Table(_) => "table".to_owned(),
+                            TypeRef::Global(_) => "global".to_owned(),
+                            TypeRef::Tag(_) => "tag".to_owned(),
+                        };
+                        imports.push((
+                            import.module.to_owned(),
+                            import.name.to_owned(),
+                            description,
+                        ));
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    for index in reader {
+                        function_types.push(index?);
+                    }
+                }
+                Payload::ExportSection(reader) => {
+                    for export in reader {
+                        let export = export?;
+                        let description = match export.kind {
+                            ExternalKind::Func | ExternalKind::FuncExact => {
+                                match function_types.get(export.index as usize) {
+                                    Some(&index) => describe_func(&types, index),
+                                    None => "func of unknown type".to_owned(),
+                                }
+                            }
+                            ExternalKind::Memory => "memory".to_owned(),
+                            ExternalKind::Table => "table".to_owned(),
+                            ExternalKind::Global => "global".to_owned(),
+                            ExternalKind::Tag => "tag".to_owned(),
+                        };
+                        exports.push((export.name.to_owned(), description));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Surface { imports, exports })
+    }
+
+    /// Every way the surface breaks the contract, one line each: the item, what was expected,
+    /// what was found.
+    pub fn violations(&self) -> Vec<String> {
+        let mut violations = Vec::new();
+        let host_memory_get = format!("func {}", Signature("(i64) -> i64".to_owned()));
+        let contract_export = format!("func {}", Signature("() -> i32".to_owned()));
+        match self
+            .imports
+            .iter()
+            .find(|(module, name, _)| module == "env" && name == host::HOST_MEMORY_GET)
+        {
+            Some((_, _, found)) if *found != host_memory_get => violations.push(format!(
+                "import env.{}: expected {host_memory_get}, found {found}",
+                host::HOST_MEMORY_GET
+            )),
+            Some(_) => {}
+            None => violations.push(format!(
+                "import env.{}: expected {host_memory_get}, found no such import",
+                host::HOST_MEMORY_GET
+            )),
+        }
+        for (module, name, found) in &self.imports {
+            let is_host_function = module == "env" && name == host::HOST_MEMORY_GET;
+            if !is_host_function && !ALLOWED_IMPORT_MODULES.contains(&module.as_str()) {
+                violations.push(format!(
+                    "import {module}.{name}: expected imports only from env.{}, {}, found {found}",
+                    host::HOST_MEMORY_GET,
+                    ALLOWED_IMPORT_MODULES.join(" and ")
+                ));
+            }
+        }
+        for &export in CONTRACT_EXPORTS {
+            match self.exports.iter().find(|(name, _)| name == export) {
+                Some((_, found)) if *found != contract_export => violations.push(format!(
+                    "export {export}: expected {contract_export}, found {found}"
+                )),
+                Some(_) => {}
+                None => violations.push(format!(
+                    "export {export}: expected {contract_export}, found no such export"
+                )),
+            }
+        }
+        violations
+    }
+
+    /// The whole surface as text, sorted, for the language's surface snapshot.
+    pub fn render(&self) -> String {
+        let mut lines: Vec<String> = self
+            .imports
+            .iter()
+            .map(|(module, name, description)| format!("import {module}.{name}: {description}"))
+            .collect();
+        lines.sort();
+        let mut exports: Vec<String> = self
+            .exports
+            .iter()
+            .map(|(name, description)| format!("export {name}: {description}"))
+            .collect();
+        exports.sort();
+        lines.extend(exports);
+        lines.join("\n")
+    }
+}
+
+fn describe_func(types: &[Option<Signature>], index: u32) -> String {
+    match types.get(index as usize) {
+        Some(Some(signature)) => format!("func {signature}"),
+        _ => format!("func of type {index}, which is not a function type"),
+    }
+}
