@@ -2,10 +2,6 @@
 //! language, each (case, language) pair one trial named `<case>::<language>`. All languages share
 //! one snapshot per case in `tests/snapshots/`, so a language that diverges fails with a diff.
 
-mod abi;
-mod case;
-mod render;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,7 +12,8 @@ use host::CompiledPlugin;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use xtask::{build_plugins, project_root, Language};
 
-use crate::case::Case;
+use conformance::case::{self, Case};
+use conformance::{abi, render};
 
 /// One snapshot per case, named after it and shared by every language.
 const SNAPSHOTS_DIR: &str = "tests/snapshots";
@@ -25,7 +22,6 @@ const ORPHAN_TRIAL: &str = "snapshots_have_cases";
 /// Each language's import/export surface, one snapshot per language.
 const SURFACES_DIR: &str = "tests/snapshots/surfaces";
 const SURFACE_TRIAL: &str = "surface";
-const ABI_SELF_TEST: &str = "abi_lint_catches_a_wrong_host_memory_get";
 
 /// `--list` and the run must name the same trials, so both take their names from here.
 fn trial_name(case: &str, language: Language) -> String {
@@ -70,7 +66,7 @@ fn prepare(root: &Path) -> anyhow::Result<Vec<Trial>> {
     let sh = xshell::Shell::new()?;
     let built = build_plugins(&sh, Language::ALL)?;
     let mut subjects = BTreeMap::new();
-    let mut trials = vec![abi_lint_self_test()];
+    let mut trials = Vec::new();
     for (artifact, _) in &built.built {
         eprintln!(
             "conformance: {} built by {}",
@@ -161,36 +157,6 @@ fn surface_trial(language: Language, surface: abi::Surface) -> Trial {
     })
 }
 
-/// The lint must catch what it exists for: a `hostMemoryGet` of the wrong type.
-fn abi_lint_self_test() -> Trial {
-    Trial::test(ABI_SELF_TEST, || {
-        let wasm = wat::parse_str(
-            r#"(module
-                 (import "env" "hostMemoryGet" (func (param i32) (result i32)))
-                 (import "env" "somethingElse" (func))
-                 (func (export "say_hello") (result i32) (i32.const 0))
-                 (func (export "echo") (param i32) (result i32) (i32.const 0)))"#,
-        )
-        .map_err(|error| error.to_string())?;
-        let surface = abi::Surface::read(&wasm).map_err(|error| format!("{error:#}"))?;
-        let violations = surface.violations();
-        let expected = [
-            "import env.hostMemoryGet: expected func (i64) -> i64, found func (i32) -> i32",
-            "import env.somethingElse: expected imports only from env.hostMemoryGet, extism:host/env and wasi_snapshot_preview1, found func () -> ()",
-            "export lookup: expected func () -> i32, found no such export",
-            "export count_calls: expected func () -> i32, found no such export",
-            "export echo: expected func () -> i32, found func (i32) -> i32",
-            "export fail: expected func () -> i32, found no such export",
-            "export trap: expected func () -> i32, found no such export",
-        ];
-        if violations == expected {
-            Ok(())
-        } else {
-            Err(format!("the ABI lint found {violations:#?}, expected {expected:#?}").into())
-        }
-    })
-}
-
 /// A trial that fails when a snapshot has no case: a deleted or renamed case must take its
 /// snapshot with it, or the snapshot would silently stop being checked.
 fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
@@ -223,7 +189,7 @@ fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
 /// The trials' names without building anything, for `--list`.
 fn list_only(root: &Path) -> Vec<Trial> {
     let names = case::names(root).unwrap_or_default();
-    let mut listed = vec![ABI_SELF_TEST.to_owned(), ORPHAN_TRIAL.to_owned()];
+    let mut listed = vec![ORPHAN_TRIAL.to_owned()];
     for &language in Language::ALL {
         listed.push(format!("{SURFACE_TRIAL}::{language}"));
     }

@@ -190,3 +190,50 @@ fn describe_func(types: &[Option<Signature>], index: u32) -> String {
         _ => format!("func of type {index}, which is not a function type"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lint must catch what it exists for: a `hostMemoryGet` of the wrong type, and the rest.
+    #[test]
+    fn lint_names_each_violation_with_expected_and_found() {
+        let wasm = wat::parse_str(
+            r#"(module
+                 (import "env" "hostMemoryGet" (func (param i32) (result i32)))
+                 (import "env" "somethingElse" (func))
+                 (func (export "say_hello") (result i32) (i32.const 0))
+                 (func (export "echo") (param i32) (result i32) (i32.const 0)))"#,
+        )
+        .unwrap();
+        let violations = Surface::read(&wasm).unwrap().violations();
+        assert_eq!(
+            violations,
+            [
+                "import env.hostMemoryGet: expected func (i64) -> i64, found func (i32) -> i32",
+                "import env.somethingElse: expected imports only from env.hostMemoryGet, extism:host/env and wasi_snapshot_preview1, found func () -> ()",
+                "export lookup: expected func () -> i32, found no such export",
+                "export count_calls: expected func () -> i32, found no such export",
+                "export echo: expected func () -> i32, found func (i32) -> i32",
+                "export fail: expected func () -> i32, found no such export",
+                "export trap: expected func () -> i32, found no such export",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_host_import_is_named() {
+        let wasm = wat::parse_str(r#"(module)"#).unwrap();
+        let violations = Surface::read(&wasm).unwrap().violations();
+        assert_eq!(
+            violations[0],
+            "import env.hostMemoryGet: expected func (i64) -> i64, found no such import"
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_module_are_an_error() {
+        let error = Surface::read(b"not wasm").err().unwrap();
+        assert_eq!(error.to_string(), "not a readable WebAssembly module");
+    }
+}

@@ -170,3 +170,27 @@ fn decode_base64(text: &str) -> anyhow::Result<Vec<u8>> {
     }
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(decode_base64("").unwrap(), b"");
+        assert_eq!(decode_base64("Zg==").unwrap(), b"f");
+        assert_eq!(decode_base64("Zm8=").unwrap(), b"fo");
+        assert_eq!(decode_base64("Zm9v").unwrap(), b"foo");
+        assert_eq!(decode_base64("/wD+").unwrap(), [0xff, 0x00, 0xfe]);
+        assert!(decode_base64("Zm9").is_err());
+        assert!(decode_base64("Zg==Zm9v").is_err());
+        assert!(decode_base64("Zm9*").is_err());
+    }
+
+    #[test]
+    fn hex_ignores_whitespace_and_rejects_odd_digits() {
+        assert_eq!(decode_hex("ff 00\nfe").unwrap(), [0xff, 0x00, 0xfe]);
+        assert!(decode_hex("abc").is_err());
+        assert!(decode_hex("zz").is_err());
+    }
+}

@@ -1,0 +1,7 @@
+//! The conformance contract's machinery, shared by the conformance run
+//! (`tests/conformance/main.rs`) and the property test (`tests/generated.rs`): reading case files,
+//! the ABI lint, rendering a call into snapshot text, the known-failure lists and the report.
+
+pub mod abi;
+pub mod case;
+pub mod render;
