@@ -4,4 +4,7 @@
 
 pub mod abi;
 pub mod case;
+pub mod known;
 pub mod render;
+pub mod report;
+pub mod verdict;

@@ -1,0 +1,271 @@
+//! The run's results as files (JSON and JUnit XML) and as a table printed at the end.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::verdict::Verdict;
+
+/// One (case, language) trial that ran.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub case: String,
+    pub language: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    /// language -> the version line of the toolchain that built it, or why it was skipped.
+    pub toolchains: BTreeMap<String, String>,
+    /// In the order languages were listed, for the table's columns.
+    pub languages: Vec<String>,
+    pub records: Vec<Record>,
+}
+
+const VERDICTS: [&str; 5] = ["pass", "fail", "xfail", "xpass", "skip"];
+
+impl Report {
+    fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts: BTreeMap<&'static str, usize> =
+            VERDICTS.iter().map(|&word| (word, 0)).collect();
+        for record in &self.records {
+            *counts.entry(record.verdict.word()).or_default() += 1;
+        }
+        counts
+    }
+
+    fn sorted(&self) -> Vec<&Record> {
+        let mut records: Vec<&Record> = self.records.iter().collect();
+        records.sort_by(|a, b| (&a.case, &a.language).cmp(&(&b.case, &b.language)));
+        records
+    }
+
+    pub fn json(&self) -> String {
+        let mut out = String::from("{\n  \"toolchains\": {");
+        let toolchains: Vec<String> = self
+            .toolchains
+            .iter()
+            .map(|(language, version)| format!("\n    {}: {}", json(language), json(version)))
+            .collect();
+        out += &toolchains.join(",");
+        out += "\n  },\n  \"summary\": {";
+        let counts: Vec<String> = self
+            .counts()
+            .iter()
+            .map(|(word, count)| format!("{}: {count}", json(word)))
+            .collect();
+        out += &counts.join(", ");
+        out += "},\n  \"results\": [";
+        let results: Vec<String> = self
+            .sorted()
+            .iter()
+            .map(|record| {
+                format!(
+                    "\n    {{\"case\": {}, \"language\": {}, \"verdict\": {}, \"detail\": {}}}",
+                    json(&record.case),
+                    json(&record.language),
+                    json(record.verdict.word()),
+                    json(record.verdict.detail())
+                )
+            })
+            .collect();
+        out += &results.join(",");
+        out += "\n  ]\n}\n";
+        out
+    }
+
+    /// JUnit XML: one test case per (case, language), classname the language. A known failure
+    /// is reported as skipped with its reason; an unexpected pass as a failure.
+    pub fn junit(&self) -> String {
+        let counts = self.counts();
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            out,
+            "<testsuites><testsuite name=\"conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
+            self.records.len(),
+            counts["fail"] + counts["xpass"],
+            counts["skip"] + counts["xfail"]
+        );
+        for record in self.sorted() {
+            let _ = write!(
+                out,
+                "  <testcase classname=\"{}\" name=\"{}\"",
+                xml(&record.language),
+                xml(&record.case)
+            );
+            let detail = xml(record.verdict.detail());
+            match &record.verdict {
+                Verdict::Pass => out += "/>\n",
+                Verdict::Fail(_) => {
+                    let _ = writeln!(out, "><failure message=\"{detail}\"/></testcase>");
+                }
+                Verdict::XPass(_) => {
+                    let _ = writeln!(
+                        out,
+                        "><failure message=\"passed, but listed as a known failure: {detail}\"/></testcase>"
+                    );
+                }
+                Verdict::XFail(_) => {
+                    let _ = writeln!(
+                        out,
+                        "><skipped message=\"known failure: {detail}\"/></testcase>"
+                    );
+                }
+                Verdict::Skip(_) => {
+                    let _ = writeln!(out, "><skipped message=\"{detail}\"/></testcase>");
+                }
+            }
+        }
+        out += "</testsuite></testsuites>\n";
+        out
+    }
+
+    /// Cases down, languages across, then the counts.
+    pub fn table(&self) -> String {
+        let mut cells: BTreeMap<&str, BTreeMap<&str, &'static str>> = BTreeMap::new();
+        for record in &self.records {
+            cells
+                .entry(&record.case)
+                .or_default()
+                .insert(&record.language, record.verdict.word());
+        }
+        let width = cells
+            .keys()
+            .map(|case| case.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let mut out = format!("{:<width$}", "case");
+        for language in &self.languages {
+            let _ = write!(out, "  {language:<7}");
+        }
+        out = out.trim_end().to_owned() + "\n";
+        for (case, row) in &cells {
+            let mut line = format!("{case:<width$}");
+            for language in &self.languages {
+                let word = row.get(language.as_str()).copied().unwrap_or("-");
+                let shown = if matches!(word, "fail" | "xpass") {
+                    word.to_uppercase()
+                } else {
+                    word.to_owned()
+                };
+                let _ = write!(line, "  {shown:<7}");
+            }
+            out += line.trim_end();
+            out += "\n";
+        }
+        let counts = self.counts();
+        let summary: Vec<String> = VERDICTS
+            .iter()
+            .map(|word| format!("{} {word}", counts[word]))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{} cases x {} languages: {}",
+            cells.len(),
+            self.languages.len(),
+            summary.join(", ")
+        );
+        out
+    }
+}
+
+fn json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out += "\\\"",
+            '\\' => out += "\\\\",
+            '\n' => out += "\\n",
+            '\r' => out += "\\r",
+            '\t' => out += "\\t",
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out += "&amp;",
+            '<' => out += "&lt;",
+            '>' => out += "&gt;",
+            '"' => out += "&quot;",
+            '\n' => out += "&#10;",
+            c if (c as u32) < 0x20 && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        let record = |case: &str, language: &str, verdict| Record {
+            case: case.to_owned(),
+            language: language.to_owned(),
+            verdict,
+        };
+        Report {
+            toolchains: [("go".to_owned(), "go version \"1\"".to_owned())].into(),
+            languages: vec!["rust".to_owned(), "go".to_owned()],
+            records: vec![
+                record("seed_call", "rust", Verdict::Pass),
+                record(
+                    "seed_call",
+                    "go",
+                    Verdict::Fail("a <diff>\nhere".to_owned()),
+                ),
+                record("echo", "go", Verdict::XFail("known".to_owned())),
+                record("echo", "rust", Verdict::Skip("no rustc".to_owned())),
+            ],
+        }
+    }
+
+    #[test]
+    fn table_has_a_row_per_case_and_a_column_per_language() {
+        assert_eq!(
+            report().table(),
+            "case       rust     go\n\
+             echo       skip     xfail\n\
+             seed_call  pass     FAIL\n\
+             2 cases x 2 languages: 1 pass, 1 fail, 1 xfail, 0 xpass, 1 skip\n"
+        );
+    }
+
+    #[test]
+    fn json_escapes_and_sorts() {
+        let json = report().json();
+        assert!(json.contains("\"go\": \"go version \\\"1\\\"\""), "{json}");
+        assert!(json.contains(
+            "{\"case\": \"seed_call\", \"language\": \"go\", \"verdict\": \"fail\", \"detail\": \"a <diff>\\nhere\"}"
+        ));
+        assert!(json.contains(
+            "\"summary\": {\"fail\": 1, \"pass\": 1, \"skip\": 1, \"xfail\": 1, \"xpass\": 0}"
+        ));
+        let echo = json.find("\"case\": \"echo\"").unwrap();
+        let seed = json.find("\"case\": \"seed_call\"").unwrap();
+        assert!(echo < seed);
+    }
+
+    #[test]
+    fn junit_counts_and_escapes() {
+        let junit = report().junit();
+        assert!(
+            junit.contains("tests=\"4\" failures=\"1\" skipped=\"2\""),
+            "{junit}"
+        );
+        assert!(junit.contains("<failure message=\"a &lt;diff&gt;&#10;here\"/>"));
+        assert!(junit.contains("<skipped message=\"known failure: known\"/>"));
+    }
+}
