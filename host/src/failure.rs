@@ -1,5 +1,7 @@
 use std::fmt;
 
+use crate::Limits;
+
 /// Why a call did not return output: the kinds a plugin's failure can take, so callers (and the
 /// conformance contract) can compare failures without parsing messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +17,10 @@ pub enum Failure {
     Exit { code: i32 },
     /// A host function refused the call, for instance `hostMemoryGet` given a bad key offset.
     HostFunction { message: String },
+    /// The call ran past [`Limits::timeout`] and was interrupted.
+    Timeout,
+    /// The module's memory would have grown past [`Limits::memory_max_pages`].
+    OutOfMemory,
 }
 
 impl fmt::Display for Failure {
@@ -27,6 +33,8 @@ impl fmt::Display for Failure {
             Failure::Trap { trap } => write!(f, "trap: {trap}"),
             Failure::Exit { code } => write!(f, "exited with code {code}"),
             Failure::HostFunction { message } => write!(f, "host function error: {message}"),
+            Failure::Timeout => f.write_str("timed out"),
+            Failure::OutOfMemory => f.write_str("out of memory"),
         }
     }
 }
@@ -36,10 +44,25 @@ const NON_ZERO_PREFIX: &str = "Returned non-zero exit code: ";
 
 impl Failure {
     /// Sorts an error from `extism::Plugin::call`. `host_error` is what a host function
-    /// recorded, if one failed during the call.
-    pub(crate) fn classify(error: &extism::Error, host_error: Option<String>) -> Failure {
+    /// recorded, if one failed during the call; `limits` are the ones the call ran under.
+    pub(crate) fn classify(
+        error: &extism::Error,
+        host_error: Option<String>,
+        limits: &Limits,
+    ) -> Failure {
         if let Some(message) = host_error {
             return Failure::HostFunction { message };
+        }
+        // Extism reports these two as bare messages; only a set limit makes them limits (a
+        // plugin may well report an error called "timeout" itself).
+        let message = error.to_string();
+        if limits.timeout.is_some() && message == "timeout" {
+            return Failure::Timeout;
+        }
+        // The kernel's allocator reports "oom" under a context such as "failed to allocate
+        // extism memory" when the input does not fit.
+        if limits.memory_max_pages.is_some() && error.root_cause().to_string() == "oom" {
+            return Failure::OutOfMemory;
         }
         if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
             return Failure::Exit { code: exit.0 };
@@ -49,7 +72,6 @@ impl Failure {
                 trap: trap.to_string(),
             };
         }
-        let message = error.to_string();
         if let Some(code) = message
             .strip_prefix(NON_ZERO_PREFIX)
             .and_then(|code| code.parse().ok())

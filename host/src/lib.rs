@@ -24,6 +24,7 @@
 
 mod error;
 mod failure;
+mod limits;
 mod memory_get;
 mod plugin;
 mod store;
@@ -31,6 +32,7 @@ mod trace;
 
 pub use error::Error;
 pub use failure::Failure;
+pub use limits::Limits;
 pub use memory_get::HOST_MEMORY_GET;
 pub use plugin::{CompiledPlugin, Plugin};
 pub use store::Store;

@@ -1,10 +1,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use extism::PluginBuilder;
+use extism::{Manifest, PluginBuilder, Wasm};
 
 use crate::memory_get::{self, CallContext};
-use crate::{Error, Failure, HostCall, Store};
+use crate::{Error, Failure, HostCall, Limits, Store};
 
 const WASM_MAGIC: &[u8] = b"\0asm";
 
@@ -13,6 +13,7 @@ const WASM_MAGIC: &[u8] = b"\0asm";
 #[derive(Clone)]
 pub struct CompiledPlugin {
     name: String,
+    limits: Limits,
     compiled: extism::CompiledPlugin,
 }
 
@@ -29,6 +30,15 @@ impl CompiledPlugin {
 
     /// Compiles `wasm`, a binary WebAssembly module; `name` is how errors refer to the plugin.
     pub fn from_bytes(name: impl Into<String>, wasm: &[u8]) -> Result<Self, Error> {
+        Self::with_limits(name, wasm, Limits::default())
+    }
+
+    /// Like [`CompiledPlugin::from_bytes`], with `limits` on every call of every instance.
+    pub fn with_limits(
+        name: impl Into<String>,
+        wasm: &[u8],
+        limits: Limits,
+    ) -> Result<Self, Error> {
         let name = name.into();
         // Extism would read other bytes as a manifest (JSON or TOML) or as WAT text; a plugin
         // here is a module, so anything else is refused with a message that says so.
@@ -38,11 +48,22 @@ impl CompiledPlugin {
                 cause: "not a WebAssembly module (it does not start with \\0asm)".to_owned(),
             });
         }
-        let builder = PluginBuilder::new(wasm)
+        let mut manifest = Manifest::new([Wasm::data(wasm.to_vec())]);
+        if let Some(timeout) = limits.timeout {
+            manifest = manifest.with_timeout(timeout);
+        }
+        if let Some(pages) = limits.memory_max_pages {
+            manifest = manifest.with_memory_max(pages);
+        }
+        let builder = PluginBuilder::new(manifest)
             .with_wasi(true)
             .with_functions([memory_get::function()]);
         match extism::CompiledPlugin::new(builder) {
-            Ok(compiled) => Ok(Self { name, compiled }),
+            Ok(compiled) => Ok(Self {
+                name,
+                limits,
+                compiled,
+            }),
             Err(cause) => Err(Error::Load {
                 plugin: name,
                 cause: format!("{cause:#}"),
@@ -63,6 +84,7 @@ impl CompiledPlugin {
             })?;
         Ok(Plugin {
             name: self.name.clone(),
+            limits: self.limits.clone(),
             store: Arc::new(store),
             inner,
         })
@@ -72,6 +94,7 @@ impl CompiledPlugin {
 /// An instance of a plugin, with WASI enabled and `env.hostMemoryGet` backed by its store.
 pub struct Plugin {
     name: String,
+    limits: Limits,
     store: Arc<Store>,
     inner: extism::Plugin,
 }
@@ -133,7 +156,7 @@ impl Plugin {
         let result = result.map_err(|error| Error::Call {
             plugin: self.name.clone(),
             export: export.to_owned(),
-            failure: Failure::classify(&error, context.host_error),
+            failure: Failure::classify(&error, context.host_error, &self.limits),
         });
         (result, context.trace)
     }

@@ -1,6 +1,6 @@
 //! The host against hand-written modules, so each rule of `hostMemoryGet` is checked without a PDK.
 
-use crate::{Error, Failure, HostCall, Plugin, Store};
+use crate::{CompiledPlugin, Error, Failure, HostCall, Limits, Plugin, Store};
 
 /// Imports the kernel functions it needs and `env.hostMemoryGet`; each export does one thing.
 const PROBE: &str = r#"
@@ -221,4 +221,32 @@ fn host_calls_are_traced_in_order_even_when_the_call_fails() {
     assert!(result.is_err());
     assert_eq!(trace, [], "the refused call is not traced");
     assert_eq!(plugin.call_traced("value_of_empty_key", b"").1.len(), 1);
+}
+
+#[test]
+fn limits_are_named_failures() {
+    let wasm = wat::parse_str(
+        r#"(module
+             (memory (export "memory") 1)
+             (func (export "spin") (result i32) (loop (br 0)) (i32.const 0))
+             (func (export "grow") (result i32) (drop (memory.grow (i32.const 100))) (i32.const 0)))"#,
+    )
+    .unwrap();
+    let limits = Limits {
+        timeout: Some(std::time::Duration::from_millis(50)),
+        memory_max_pages: Some(10),
+    };
+    let compiled = CompiledPlugin::with_limits("limited", &wasm, limits).unwrap();
+    let failure = |export: &str| match compiled
+        .instantiate(Store::seed())
+        .unwrap()
+        .call(export, b"")
+    {
+        Err(Error::Call { failure, .. }) => failure,
+        other => panic!("{export}: expected a failed call, got {other:?}"),
+    };
+    let started = std::time::Instant::now();
+    assert_eq!(failure("spin"), Failure::Timeout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(failure("grow"), Failure::OutOfMemory);
 }

@@ -57,7 +57,8 @@ fn main() -> ExitCode {
 
 /// Where a language stands once the build is done.
 enum Subject {
-    Ready(Arc<CompiledPlugin>),
+    /// Compiled without limits, and its bytes for cases that set limits.
+    Ready(Arc<CompiledPlugin>, Arc<Vec<u8>>),
     /// Its toolchain is missing: its trials are reported as ignored, with this reason.
     Skipped(String),
     /// Its module breaks the contract's ABI: its trials fail with these violations, and none
@@ -102,7 +103,7 @@ fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
             continue;
         }
         let compiled = CompiledPlugin::from_bytes(artifact.wasm.display().to_string(), &wasm)?;
-        subjects.insert(language, Subject::Ready(Arc::new(compiled)));
+        subjects.insert(language, Subject::Ready(Arc::new(compiled), Arc::new(wasm)));
     }
     for skipped in &built.skipped {
         let language = skipped.language;
@@ -128,11 +129,11 @@ fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
             let known = known.reason(language.name(), &name).map(str::to_owned);
             let (case, report) = (Arc::clone(&case), Arc::clone(&report));
             let run: Box<dyn FnOnce() -> Verdict + Send> = match subject {
-                Subject::Ready(compiled) => {
-                    let compiled = Arc::clone(compiled);
+                Subject::Ready(compiled, wasm) => {
+                    let (compiled, wasm) = (Arc::clone(compiled), Arc::clone(wasm));
                     Box::new(move || {
                         let result = match case.as_ref() {
-                            Ok(case) => snapshots::check(case, language, &compiled),
+                            Ok(case) => snapshots::check(case, language, &compiled, &wasm),
                             Err(error) => Err(error.clone()),
                         };
                         Verdict::judge(result, known.as_deref())

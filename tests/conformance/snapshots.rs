@@ -6,7 +6,7 @@ use std::path::Path;
 use conformance::abi;
 use conformance::case::{self, Case};
 use conformance::render;
-use host::CompiledPlugin;
+use host::{CompiledPlugin, Limits};
 use libtest_mimic::Trial;
 use xtask::{project_root, Language};
 
@@ -19,7 +19,21 @@ const SURFACES_DIR: &str = "tests/snapshots/surfaces";
 pub const SURFACE_TRIAL: &str = "surface";
 
 /// Runs one case on one language and compares the output with the case's shared snapshot.
-pub fn check(case: &Case, language: Language, compiled: &CompiledPlugin) -> Result<(), String> {
+pub fn check(
+    case: &Case,
+    language: Language,
+    compiled: &CompiledPlugin,
+    wasm: &[u8],
+) -> Result<(), String> {
+    // A case with limits needs a module compiled with them; the others share one.
+    let limited;
+    let compiled = if case.limits == Limits::default() {
+        compiled
+    } else {
+        limited = CompiledPlugin::with_limits(compiled.name(), wasm, case.limits.clone())
+            .map_err(|error| format!("{language}: {error}"))?;
+        &limited
+    };
     let mut plugin = compiled
         .instantiate(case.store.clone())
         .map_err(|error| format!("{language}: {error}"))?;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use host::Store;
+use host::{Limits, Store};
 use serde::Deserialize;
 
 /// A case as written in its file. Exactly one of the `input*` keys must be set.
@@ -27,6 +27,15 @@ struct CaseFile {
     store: Option<BTreeMap<String, String>>,
     /// Store entries whose key and value are hex digits, for bytes that are not text.
     store_hex: Option<BTreeMap<String, String>>,
+    /// Host limits for this case's calls; none when absent.
+    limits: Option<LimitsFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct LimitsFile {
+    timeout_ms: Option<u64>,
+    memory_max_pages: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +54,7 @@ pub struct Case {
     pub export: String,
     pub input: Vec<u8>,
     pub store: Store,
+    pub limits: Limits,
 }
 
 /// Where the cases live, relative to the project root.
@@ -118,6 +128,10 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
         export: parsed.export,
         input,
         store,
+        limits: parsed.limits.map_or_else(Limits::default, |limits| Limits {
+            timeout: limits.timeout_ms.map(std::time::Duration::from_millis),
+            memory_max_pages: limits.memory_max_pages,
+        }),
     })
 }
 
