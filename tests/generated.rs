@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use conformance::render;
+use conformance::render::{self, hex};
 use host::{CompiledPlugin, Store};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
@@ -105,7 +105,6 @@ fn every_language_agrees_on_generated_inputs() -> anyhow::Result<()> {
 
 /// `call` as a `tests/cases/<name>.toml` file.
 fn case_file(call: &Call) -> String {
-    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|byte| format!("{byte:02x}")).collect() };
     let mut text = format!(
         "description = \"found by the property test: the languages disagree\"\nexport = \"{}\"\ninput-hex = \"{}\"\n\n[store-hex]\n",
         call.export,

@@ -41,21 +41,29 @@ pub fn check(
     let (result, trace) = plugin.call_traced(&case.export, &case.input);
     let rendered = render::call(&result, &trace);
 
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(project_root().join(SNAPSHOTS_DIR));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_description(format!("{} ({})", case.description, case.file));
-    settings.set_omit_expression(true);
-    // insta panics on a mismatch after printing the diff; the trial's failure names the language.
-    let matched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        settings.bind(|| insta::assert_snapshot!(case.name.as_str(), rendered))
-    }));
-    matched.map_err(|_| {
-        format!(
+    let description = format!("{} ({})", case.description, case.file);
+    if matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered) {
+        Ok(())
+    } else {
+        Err(format!(
             "{language} diverges from the shared snapshot of case `{}` ({}): see the diff above",
             case.name, case.file
-        )
-    })
+        ))
+    }
+}
+
+/// Compares `rendered` with the snapshot `dir/name.snap`. insta reports a mismatch by printing
+/// the diff and panicking; the panic is caught so the caller can name what diverged.
+fn matches_snapshot(dir: &str, name: &str, description: String, rendered: String) -> bool {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(project_root().join(dir));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(description);
+    settings.set_omit_expression(true);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(name, rendered))
+    }))
+    .is_ok()
 }
 
 /// Each language's imports and exports, snapshotted per language: the one snapshot that is not
@@ -63,18 +71,15 @@ pub fn check(
 /// exports). The lint above decides what must agree.
 pub fn surface_trial(language: Language, surface: abi::Surface) -> Trial {
     Trial::test(format!("{SURFACE_TRIAL}::{language}"), move || {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path(project_root().join(SURFACES_DIR));
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_description(format!("imports and exports of the {language} plugin"));
-        settings.set_omit_expression(true);
-        let rendered = surface.render();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            settings.bind(|| insta::assert_snapshot!(language.name(), rendered))
-        }))
-        .map_err(|_| {
-            format!("{language}: its import/export surface differs from {SURFACES_DIR}/{language}.snap: see above").into()
-        })
+        let description = format!("imports and exports of the {language} plugin");
+        if matches_snapshot(SURFACES_DIR, language.name(), description, surface.render()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{language}: its import/export surface differs from {SURFACES_DIR}/{language}.snap: see above"
+            )
+            .into())
+        }
     })
 }
 

@@ -85,11 +85,13 @@ fn trace(calls: &[HostCall]) -> String {
 fn bytes(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => format!("{text:?}"),
-        Err(_) => {
-            let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-            format!("hex {hex}")
-        }
+        Err(_) => format!("hex {}", hex(bytes)),
     }
+}
+
+/// Lowercase hex digits, two per byte, as case files write bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The length and SHA-256 of `output` come first: insta trims and normalises line endings when
