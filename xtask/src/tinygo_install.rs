@@ -92,7 +92,7 @@ pub fn install(sh: &Shell) -> anyhow::Result<String> {
     build_compiler(sh, &prefix, &module)?;
     make_root(sh, &prefix, &module)?;
     seed_libraries(sh, &prefix)?;
-    write_wrapper(sh, &prefix)?;
+    write_wrapper(sh)?;
     let version = cmd!(sh, "{wrapper} version")
         .read()
         .context("the installed tinygo does not run")?;
@@ -266,13 +266,13 @@ fn seed_libraries(sh: &Shell, prefix: &Path) -> anyhow::Result<()> {
 
 /// `bin/tinygo`: sets TINYGOROOT, moves TinyGo's cache under the prefix (TinyGo only honours
 /// XDG_CACHE_HOME for it) while Go's build cache stays where it was, and restores the seeded
-/// libraries if `tinygo clean` removed them.
-fn write_wrapper(sh: &Shell, prefix: &Path) -> anyhow::Result<()> {
-    let prefix = prefix.display();
+/// libraries if `tinygo clean` removed them. It finds the prefix from its own location, so a
+/// moved or copied checkout keeps working.
+fn write_wrapper(sh: &Shell) -> anyhow::Result<()> {
     let script = format!(
         r#"#!/bin/sh
 # Written by `cargo xtask setup`: TinyGo {VERSION} built against Debian's LLVM {LLVM}.
-prefix='{prefix}'
+prefix=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 if [ -z "${{GOCACHE:-}}" ]; then
   GOCACHE=$(go env GOCACHE) && export GOCACHE
 fi
