@@ -4,7 +4,8 @@ use std::sync::Arc;
 use extism::{Manifest, PluginBuilder, Wasm};
 
 use crate::memory_get::{self, CallContext};
-use crate::{Error, Failure, HostCall, Limits, Store};
+use crate::options::{first_wasi_import, WASI_MODULE};
+use crate::{Error, Failure, HostCall, Limits, Options, Store};
 
 const WASM_MAGIC: &[u8] = b"\0asm";
 
@@ -39,6 +40,19 @@ impl CompiledPlugin {
         wasm: &[u8],
         limits: Limits,
     ) -> Result<Self, Error> {
+        let options = Options {
+            limits,
+            ..Options::default()
+        };
+        Self::with_options(name, wasm, options)
+    }
+
+    /// Like [`CompiledPlugin::from_bytes`], set up as `options` say.
+    pub fn with_options(
+        name: impl Into<String>,
+        wasm: &[u8],
+        options: Options,
+    ) -> Result<Self, Error> {
         let name = name.into();
         // Extism would read other bytes as a manifest (JSON or TOML) or as WAT text; a plugin
         // here is a module, so anything else is refused with a message that says so.
@@ -48,7 +62,17 @@ impl CompiledPlugin {
                 cause: "not a WebAssembly module (it does not start with \\0asm)".to_owned(),
             });
         }
-        let mut manifest = Manifest::new([Wasm::data(wasm.to_vec())]);
+        let wasi_import = first_wasi_import(wasm);
+        let wasi = options.wasi.enabled(wasi_import.as_deref());
+        if let (false, Some(import)) = (wasi, &wasi_import) {
+            return Err(Error::Load {
+                plugin: name,
+                cause: format!("it imports {WASI_MODULE}.{import}, but WASI is off"),
+            });
+        }
+        let Options { limits, config, .. } = options;
+        let mut manifest =
+            Manifest::new([Wasm::data(wasm.to_vec())]).with_config(config.into_iter());
         if let Some(timeout) = limits.timeout {
             manifest = manifest.with_timeout(timeout);
         }
@@ -56,7 +80,7 @@ impl CompiledPlugin {
             manifest = manifest.with_memory_max(pages);
         }
         let builder = PluginBuilder::new(manifest)
-            .with_wasi(true)
+            .with_wasi(wasi)
             .with_functions([memory_get::function()]);
         match extism::CompiledPlugin::new(builder) {
             Ok(compiled) => Ok(Self {
@@ -91,7 +115,7 @@ impl CompiledPlugin {
     }
 }
 
-/// An instance of a plugin, with WASI enabled and `env.hostMemoryGet` backed by its store.
+/// An instance of a plugin, with `env.hostMemoryGet` backed by its store.
 pub struct Plugin {
     name: String,
     limits: Limits,

@@ -1,0 +1,92 @@
+//! Parsers for the values of `--timeout` and `--memory-max`.
+
+use std::time::Duration;
+
+/// WebAssembly's page size.
+const PAGE: u64 = 64 * 1024;
+
+/// `500ms`, `2s`, `1.5s` or `1m`; a unit is required, so `500` is never a guess.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("`{text}` has no unit: write it as 500ms, 2s or 1m"))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 2s or 1m"))?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "s" => number,
+        "m" => number * 60.0,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use ms, s or m")),
+    };
+    let duration =
+        Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))?;
+    if duration.is_zero() {
+        return Err(format!("`{text}` must be longer than 0"));
+    }
+    Ok(duration)
+}
+
+/// A number of 64 KiB pages (`48`), or a size in KiB, MiB or GiB (`3MiB`), rounded up to pages.
+pub fn memory_pages(text: &str) -> Result<u32, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a page count (48) or a size (3MiB)"))?;
+    let bytes_per_unit = match unit {
+        "" => PAGE,
+        "KiB" => 1024,
+        "MiB" => 1024 * 1024,
+        "GiB" => 1024 * 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}`; use KiB, MiB or GiB"
+            ))
+        }
+    };
+    let pages = number
+        .checked_mul(bytes_per_unit)
+        .map(|bytes| bytes.div_ceil(PAGE))
+        .and_then(|pages| u32::try_from(pages).ok())
+        // 65,536 pages is all a 32-bit memory can address.
+        .filter(|&pages| pages <= 65_536)
+        .ok_or_else(|| format!("`{text}` is more than the 4 GiB a 32-bit memory can hold"))?;
+    if pages == 0 {
+        return Err(format!("`{text}` must be more than 0"));
+    }
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(duration("500").unwrap_err().contains("has no unit"));
+        assert!(duration("5h").unwrap_err().contains("unknown unit `h`"));
+        assert!(duration("0s").unwrap_err().contains("longer than 0"));
+        assert!(duration("ms").unwrap_err().contains("not a duration"));
+    }
+
+    #[test]
+    fn memory_is_pages_or_a_size() {
+        assert_eq!(memory_pages("48"), Ok(48));
+        assert_eq!(memory_pages("3MiB"), Ok(48));
+        assert_eq!(memory_pages("1KiB"), Ok(1));
+        assert_eq!(memory_pages("4GiB"), Ok(65_536));
+        assert!(memory_pages("5GiB").unwrap_err().contains("4 GiB"));
+        assert!(memory_pages("0").unwrap_err().contains("more than 0"));
+        assert!(memory_pages("3MB")
+            .unwrap_err()
+            .contains("unknown unit `MB`"));
+        assert!(memory_pages("-1").unwrap_err().contains("not a page count"));
+    }
+}

@@ -1,0 +1,57 @@
+use std::collections::BTreeMap;
+
+use crate::Limits;
+
+/// How a plugin is set up, beyond its module and store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub limits: Limits,
+    pub wasi: Wasi,
+    /// The Extism config a plugin reads with its PDK's config functions.
+    pub config: BTreeMap<String, String>,
+}
+
+/// Whether a plugin gets WASI (`wasi_snapshot_preview1`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Wasi {
+    /// Exactly when the module imports from `wasi_snapshot_preview1`: standard Go and TinyGo
+    /// modules do, a Rust `wasm32-unknown-unknown` module does not.
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// The module WASI preview 1 imports come from.
+pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
+
+impl Wasi {
+    /// Whether WASI is on for a module whose first WASI import (if any) is `wasi_import`.
+    pub(crate) fn enabled(self, wasi_import: Option<&str>) -> bool {
+        match self {
+            Wasi::Auto => wasi_import.is_some(),
+            Wasi::On => true,
+            Wasi::Off => false,
+        }
+    }
+}
+
+/// The name of the module's first import from WASI, if it has one. A module that cannot be
+/// parsed has none here; compiling it reports what is wrong.
+pub(crate) fn first_wasi_import(wasm: &[u8]) -> Option<String> {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload {
+            Ok(wasmparser::Payload::ImportSection(section)) => {
+                for import in section.into_imports().flatten() {
+                    if import.module == WASI_MODULE {
+                        return Some(import.name.to_owned());
+                    }
+                }
+                return None;
+            }
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}

@@ -1,0 +1,290 @@
+//! The `host` binary as users meet it: every outcome's exit code and message, and the call's
+//! options, against small hand-written modules and the workspace's built plugins.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use host::Store;
+
+const HOST: &str = env!("CARGO_BIN_EXE_host");
+
+/// Each export does one thing with the kernel's functions; the input block doubles as a key.
+const PROBE: &str = r#"
+(module
+  (import "extism:host/env" "input_offset" (func $input (result i64)))
+  (import "extism:host/env" "length" (func $length (param i64) (result i64)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (import "extism:host/env" "error_set" (func $error_set (param i64)))
+  (import "extism:host/env" "config_get" (func $config_get (param i64) (result i64)))
+  (import "extism:host/env" "log_info" (func $log_info (param i64)))
+  (import "env" "hostMemoryGet" (func $get (param i64) (result i64)))
+  (memory 1)
+  (func $output (param $block i64)
+    (call $output_set (local.get $block) (call $length (local.get $block))))
+  (func (export "echo") (result i32) (call $output (call $input)) (i32.const 0))
+  (func (export "lookup") (result i32) (call $output (call $get (call $input))) (i32.const 0))
+  (func (export "config") (result i32) (call $output (call $config_get (call $input))) (i32.const 0))
+  (func (export "log") (result i32) (call $log_info (call $input)) (i32.const 0))
+  (func (export "fail") (result i32) (call $error_set (call $input)) (i32.const 1))
+  (func (export "trap") (result i32) unreachable)
+  (func (export "spin") (result i32) (loop $forever (br $forever)) (i32.const 0))
+  (func (export "grow") (result i32) (drop (memory.grow (i32.const 100))) (i32.const 0))
+  (func (export "forged_key") (result i32) (drop (call $get (i64.const 99999))) (i32.const 0))
+)
+"#;
+
+/// Imports from WASI without needing it.
+const WASI_PROBE: &str = r#"
+(module
+  (import "wasi_snapshot_preview1" "sched_yield" (func (result i32)))
+  (func (export "run") (result i32) (i32.const 0))
+)
+"#;
+
+struct Run {
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Run {
+    fn stdout(&self) -> &str {
+        std::str::from_utf8(&self.stdout).expect("stdout is UTF-8 here")
+    }
+
+    /// The contract for bad input: one line on stderr, this code, nothing on stdout.
+    #[track_caller]
+    fn fails_with(&self, code: i32, needle: &str) {
+        assert_eq!(self.code, code, "stderr: {}", self.stderr);
+        assert_eq!(self.stderr.lines().count(), 1, "stderr: {}", self.stderr);
+        assert!(
+            self.stderr.starts_with("error: "),
+            "stderr: {}",
+            self.stderr
+        );
+        assert!(self.stderr.contains(needle), "stderr: {}", self.stderr);
+        assert!(self.stdout.is_empty(), "stdout: {:?}", self.stdout);
+    }
+}
+
+fn host(args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(HOST)
+        .args(args)
+        // A panic would print a backtrace with this set; none may appear.
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the host binary starts");
+    // The host may exit before reading stdin (bad usage): a closed pipe is fine then.
+    let _ = child.stdin.take().expect("stdin is piped").write_all(stdin);
+    let output = child.wait_with_output().expect("the host binary ends");
+    Run {
+        code: output.status.code().expect("the host exits, not killed"),
+        stdout: output.stdout,
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Writes `contents` to a file of this test's own, so tests can run in parallel.
+fn file(name: &str, contents: &[u8]) -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    std::fs::write(&path, contents).expect("the test file is written");
+    path
+}
+
+fn probe(name: &str, wat: &str) -> String {
+    let wasm = wat::parse_str(wat).expect("the probe is valid WAT");
+    file(&format!("{name}.wasm"), &wasm).display().to_string()
+}
+
+fn call(probe_name: &str, rest: &[&str], stdin: &[u8]) -> Run {
+    let wasm = probe(probe_name, PROBE);
+    let mut args = vec!["call", &wasm];
+    args.extend_from_slice(rest);
+    host(&args, stdin)
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().expect("test paths are UTF-8")
+}
+
+#[test]
+fn the_seed_call_on_every_built_plugin_prints_the_seed_output() -> anyhow::Result<()> {
+    let sh = xshell::Shell::new()?;
+    let plugins = xtask::build_plugins(&sh, xtask::Language::ALL)?;
+    anyhow::ensure!(!plugins.built.is_empty(), "no plugin language was built");
+    let input = "👋 Hello from the Go Host app 🤗";
+    let store = Store::seed();
+    // CONTRACT.md's say_hello, with the seed's store.
+    let expected = [
+        "👋 Hello ".as_bytes(),
+        input.as_bytes(),
+        b"\nkey: hello, value: ",
+        store.get(b"hello"),
+        b"\nkey: message, value: ",
+        store.get(b"message"),
+    ]
+    .concat();
+    for (artifact, _) in &plugins.built {
+        let wasm = path(&artifact.wasm);
+        let run = host(&["call", wasm, "say_hello", "--input", input], b"");
+        assert_eq!(run.code, 0, "{}: {}", artifact.language, run.stderr);
+        assert_eq!(run.stdout, expected, "{}", artifact.language);
+        assert_eq!(run.stderr, "", "{}", artifact.language);
+    }
+    Ok(())
+}
+
+#[test]
+fn output_bytes_go_to_stdout_unchanged() {
+    let bytes: Vec<u8> = (0..=255).collect();
+    let run = call("echo-stdin", &["echo"], &bytes);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(run.stdout, bytes);
+    let input = file("echo-input", b"\xff\x00bytes\r\n");
+    let run = call("echo-file", &["echo", "--input-file", path(&input)], b"");
+    assert_eq!(run.stdout, b"\xff\x00bytes\r\n");
+    let run = call("echo-dash", &["echo", "--input-file", "-"], b"from stdin");
+    assert_eq!(run.stdout, b"from stdin");
+}
+
+#[test]
+fn the_store_defaults_to_the_seed_and_takes_files_and_sets() {
+    let seed = call("store-seed", &["lookup", "--input", "hello"], b"");
+    assert_eq!(seed.stdout, Store::seed().get(b"hello"));
+    let json = file("store.json", br#"{"hello": "from json", "other": "x"}"#);
+    let run = call(
+        "store-json",
+        &["lookup", "--input", "hello", "--store", path(&json)],
+        b"",
+    );
+    assert_eq!(run.stdout(), "from json");
+    let toml = file("store.toml", b"hello = \"from toml\"\n");
+    let run = call(
+        "store-toml",
+        &["lookup", "--input", "hello", "--store", path(&toml)],
+        b"",
+    );
+    assert_eq!(run.stdout(), "from toml");
+    let run = call(
+        "store-set",
+        &[
+            "lookup",
+            "--input",
+            "hello",
+            "--store",
+            path(&toml),
+            "--set",
+            "hello=a=b",
+        ],
+        b"",
+    );
+    assert_eq!(run.stdout(), "a=b");
+    // A file replaces the seed's entries.
+    let run = call(
+        "store-replaces",
+        &["lookup", "--input", "message", "--store", path(&json)],
+        b"",
+    );
+    assert_eq!((run.code, run.stdout()), (0, ""));
+}
+
+#[test]
+fn config_trace_log_and_loop_report_on_stderr() {
+    let run = call(
+        "config",
+        &["config", "--input", "greeting", "--config", "greeting=hi"],
+        b"",
+    );
+    assert_eq!((run.code, run.stdout()), (0, "hi"));
+
+    let run = call("trace", &["lookup", "--input", "hello", "--trace"], b"");
+    let value = Store::seed().get(b"hello").to_vec();
+    assert_eq!(run.stdout, value);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "trace: hostMemoryGet key \"hello\" -> {} bytes\n",
+            value.len()
+        )
+    );
+
+    let line = "a line from the plugin";
+    let run = call("log", &["log", "--input", line, "--log-level", "info"], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains(line), "{}", run.stderr);
+    let quiet = call("log-off", &["log", "--input", line], b"");
+    assert_eq!(quiet.stderr, "");
+
+    let run = call("loop", &["echo", "--input", "x", "--loop", "50"], b"");
+    assert_eq!((run.code, run.stdout()), (0, "x"));
+    assert!(
+        run.stderr.starts_with("loop: 50 calls in "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" per call (min "), "{}", run.stderr);
+}
+
+#[test]
+fn each_outcome_of_a_call_has_its_own_exit_code() {
+    call("fail", &["fail", "--input", "it went wrong"], b"")
+        .fails_with(1, "plugin error: it went wrong");
+    call("trap", &["trap"], b"").fails_with(5, "trap: ");
+    call("spin", &["spin", "--timeout", "50ms"], b"").fails_with(6, "timed out");
+    call("grow", &["grow", "--memory-max", "4"], b"").fails_with(7, "out of memory");
+    call("forged", &["forged_key"], b"").fails_with(
+        8,
+        "key offset 99999 is not an allocated Extism memory block",
+    );
+    call("no-export", &["nope"], b"").fails_with(4, "has no export nope");
+}
+
+#[test]
+fn bad_files_give_one_line_and_code_3() {
+    host(&["call", "no/such/plugin.wasm", "run"], b"")
+        .fails_with(3, "cannot read plugin no/such/plugin.wasm");
+    let text = file("not-wasm.txt", b"hello");
+    host(&["call", path(&text), "run"], b"").fails_with(3, "not a WebAssembly module");
+    let truncated = file("truncated.wasm", b"\0asm\x01\0\0\0\x01");
+    host(&["call", path(&truncated), "run"], b"").fails_with(3, "cannot load plugin");
+    let json = file("bad-store.json", br#"{"hello": 3}"#);
+    call("bad-json", &["lookup", "--store", path(&json)], b"")
+        .fails_with(3, "not a JSON object of string keys to string values");
+    let toml = file("bad-store.toml", b"hello = [1]\n");
+    call("bad-toml", &["lookup", "--store", path(&toml)], b"").fails_with(3, "at line 1");
+    call(
+        "no-store",
+        &["lookup", "--store", "no/such/store.json"],
+        b"",
+    )
+    .fails_with(3, "cannot read store file no/such/store.json");
+    call("no-input", &["echo", "--input-file", "no/such/input"], b"")
+        .fails_with(3, "cannot read input file no/such/input");
+    let wasi = probe("wasi", WASI_PROBE);
+    host(&["call", &wasi, "run", "--wasi", "off"], b"").fails_with(
+        3,
+        "imports wasi_snapshot_preview1.sched_yield, but WASI is off",
+    );
+    assert_eq!(host(&["call", &wasi, "run"], b"").code, 0);
+}
+
+#[test]
+fn bad_usage_gives_one_line_and_code_2() {
+    call("bad-set", &["lookup", "--set", "novalue"], b"")
+        .fails_with(2, "expected KEY=VALUE, got `novalue`");
+    call("bad-config", &["config", "--config", "x"], b"").fails_with(2, "expected KEY=VALUE");
+    call("unknown-flag", &["echo", "--frobnicate"], b"")
+        .fails_with(2, "unexpected argument '--frobnicate'");
+    call("bad-timeout", &["echo", "--timeout", "5"], b"").fails_with(2, "has no unit");
+    call("bad-memory", &["echo", "--memory-max", "lots"], b"").fails_with(2, "not a page count");
+    call("bad-loop", &["echo", "--loop", "0"], b"").fails_with(2, "--loop");
+    host(&["call"], b"").fails_with(2, "required");
+    host(&["frobnicate"], b"").fails_with(2, "unrecognized subcommand 'frobnicate'");
+    let help = host(&["call", "--help"], b"");
+    assert_eq!(help.code, 0);
+    assert!(help.stdout().contains("Exit codes:"), "{}", help.stdout());
+}
