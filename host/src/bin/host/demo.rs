@@ -16,7 +16,7 @@ pub fn run(plugins: &[(String, String)]) -> Result<(), Fatal> {
         let mut plugin = Plugin::from_file(path, Store::seed())?;
         let output = plugin.call("say_hello", SEED_INPUT.as_bytes())?;
         // The seed's host prints the output as text after "🙂 "; the bytes go out unchanged.
-        [&"🙂 ".as_bytes(), &output[..], b"\n"]
+        ["🙂 ".as_bytes(), &output[..], b"\n"]
             .iter()
             .try_for_each(|part| stdout.write_all(part))
             .and_then(|()| stdout.flush())
