@@ -32,6 +32,13 @@ impl Store {
         self.entries.get(key).map_or(&[], Vec::as_slice)
     }
 
+    /// Every entry, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.entries
+            .iter()
+            .map(|(key, value)| (key.as_slice(), value.as_slice()))
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

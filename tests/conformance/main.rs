@@ -1,7 +1,8 @@
-//! The cross-language conformance run: every case in `tests/cases/` against the plugin of every
-//! language, each (case, language) pair one trial named `<case>::<language>`. All languages share
-//! one snapshot per case in `tests/snapshots/`, so a language that diverges fails with a diff.
-//! At the end it prints a table of the results and writes them to `target/conformance/`.
+//! The cross-language, cross-host conformance run: every case in `tests/cases/` against the plugin
+//! of every language on every host, each one trial named `<case>::<language>@<host>`. All of them
+//! share one snapshot per case in `tests/snapshots/`, so a plugin or a host that diverges fails
+//! with a diff. At the end it prints a table of the results and writes them to
+//! `target/conformance/`.
 
 mod snapshots;
 
@@ -13,12 +14,12 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use conformance::abi;
 use conformance::case;
+use conformance::hosts::{Driver, GoHost, Module};
 use conformance::known::KnownFailures;
-use conformance::report::{Record, Report};
+use conformance::report::{self, Record, Report};
 use conformance::verdict::Verdict;
-use host::CompiledPlugin;
 use libtest_mimic::{Arguments, Completion, Trial};
-use xtask::{build_plugins, project_root, Language};
+use xtask::{build_hosts, build_plugins, project_root, Host, Language};
 
 use crate::snapshots::{ORPHAN_TRIAL, SURFACE_TRIAL};
 
@@ -26,8 +27,8 @@ use crate::snapshots::{ORPHAN_TRIAL, SURFACE_TRIAL};
 const REPORT_DIR: &str = "target/conformance";
 
 /// `--list` and the run must name the same trials, so both take their names from here.
-fn trial_name(case: &str, language: Language) -> String {
-    format!("{case}::{language}")
+fn trial_name(case: &str, language: Language, host: Host) -> String {
+    format!("{case}::{}", report::subject(language.name(), host.name()))
 }
 
 fn main() -> ExitCode {
@@ -57,8 +58,8 @@ fn main() -> ExitCode {
 
 /// Where a language stands once the build is done.
 enum Subject {
-    /// Compiled without limits, and its bytes for cases that set limits.
-    Ready(Arc<CompiledPlugin>, Arc<Vec<u8>>),
+    /// Its module, compiled for the Rust host and on file for the others.
+    Ready(Arc<Module>),
     /// Its toolchain is missing: its trials are reported as ignored, with this reason.
     Skipped(String),
     /// Its module breaks the contract's ABI: its trials fail with these violations, and none
@@ -66,17 +67,23 @@ enum Subject {
     Broken(String),
 }
 
-/// Builds stale plugins (the same code as `cargo xtask build-plugins`), lints and compiles each
-/// language's module once, and makes one trial per (case, language) and one surface trial per
-/// language. A language whose toolchain is missing still gets its trials, reported as ignored
-/// with the reason, so a skip is never silent. Each trial adds its verdict to the report.
+/// Builds stale plugins and hosts (the same code as `cargo xtask build-plugins` and
+/// `build-hosts`), lints and compiles each language's module once, and makes one trial per
+/// (case, language, host) and one surface trial per language. A language or host whose toolchain
+/// is missing still gets its trials, reported as ignored with the reason, so a skip is never
+/// silent. Each trial adds its verdict to the report.
 fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
     let sh = xshell::Shell::new()?;
     let built = build_plugins(&sh, Language::ALL)?;
-    let mut report = Report {
-        languages: Language::ALL.iter().map(|l| l.name().to_owned()).collect(),
-        ..Report::default()
-    };
+    let hosts = build_hosts(&sh, Host::ALL)?;
+    let mut report = Report::default();
+    for &host in Host::ALL {
+        for &language in Language::ALL {
+            report
+                .columns
+                .push(report::subject(language.name(), host.name()));
+        }
+    }
     let mut subjects = BTreeMap::new();
     let mut trials = Vec::new();
     for (artifact, _) in &built.built {
@@ -102,8 +109,8 @@ fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
             subjects.insert(language, Subject::Broken(why));
             continue;
         }
-        let compiled = CompiledPlugin::from_bytes(artifact.wasm.display().to_string(), &wasm)?;
-        subjects.insert(language, Subject::Ready(Arc::new(compiled), Arc::new(wasm)));
+        let module = Module::load(&artifact.wasm).with_context(|| format!("{language}"))?;
+        subjects.insert(language, Subject::Ready(Arc::new(module)));
     }
     for skipped in &built.skipped {
         let language = skipped.language;
@@ -115,67 +122,97 @@ fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
         let why = format!("{language} toolchain missing: see `cargo xtask doctor`");
         subjects.insert(language, Subject::Skipped(why));
     }
+    // A host that cannot run gives the reason every one of its trials is ignored.
+    let mut drivers: BTreeMap<Host, Result<Arc<Driver>, String>> = BTreeMap::new();
+    for ready in hosts.ready {
+        let host = ready.host;
+        eprintln!("conformance: {host} built by {}", ready.toolchain);
+        report
+            .toolchains
+            .insert(host.name().to_owned(), ready.toolchain);
+        let driver = match ready.program {
+            None => Driver::Rust,
+            Some(program) => Driver::Go(GoHost::new(program)),
+        };
+        drivers.insert(host, Ok(Arc::new(driver)));
+    }
+    for (host, reason) in hosts.skipped {
+        eprintln!("conformance: {host} SKIPPED: {reason}");
+        report
+            .toolchains
+            .insert(host.name().to_owned(), format!("skipped: {reason}"));
+        let why = format!("{host} toolchain missing: see `cargo xtask doctor`");
+        drivers.insert(host, Err(why));
+    }
 
     let names = case::names(root)?;
+    let host_names: Vec<&str> = Host::ALL.iter().map(|h| h.name()).collect();
     let language_names: Vec<&str> = Language::ALL.iter().map(|l| l.name()).collect();
-    let known = KnownFailures::load(root, &language_names, &names)?;
+    let known = KnownFailures::load(root, &host_names, &language_names, &names)?;
     trials.push(snapshots::orphan_snapshots(root, &names));
     let report = Arc::new(Mutex::new(report));
     for name in names {
         // A malformed case fails its own trials and leaves the others running.
         let case = Arc::new(case::load(root, &name).map_err(|error| format!("{error:#}")));
-        for (&language, subject) in &subjects {
-            let trial = trial_name(&name, language);
-            let known = known.reason(language.name(), &name).map(str::to_owned);
-            let (case, report) = (Arc::clone(&case), Arc::clone(&report));
-            let run: Box<dyn FnOnce() -> Verdict + Send> = match subject {
-                Subject::Ready(compiled, wasm) => {
-                    let (compiled, wasm) = (Arc::clone(compiled), Arc::clone(wasm));
-                    Box::new(move || {
-                        let result = match case.as_ref() {
-                            Ok(case) => snapshots::check(case, language, &compiled, &wasm),
-                            Err(error) => Err(error.clone()),
-                        };
-                        Verdict::judge(result, known.as_deref())
-                    })
-                }
-                Subject::Skipped(why) => {
-                    let why = why.clone();
-                    Box::new(move || Verdict::Skip(why))
-                }
-                Subject::Broken(why) => {
-                    let why = why.clone();
-                    Box::new(move || Verdict::judge(Err(why), known.as_deref()))
-                }
-            };
-            let (case_name, rerun) = (name.clone(), rerun_command(&trial));
-            trials.push(Trial::ignorable_test(trial, move || {
-                let verdict = run();
-                let outcome = match &verdict {
-                    Verdict::Pass => Ok(Completion::Completed),
-                    Verdict::Skip(why) => Ok(Completion::ignored_with(why)),
-                    Verdict::XFail(reason) => {
-                        Ok(Completion::ignored_with(format!("known failure: {reason}")))
+        for (&host, driver) in &drivers {
+            for (&language, subject) in &subjects {
+                let trial = trial_name(&name, language, host);
+                let subject_name = report::subject(language.name(), host.name());
+                let known = known
+                    .reason(host.name(), language.name(), &name)
+                    .map(str::to_owned);
+                let (case, report) = (Arc::clone(&case), Arc::clone(&report));
+                let run: Box<dyn FnOnce() -> Verdict + Send> = match (driver, subject) {
+                    (Err(why), _) | (_, Subject::Skipped(why)) => {
+                        let why = why.clone();
+                        Box::new(move || Verdict::Skip(why))
                     }
-                    Verdict::Fail(message) => Err(format!("{message}\nrerun: {rerun}").into()),
-                    Verdict::XPass(reason) => Err(format!(
-                        "{language} passes, but {} lists it as a known failure ({reason}): \
-                         remove the entry\nrerun: {rerun}",
-                        conformance::known::KNOWN_FAILURES_FILE
-                    )
-                    .into()),
+                    (Ok(driver), Subject::Ready(module)) => {
+                        let (driver, module) = (Arc::clone(driver), Arc::clone(module));
+                        let subject_name = subject_name.clone();
+                        Box::new(move || {
+                            let result = match case.as_ref() {
+                                Ok(case) => snapshots::check(case, &subject_name, &driver, &module),
+                                Err(error) => Err(error.clone()),
+                            };
+                            Verdict::judge(result, known.as_deref())
+                        })
+                    }
+                    (Ok(_), Subject::Broken(why)) => {
+                        let why = why.clone();
+                        Box::new(move || Verdict::judge(Err(why), known.as_deref()))
+                    }
                 };
-                report
-                    .lock()
-                    .unwrap_or_else(|poison| poison.into_inner())
-                    .records
-                    .push(Record {
-                        case: case_name,
-                        language: language.name().to_owned(),
-                        verdict,
-                    });
-                outcome
-            }));
+                let (case_name, rerun) = (name.clone(), rerun_command(&trial));
+                trials.push(Trial::ignorable_test(trial, move || {
+                    let verdict = run();
+                    let outcome = match &verdict {
+                        Verdict::Pass => Ok(Completion::Completed),
+                        Verdict::Skip(why) => Ok(Completion::ignored_with(why)),
+                        Verdict::XFail(reason) => {
+                            Ok(Completion::ignored_with(format!("known failure: {reason}")))
+                        }
+                        Verdict::Fail(message) => Err(format!("{message}\nrerun: {rerun}").into()),
+                        Verdict::XPass(reason) => Err(format!(
+                            "{subject_name} passes, but {} lists it as a known failure \
+                             ({reason}): remove the entry\nrerun: {rerun}",
+                            conformance::known::KNOWN_FAILURES_FILE
+                        )
+                        .into()),
+                    };
+                    report
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner())
+                        .records
+                        .push(Record {
+                            case: case_name,
+                            language: language.name().to_owned(),
+                            host: host.name().to_owned(),
+                            verdict,
+                        });
+                    outcome
+                }));
+            }
         }
     }
     Ok((trials, report))
@@ -201,8 +238,8 @@ fn write_report(root: &Path, report: &Report) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write {REPORT_DIR}/{file}"))?;
     }
     println!("\n{}", report.table());
-    for (language, toolchain) in &report.toolchains {
-        println!("{language}: {toolchain}");
+    for (built, toolchain) in &report.toolchains {
+        println!("{built}: {toolchain}");
     }
     println!("results: {REPORT_DIR}/report.json, {REPORT_DIR}/junit.xml");
     Ok(())
@@ -216,8 +253,10 @@ fn list_only(root: &Path) -> Vec<Trial> {
         listed.push(format!("{SURFACE_TRIAL}::{language}"));
     }
     for name in &names {
-        for &language in Language::ALL {
-            listed.push(trial_name(name, language));
+        for &host in Host::ALL {
+            for &language in Language::ALL {
+                listed.push(trial_name(name, language, host));
+            }
         }
     }
     listed

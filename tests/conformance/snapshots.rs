@@ -1,12 +1,12 @@
-//! The trials that compare with snapshots: a case on a language against the case's shared
+//! The trials that compare with snapshots: a case on a plugin and host against the case's shared
 //! snapshot, each language's surface against its own, and the check that no snapshot is orphaned.
 
 use std::path::Path;
 
 use conformance::abi;
 use conformance::case::{self, Case};
+use conformance::hosts::{Driver, Module, Request};
 use conformance::render;
-use host::{CompiledPlugin, Limits};
 use libtest_mimic::Trial;
 use xtask::{project_root, Language};
 
@@ -18,27 +18,19 @@ pub const ORPHAN_TRIAL: &str = "snapshots_have_cases";
 const SURFACES_DIR: &str = "tests/snapshots/surfaces";
 pub const SURFACE_TRIAL: &str = "surface";
 
-/// Runs one case on one language and compares the output with the case's shared snapshot.
-pub fn check(
-    case: &Case,
-    language: Language,
-    compiled: &CompiledPlugin,
-    wasm: &[u8],
-) -> Result<(), String> {
-    // A case with limits needs a module compiled with them; the others share one.
-    let limited;
-    let compiled = if case.limits == Limits::default() {
-        compiled
-    } else {
-        limited = CompiledPlugin::with_limits(compiled.name(), wasm, case.limits.clone())
-            .map_err(|error| format!("{language}: {error}"))?;
-        &limited
+/// Runs one case on one language's plugin on one host and compares the output with the case's
+/// shared snapshot.
+pub fn check(case: &Case, subject: &str, driver: &Driver, module: &Module) -> Result<(), String> {
+    let request = Request {
+        export: &case.export,
+        input: &case.input,
+        store: &case.store,
+        limits: &case.limits,
     };
-    let mut plugin = compiled
-        .instantiate(case.store.clone())
-        .map_err(|error| format!("{language}: {error}"))?;
     // A failing call is a result like any other: the snapshot says how it failed.
-    let (result, trace) = plugin.call_traced(&case.export, &case.input);
+    let (result, trace) = driver
+        .call(module, &request)
+        .map_err(|error| format!("{subject}: {error}"))?;
     let rendered = render::call(&result, &trace);
 
     let description = format!("{} ({})", case.description, case.file);
@@ -46,7 +38,7 @@ pub fn check(
         Ok(())
     } else {
         Err(format!(
-            "{language} diverges from the shared snapshot of case `{}` ({}): see the diff above",
+            "{subject} diverges from the shared snapshot of case `{}` ({}): see the diff above",
             case.name, case.file
         ))
     }

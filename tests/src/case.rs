@@ -96,7 +96,7 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
             decode_hex(&hex).with_context(|| format!("{file}: bad input-hex"))?
         }
         (None, None, Some(base64), None) => {
-            decode_base64(&base64).with_context(|| format!("{file}: bad input-base64"))?
+            crate::base64::decode(&base64).with_context(|| format!("{file}: bad input-base64"))?
         }
         (None, None, None, Some(Repeat { pattern, times })) => pattern.repeat(times).into_bytes(),
         _ => bail!(
@@ -149,57 +149,9 @@ fn decode_hex(hex: &str) -> anyhow::Result<Vec<u8>> {
         .collect()
 }
 
-/// Standard base64 (RFC 4648, `+` and `/`), padding required when the length calls for it.
-fn decode_base64(text: &str) -> anyhow::Result<Vec<u8>> {
-    let symbols: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !symbols.len().is_multiple_of(4) {
-        bail!("length {} is not a multiple of 4", symbols.len());
-    }
-    let mut bytes = Vec::with_capacity(symbols.len() / 4 * 3);
-    for (index, quad) in symbols.chunks(4).enumerate() {
-        let last = index + 1 == symbols.len() / 4;
-        let padding = quad
-            .iter()
-            .rev()
-            .take_while(|&&symbol| symbol == b'=')
-            .count();
-        if padding > 2 || (padding > 0 && !last) {
-            bail!("misplaced `=` padding");
-        }
-        let mut bits = 0u32;
-        for &symbol in &quad[..4 - padding] {
-            let value = match symbol {
-                b'A'..=b'Z' => symbol - b'A',
-                b'a'..=b'z' => symbol - b'a' + 26,
-                b'0'..=b'9' => symbol - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                other => bail!("`{}` is not a base64 symbol", other as char),
-            };
-            bits = bits << 6 | u32::from(value);
-        }
-        bits <<= 6 * padding;
-        let decoded = bits.to_be_bytes();
-        bytes.extend_from_slice(&decoded[1..4 - padding]);
-    }
-    Ok(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_decodes_with_and_without_padding() {
-        assert_eq!(decode_base64("").unwrap(), b"");
-        assert_eq!(decode_base64("Zg==").unwrap(), b"f");
-        assert_eq!(decode_base64("Zm8=").unwrap(), b"fo");
-        assert_eq!(decode_base64("Zm9v").unwrap(), b"foo");
-        assert_eq!(decode_base64("/wD+").unwrap(), [0xff, 0x00, 0xfe]);
-        assert!(decode_base64("Zm9").is_err());
-        assert!(decode_base64("Zg==Zm9v").is_err());
-        assert!(decode_base64("Zm9*").is_err());
-    }
 
     #[test]
     fn hex_ignores_whitespace_and_rejects_odd_digits() {

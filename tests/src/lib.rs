@@ -3,7 +3,9 @@
 //! the ABI lint, rendering a call into snapshot text, the known-failure lists and the report.
 
 pub mod abi;
+pub mod base64;
 pub mod case;
+pub mod hosts;
 pub mod known;
 pub mod render;
 pub mod report;

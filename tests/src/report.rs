@@ -5,20 +5,34 @@ use std::fmt::Write as _;
 
 use crate::verdict::Verdict;
 
-/// One (case, language) trial that ran.
+/// One (case, language, host) trial that ran.
 #[derive(Debug, Clone)]
 pub struct Record {
     pub case: String,
     pub language: String,
+    pub host: String,
     pub verdict: Verdict,
+}
+
+impl Record {
+    /// The plugin and the host it ran on, as trial names and the table's columns write them.
+    pub fn subject(&self) -> String {
+        subject(&self.language, &self.host)
+    }
+}
+
+/// `<language>@<host>`
+pub fn subject(language: &str, host: &str) -> String {
+    format!("{language}@{host}")
 }
 
 #[derive(Debug, Default)]
 pub struct Report {
-    /// language -> the version line of the toolchain that built it, or why it was skipped.
+    /// language or host -> the version line of the toolchain that built it, or why it was
+    /// skipped.
     pub toolchains: BTreeMap<String, String>,
-    /// In the order languages were listed, for the table's columns.
-    pub languages: Vec<String>,
+    /// `<language>@<host>` in the order they were listed, for the table's columns.
+    pub columns: Vec<String>,
     pub records: Vec<Record>,
 }
 
@@ -36,7 +50,8 @@ impl Report {
 
     fn sorted(&self) -> Vec<&Record> {
         let mut records: Vec<&Record> = self.records.iter().collect();
-        records.sort_by(|a, b| (&a.case, &a.language).cmp(&(&b.case, &b.language)));
+        records
+            .sort_by(|a, b| (&a.case, &a.host, &a.language).cmp(&(&b.case, &b.host, &b.language)));
         records
     }
 
@@ -61,9 +76,10 @@ impl Report {
             .iter()
             .map(|record| {
                 format!(
-                    "\n    {{\"case\": {}, \"language\": {}, \"verdict\": {}, \"detail\": {}}}",
+                    "\n    {{\"case\": {}, \"language\": {}, \"host\": {}, \"verdict\": {}, \"detail\": {}}}",
                     json(&record.case),
                     json(&record.language),
+                    json(&record.host),
                     json(record.verdict.word()),
                     json(record.verdict.detail())
                 )
@@ -74,7 +90,7 @@ impl Report {
         out
     }
 
-    /// JUnit XML: one test case per (case, language), classname the language. A known failure
+    /// JUnit XML: one test case per (case, language, host), classname `<language>@<host>`. A known failure
     /// is reported as skipped with its reason; an unexpected pass as a failure.
     pub fn junit(&self) -> String {
         let counts = self.counts();
@@ -90,7 +106,7 @@ impl Report {
             let _ = write!(
                 out,
                 "  <testcase classname=\"{}\" name=\"{}\"",
-                xml(&record.language),
+                xml(&record.subject()),
                 xml(&record.case)
             );
             let detail = xml(record.verdict.detail());
@@ -120,14 +136,14 @@ impl Report {
         out
     }
 
-    /// Cases down, languages across, then the counts.
+    /// Cases down, `<language>@<host>` across, then the counts.
     pub fn table(&self) -> String {
-        let mut cells: BTreeMap<&str, BTreeMap<&str, &'static str>> = BTreeMap::new();
+        let mut cells: BTreeMap<&str, BTreeMap<String, &'static str>> = BTreeMap::new();
         for record in &self.records {
             cells
                 .entry(&record.case)
                 .or_default()
-                .insert(&record.language, record.verdict.word());
+                .insert(record.subject(), record.verdict.word());
         }
         let width = cells
             .keys()
@@ -135,21 +151,22 @@ impl Report {
             .max()
             .unwrap_or(4)
             .max(4);
+        let widths: Vec<usize> = self.columns.iter().map(|c| c.len().max(5)).collect();
         let mut out = format!("{:<width$}", "case");
-        for language in &self.languages {
-            let _ = write!(out, "  {language:<7}");
+        for (column, width) in self.columns.iter().zip(&widths) {
+            let _ = write!(out, "  {column:<width$}");
         }
         out = out.trim_end().to_owned() + "\n";
         for (case, row) in &cells {
             let mut line = format!("{case:<width$}");
-            for language in &self.languages {
-                let word = row.get(language.as_str()).copied().unwrap_or("-");
+            for (column, width) in self.columns.iter().zip(&widths) {
+                let word = row.get(column).copied().unwrap_or("-");
                 let shown = if matches!(word, "fail" | "xpass") {
                     word.to_uppercase()
                 } else {
                     word.to_owned()
                 };
-                let _ = write!(line, "  {shown:<7}");
+                let _ = write!(line, "  {shown:<width$}");
             }
             out += line.trim_end();
             out += "\n";
@@ -161,9 +178,9 @@ impl Report {
             .collect();
         let _ = writeln!(
             out,
-            "{} cases x {} languages: {}",
+            "{} cases x {} plugin-host pairs: {}",
             cells.len(),
-            self.languages.len(),
+            self.columns.len(),
             summary.join(", ")
         );
         out
@@ -214,11 +231,12 @@ mod tests {
         let record = |case: &str, language: &str, verdict| Record {
             case: case.to_owned(),
             language: language.to_owned(),
+            host: "rust-host".to_owned(),
             verdict,
         };
         Report {
             toolchains: [("go".to_owned(), "go version \"1\"".to_owned())].into(),
-            languages: vec!["rust".to_owned(), "go".to_owned()],
+            columns: vec!["rust@rust-host".to_owned(), "go@rust-host".to_owned()],
             records: vec![
                 record("seed_call", "rust", Verdict::Pass),
                 record(
@@ -233,13 +251,13 @@ mod tests {
     }
 
     #[test]
-    fn table_has_a_row_per_case_and_a_column_per_language() {
+    fn table_has_a_row_per_case_and_a_column_per_plugin_and_host() {
         assert_eq!(
             report().table(),
-            "case       rust     go\n\
-             echo       skip     xfail\n\
-             seed_call  pass     FAIL\n\
-             2 cases x 2 languages: 1 pass, 1 fail, 1 xfail, 0 xpass, 1 skip\n"
+            "case       rust@rust-host  go@rust-host\n\
+             echo       skip            xfail\n\
+             seed_call  pass            FAIL\n\
+             2 cases x 2 plugin-host pairs: 1 pass, 1 fail, 1 xfail, 0 xpass, 1 skip\n"
         );
     }
 
@@ -248,7 +266,7 @@ mod tests {
         let json = report().json();
         assert!(json.contains("\"go\": \"go version \\\"1\\\"\""), "{json}");
         assert!(json.contains(
-            "{\"case\": \"seed_call\", \"language\": \"go\", \"verdict\": \"fail\", \"detail\": \"a <diff>\\nhere\"}"
+            "{\"case\": \"seed_call\", \"language\": \"go\", \"host\": \"rust-host\", \"verdict\": \"fail\", \"detail\": \"a <diff>\\nhere\"}"
         ));
         assert!(json.contains(
             "\"summary\": {\"fail\": 1, \"pass\": 1, \"skip\": 1, \"xfail\": 1, \"xpass\": 0}"

@@ -78,13 +78,32 @@ pub fn build_plugins(sh: &Shell, languages: &[Language]) -> anyhow::Result<Plugi
 
 /// A language whose toolchain is missing is skipped, except a required one on CI.
 fn skip(language: Language, missing: anyhow::Error, ci: bool) -> anyhow::Result<Skipped> {
-    if ci && language.requirement() == Requirement::Required {
-        anyhow::bail!("{language} is required under CI=true: {missing:#}");
-    }
     Ok(Skipped {
         language,
-        reason: format!("{missing:#}"),
+        reason: skip_reason_in(language.name(), language.requirement(), missing, ci)?,
     })
+}
+
+/// Why a language or host whose toolchain is `missing` is skipped; an error instead when it
+/// is required and this is CI.
+pub(crate) fn skip_reason(
+    name: &str,
+    requirement: Requirement,
+    missing: anyhow::Error,
+) -> anyhow::Result<String> {
+    skip_reason_in(name, requirement, missing, in_ci())
+}
+
+fn skip_reason_in(
+    name: &str,
+    requirement: Requirement,
+    missing: anyhow::Error,
+    ci: bool,
+) -> anyhow::Result<String> {
+    if ci && requirement == Requirement::Required {
+        anyhow::bail!("{name} is required under CI=true: {missing:#}");
+    }
+    Ok(format!("{missing:#}"))
 }
 
 fn build_one(

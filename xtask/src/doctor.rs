@@ -5,7 +5,7 @@ use xshell::Shell;
 
 use crate::language::Requirement;
 use crate::toolchain::{self, Toolchain};
-use crate::Language;
+use crate::{Host, Language};
 
 /// One row: a toolchain and who needs it.
 struct Row {
@@ -15,7 +15,7 @@ struct Row {
 }
 
 /// Every toolchain once, in the order the workspace meets them: its own tools, then each
-/// language's. A toolchain is required when anything required uses it.
+/// language's, then each host's. A toolchain is required when anything required uses it.
 fn rows() -> Vec<Row> {
     let mut rows: Vec<Row> = toolchain::WORKSPACE
         .iter()
@@ -25,20 +25,26 @@ fn rows() -> Vec<Row> {
             required: true,
         })
         .collect();
-    for &language in Language::ALL {
-        let required = language.requirement() == Requirement::Required;
-        for &toolchain in language.obj().toolchains() {
+    let languages = Language::ALL
+        .iter()
+        .map(|&l| (l.name(), l.requirement(), l.obj().toolchains()));
+    let hosts = Host::ALL
+        .iter()
+        .map(|&h| (h.name(), h.requirement(), h.toolchains()));
+    for (user, requirement, toolchains) in languages.chain(hosts) {
+        let required = requirement == Requirement::Required;
+        for &toolchain in toolchains {
             match rows
                 .iter_mut()
                 .find(|row| row.toolchain.name == toolchain.name)
             {
                 Some(row) => {
-                    row.users.push(language.name());
+                    row.users.push(user);
                     row.required |= required;
                 }
                 None => rows.push(Row {
                     toolchain,
-                    users: vec![language.name()],
+                    users: vec![user],
                     required,
                 }),
             }

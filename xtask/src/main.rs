@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use xshell::{cmd, Shell};
-use xtask::{build_plugins, project_root, Language, Plugins};
+use xtask::{build_hosts, build_plugins, project_root, Host, Language, Plugins};
 
 #[derive(Parser)]
 #[command(
@@ -21,7 +21,9 @@ struct Cli {
 enum Command {
     /// Build every plugin language into target/plugins/<lang>/ (skipped when nothing changed)
     BuildPlugins(Languages),
-    /// Build the plugins, then run the seed's `say_hello` call through the Rust host for each
+    /// Build the hosts that are programs of their own (host-go) into target/hosts/<host>/
+    BuildHosts,
+    /// Build the plugins, then run the seed's `say_hello` call for each, on every host
     Demo(Languages),
     /// Install the toolchains this machine can install by itself (TinyGo, on Debian), then run doctor
     Setup,
@@ -77,31 +79,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BuildPlugins(languages) => {
             languages.build(&sh)?;
         }
-        Command::Demo(languages) => {
-            let built = languages.build(&sh)?.built;
-            if built.is_empty() {
-                anyhow::bail!("no plugin was built, so there is nothing to demo");
-            }
-            let root = project_root();
-            let plugins: Vec<String> = built
-                .iter()
-                .map(|(artifact, _)| {
-                    let wasm = artifact.wasm.strip_prefix(&root).unwrap_or(&artifact.wasm);
-                    format!("{}={}", artifact.language, wasm.display())
-                })
-                .collect();
-            let cargo = xtask::cargo();
-            cmd!(
-                sh,
-                "{cargo} run --package host --bin host -- demo {plugins...}"
-            )
-            .run()
-            .context("the demo failed")?;
+        Command::BuildHosts => {
+            build_hosts(&sh, Host::ALL)?;
         }
+        Command::Demo(languages) => demo(&sh, &languages)?,
         Command::Setup => xtask::setup(&sh)?,
         Command::Doctor => xtask::doctor(&sh)?,
         Command::Fmt { check } => xtask::fmt(&sh, check)?,
         Command::Lint => xtask::lint(&sh)?,
+    }
+    Ok(())
+}
+
+/// The seed's call through every built plugin, on the Rust host and then on every other host.
+fn demo(sh: &Shell, languages: &Languages) -> anyhow::Result<()> {
+    let built = languages.build(sh)?.built;
+    if built.is_empty() {
+        anyhow::bail!("no plugin was built, so there is nothing to demo");
+    }
+    let hosts = build_hosts(sh, Host::ALL)?;
+    let root = project_root();
+    for program in &hosts.ready {
+        let host = program.host;
+        let plugins: Vec<String> = built
+            .iter()
+            .map(|(artifact, _)| {
+                let wasm = artifact.wasm.strip_prefix(&root).unwrap_or(&artifact.wasm);
+                format!("{} on {host}={}", artifact.language, wasm.display())
+            })
+            .collect();
+        match &program.program {
+            None => {
+                let cargo = xtask::cargo();
+                cmd!(
+                    sh,
+                    "{cargo} run --quiet --package host --bin host -- demo {plugins...}"
+                )
+                .run()
+            }
+            Some(program) => cmd!(sh, "{program} demo {plugins...}").run(),
+        }
+        .with_context(|| format!("the demo on {host} failed"))?;
     }
     Ok(())
 }
