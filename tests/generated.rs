@@ -1,15 +1,16 @@
-//! The property test: random inputs and stores fed to every language's plugin, which must all
-//! agree (same host calls, same outcome, same bytes). A disagreement is shrunk to a minimal
-//! input and printed as a case file ready to add to `tests/cases/`.
+//! The property test: random inputs and stores fed to every language's plugin on every host,
+//! which must all agree (same host calls, same outcome, same bytes). A disagreement is shrunk to
+//! a minimal input and printed as a case file ready to add to `tests/cases/`.
 
 use std::collections::BTreeMap;
 
+use conformance::hosts::{Driver, GoHost, Module, Request};
 use conformance::render::{self, hex};
-use host::{CompiledPlugin, Store};
+use host::{Limits, Store};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use xtask::{build_plugins, Language};
+use xtask::{build_hosts, build_plugins, Host, Language};
 
 /// Generated inputs per `cargo test`; each goes to every language.
 const CASES: u32 = 256;
@@ -51,16 +52,21 @@ fn call() -> impl Strategy<Value = Call> {
 }
 
 #[test]
-fn every_language_agrees_on_generated_inputs() -> anyhow::Result<()> {
+fn every_language_and_host_agrees_on_generated_inputs() -> anyhow::Result<()> {
     let sh = xshell::Shell::new()?;
     let mut plugins = Vec::new();
     for (artifact, _) in build_plugins(&sh, Language::ALL)?.built {
-        plugins.push((
-            artifact.language,
-            CompiledPlugin::from_file(&artifact.wasm)?,
-        ));
+        plugins.push((artifact.language, Module::load(&artifact.wasm)?));
     }
     anyhow::ensure!(!plugins.is_empty(), "no language was built");
+    let mut drivers = Vec::new();
+    for ready in build_hosts(&sh, Host::ALL)?.ready {
+        let driver = match ready.program {
+            None => Driver::Rust,
+            Some(program) => Driver::Go(GoHost::new(program)),
+        };
+        drivers.push((ready.host, driver));
+    }
 
     let config = Config {
         cases: CASES,
@@ -71,19 +77,27 @@ fn every_language_agrees_on_generated_inputs() -> anyhow::Result<()> {
     let mut runner = TestRunner::new(config);
     let result = runner.run(&call(), |call| {
         let store = Store::from_iter(call.store.clone());
-        let mut outcomes: Vec<(Language, String)> = Vec::new();
-        for (language, compiled) in &plugins {
-            let mut plugin = compiled
-                .instantiate(store.clone())
-                .map_err(|error| TestCaseError::fail(format!("{language}: {error}")))?;
-            let (result, trace) = plugin.call_traced(call.export, &call.input);
-            outcomes.push((*language, render::call(&result, &trace)));
+        let request = Request {
+            export: call.export,
+            input: &call.input,
+            store: &store,
+            limits: &Limits::default(),
+        };
+        let mut outcomes: Vec<(String, String)> = Vec::new();
+        for (host, driver) in &drivers {
+            for (language, module) in &plugins {
+                let subject = format!("{language}@{host}");
+                let (result, trace) = driver
+                    .call(module, &request)
+                    .map_err(|error| TestCaseError::fail(format!("{subject}: {error}")))?;
+                outcomes.push((subject, render::call(&result, &trace)));
+            }
         }
         let (first, expected) = &outcomes[0];
-        for (language, rendered) in &outcomes[1..] {
+        for (subject, rendered) in &outcomes[1..] {
             if rendered != expected {
                 return Err(TestCaseError::fail(format!(
-                    "{language} and {first} disagree:\n--- {first}\n{expected}\n--- {language}\n{rendered}"
+                    "{subject} and {first} disagree:\n--- {first}\n{expected}\n--- {subject}\n{rendered}"
                 )));
             }
         }
@@ -106,7 +120,7 @@ fn every_language_agrees_on_generated_inputs() -> anyhow::Result<()> {
 /// `call` as a `tests/cases/<name>.toml` file.
 fn case_file(call: &Call) -> String {
     let mut text = format!(
-        "description = \"found by the property test: the languages disagree\"\nexport = \"{}\"\ninput-hex = \"{}\"\n\n[store-hex]\n",
+        "description = \"found by the property test: plugins or hosts disagree\"\nexport = \"{}\"\ninput-hex = \"{}\"\n\n[store-hex]\n",
         call.export,
         hex(&call.input)
     );

@@ -13,7 +13,8 @@ pub enum Failure {
     /// The module trapped: `unreachable` (a Rust or TinyGo panic), out-of-bounds access, stack
     /// overflow, and the like.
     Trap { trap: String },
-    /// The module called WASI `proc_exit` with a non-zero code (a standard Go panic exits with 2).
+    /// The module called WASI `proc_exit` with a non-zero code (a standard Go command exits with 2
+    /// on a panic).
     Exit { code: i32 },
     /// A host function refused the call, for instance `hostMemoryGet` given a bad key offset.
     HostFunction { message: String },

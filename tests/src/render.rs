@@ -27,8 +27,9 @@ fn outcome(result: &Result<Vec<u8>, Error>) -> String {
         Ok(output) => format!("outcome: ok\noutput: {}", self::output(output)),
         Err(Error::Call { failure, .. }) => match failure {
             Failure::Plugin { message } => format!("outcome: plugin error\nmessage: {message}"),
-            // Compilers differ in how a panic ends a module: Rust and TinyGo trap, standard Go
-            // exits with code 2. The contract only asks that the call is aborted.
+            // Compilers may end a module's panic by trapping or by a WASI exit with a non-zero
+            // code (a standard Go command exits with 2). The contract only asks that the call
+            // is aborted.
             Failure::Trap { .. } | Failure::Exit { .. } => "outcome: aborted".to_owned(),
             Failure::ReturnCode { code } => {
                 format!("outcome: returned {code} without an error message")

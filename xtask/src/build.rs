@@ -86,7 +86,7 @@ fn skip(language: Language, missing: anyhow::Error, ci: bool) -> anyhow::Result<
 
 /// Why a language or host whose toolchain is `missing` is skipped; an error instead when it
 /// is required and this is CI.
-pub(crate) fn skip_reason(
+pub fn skip_reason(
     name: &str,
     requirement: Requirement,
     missing: anyhow::Error,

@@ -1,5 +1,5 @@
 //! Formatting and lints for every source language: the host workspace at the root, the wasm-only
-//! `plugins-rust/` workspace, and the Go module `plugins-go/`.
+//! `plugins-rust/` workspace, and the Go modules `plugins-go/` and `host-go/`.
 
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
@@ -8,7 +8,9 @@ use crate::languages::rust;
 
 /// The manifests of the two cargo workspaces, relative to the project root.
 const MANIFESTS: [&str; 2] = ["Cargo.toml", "plugins-rust/Cargo.toml"];
-const GO_MODULE: &str = "plugins-go";
+/// Each Go module and the platform it is built for: (GOOS, GOARCH), or None for this machine's.
+const GO_MODULES: [(&str, Option<(&str, &str)>); 2] =
+    [("plugins-go", Some(("wasip1", "wasm"))), ("host-go", None)];
 
 /// Formats every workspace, or with `check` only reports what is not formatted.
 pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
@@ -28,21 +30,23 @@ pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
     }
     // gofmt -l lists the files it would change and exits 0 either way.
     let mode = if check { "-l" } else { "-w" };
-    let unformatted = cmd!(sh, "gofmt {mode} {GO_MODULE}")
-        .read()
-        .with_context(|| format!("{GO_MODULE}: gofmt failed"))?;
-    if check && !unformatted.trim().is_empty() {
-        let files: Vec<_> = unformatted.lines().collect();
-        bail!(
-            "{GO_MODULE}: not formatted: {}; run `cargo xtask fmt`",
-            files.join(", ")
-        );
+    for (module, _) in GO_MODULES {
+        let unformatted = cmd!(sh, "gofmt {mode} {module}")
+            .read()
+            .with_context(|| format!("{module}: gofmt failed"))?;
+        if check && !unformatted.trim().is_empty() {
+            let files: Vec<_> = unformatted.lines().collect();
+            bail!(
+                "{module}: not formatted: {}; run `cargo xtask fmt`",
+                files.join(", ")
+            );
+        }
     }
     Ok(())
 }
 
-/// Clippy on every target of both cargo workspaces with warnings as errors, and go vet on the
-/// Go plugin for the platform it is built for.
+/// Clippy on every target of both cargo workspaces with warnings as errors, and go vet on each Go
+/// module for the platform it is built for.
 pub fn lint(sh: &Shell) -> anyhow::Result<()> {
     let root = crate::project_root();
     let _root = sh.push_dir(&root);
@@ -60,11 +64,13 @@ pub fn lint(sh: &Shell) -> anyhow::Result<()> {
     )
     .run()
     .context("clippy found problems in plugins-rust")?;
-    let _dir = sh.push_dir(GO_MODULE);
-    let _os = sh.push_env("GOOS", "wasip1");
-    let _arch = sh.push_env("GOARCH", "wasm");
-    cmd!(sh, "go vet ./...")
-        .run()
-        .with_context(|| format!("go vet found problems in {GO_MODULE}"))?;
+    for (module, platform) in GO_MODULES {
+        let _dir = sh.push_dir(module);
+        let _platform =
+            platform.map(|(os, arch)| (sh.push_env("GOOS", os), sh.push_env("GOARCH", arch)));
+        cmd!(sh, "go vet ./...")
+            .run()
+            .with_context(|| format!("go vet found problems in {module}"))?;
+    }
     Ok(())
 }

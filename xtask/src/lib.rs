@@ -16,7 +16,7 @@ mod toolchain;
 use std::path::{Path, PathBuf};
 
 pub use artifact::{Artifact, PLUGIN_NAME};
-pub use build::{build_plugins, Built, Plugins, Skipped};
+pub use build::{build_plugins, skip_reason, Built, Plugins, Skipped};
 pub use checks::{fmt, lint};
 pub use doctor::doctor;
 pub use host_kind::{build_hosts, Host, HostProgram, Hosts};

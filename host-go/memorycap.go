@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// pageSize is a wasm page: 64 KiB.
+const pageSize = 65536
+
+// errMemoryCap is how a refused growth fails the call. It is a panic inside memory.grow, which
+// wazero recovers into the error of the running export call (or of the kernel's alloc when
+// go-sdk writes the input), so the call stops where the Rust host's limiter stops it.
+var errMemoryCap = errors.New("memory would grow past the cap")
+
+// memoryCap backs every linear memory of one instance (the plugin's and the Extism kernel's)
+// and applies the Rust host's rule (extism's MemoryLimiter): together they may grow by at most
+// the cap after instantiation. The plugin's initial memory must fit in the cap too; the call
+// checks that (see Compiled.Call), since the allocator cannot tell whose memory it backs.
+//
+// Why not go-sdk's Manifest.Memory.MaxPages: wazero then refuses a growth past the cap by
+// returning -1 from memory.grow, and nothing records it. The kernel's alloc turns that into
+// offset 0, so an input that does not fit reaches the plugin as an empty input and the call
+// "succeeds" with the wrong output; a plugin's own allocator aborts with a plain trap. Neither
+// can be told apart from other failures, so the cap is enforced here, where growth is seen. It
+// also caps each memory on its own, and the kernel's starts at 16 pages: a cap under that
+// would refuse every instance.
+type memoryCap struct {
+	left    uint64      // bytes the memories may still grow by
+	refused atomic.Bool // a growth past the cap was refused
+}
+
+func newMemoryCap(pages uint32) *memoryCap {
+	return &memoryCap{left: uint64(pages) * pageSize}
+}
+
+// Allocate implements experimental.MemoryAllocator.
+func (c *memoryCap) Allocate(capacity, _ uint64) experimental.LinearMemory {
+	return &cappedMemory{owner: c, buf: make([]byte, 0, capacity)}
+}
+
+type cappedMemory struct {
+	owner *memoryCap
+	buf   []byte
+	sized bool // the first Reallocate, at instantiation, has happened
+}
+
+// Reallocate implements experimental.LinearMemory.
+func (m *cappedMemory) Reallocate(size uint64) []byte {
+	// The initial size is free, as in the Rust host, whose limiter starts counting once the
+	// plugin is instantiated. (wazero could not take a refusal here anyway: it does not recover
+	// a panic at instantiation and crashes on a nil buffer.)
+	if m.sized && size > uint64(len(m.buf)) {
+		growth := size - uint64(len(m.buf))
+		if growth > m.owner.left {
+			m.owner.refused.Store(true)
+			panic(errMemoryCap)
+		}
+		m.owner.left -= growth
+	}
+	m.sized = true
+	if size <= uint64(cap(m.buf)) {
+		// Bytes past len were never handed out, so they are still zero.
+		m.buf = m.buf[:size]
+	} else {
+		m.buf = append(m.buf, make([]byte, size-uint64(len(m.buf)))...)
+	}
+	return m.buf
+}
+
+// Free implements experimental.LinearMemory.
+func (m *cappedMemory) Free() {
+	m.buf = nil
+}
+
+// initialMemoryPages reads the minimum size of a module's own memory from its memory section:
+// go-sdk does not show the compiled module. ok is false when the section cannot be read (the
+// compiler then says why), pages 0 when the module defines no memory.
+func initialMemoryPages(wasm []byte) (pages uint64, ok bool) {
+	if len(wasm) < 8 {
+		return 0, false
+	}
+	rest := wasm[8:] // magic and version
+	for len(rest) > 0 {
+		id := rest[0]
+		size, n := readULEB(rest[1:])
+		if n == 0 || size > uint64(len(rest)-1-n) {
+			return 0, false
+		}
+		body := rest[1+n : 1+n+int(size)]
+		rest = rest[1+n+int(size):]
+		if id != 5 {
+			continue
+		}
+		count, n := readULEB(body)
+		if n == 0 || count == 0 {
+			return 0, n != 0
+		}
+		// Limits: a flags byte, then the minimum.
+		if len(body) < n+2 {
+			return 0, false
+		}
+		min, m := readULEB(body[n+1:])
+		return min, m != 0
+	}
+	return 0, true
+}
+
+// readULEB reads an unsigned LEB128 number; n is 0 when there is none.
+func readULEB(b []byte) (value uint64, n int) {
+	for shift := 0; n < len(b) && shift < 64; shift += 7 {
+		c := b[n]
+		n++
+		value |= uint64(c&0x7f) << shift
+		if c&0x80 == 0 {
+			return value, n
+		}
+	}
+	return 0, 0
+}
