@@ -11,13 +11,21 @@ setup:
 doctor:
     cargo xtask doctor
 
-# The seed's demo: say_hello of every plugin language through the Rust host
+# The seed's demo: say_hello of every plugin language on every host
 demo *args:
     cargo xtask demo {{args}}
 
 # Build every plugin language into target/plugins/<lang>/ (no-op when nothing changed)
 build-plugins *args:
     cargo xtask build-plugins {{args}}
+
+# Build the hosts that are programs of their own (host-go) into target/hosts/<host>/
+build-hosts:
+    cargo xtask build-hosts
+
+# Call one export of a plugin with this workspace's host functions (see `host call --help`)
+call *args:
+    cargo run --quiet --package host -- call {{args}}
 
 # The conformance run and the repository checks
 test *args:
@@ -29,11 +37,11 @@ alias t := test
 review:
     cargo insta review
 
-# Format the Rust workspaces and plugins-go
+# Format the Rust workspaces, plugins-go and host-go
 fmt:
     cargo xtask fmt
 
-# Clippy with warnings as errors and go vet, host workspace and plugins
+# Clippy with warnings as errors and go vet: host workspace, plugins and host-go
 lint:
     cargo xtask lint
 

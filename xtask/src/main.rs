@@ -29,13 +29,13 @@ enum Command {
     Setup,
     /// List every toolchain the workspace uses: found or missing, version, required or optional, fix
     Doctor,
-    /// Format the Rust workspaces and plugins-go
+    /// Format the Rust workspaces and the Go modules (plugins-go, host-go)
     Fmt {
         /// Only report unformatted code, change nothing
         #[arg(long)]
         check: bool,
     },
-    /// Run clippy with warnings as errors on the Rust workspaces, and go vet on plugins-go
+    /// Run clippy with warnings as errors on the Rust workspaces, and go vet on the Go modules
     Lint,
 }
 
