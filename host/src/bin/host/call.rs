@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use host::{CompiledPlugin, Error, HostCall, Limits, Options, Store, Wasi};
 
-use crate::exit::{Exit, Fatal};
+use crate::exit::{stdout_result, Exit, Fatal};
 use crate::{store_file, units};
 
 #[derive(Args)]
@@ -116,10 +116,7 @@ pub fn run(args: CallArgs) -> Result<(), Fatal> {
         eprintln!("{}", loop_summary(&mut times));
     }
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&output)
-        .and_then(|()| stdout.flush())
-        .map_err(|error| Fatal::new(Exit::BadFile, format!("cannot write to stdout: {error}")))
+    stdout_result(stdout.write_all(&output).and_then(|()| stdout.flush()))
 }
 
 fn store(args: &CallArgs) -> Result<Store, Fatal> {

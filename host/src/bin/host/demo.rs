@@ -4,7 +4,7 @@ use std::io::Write;
 
 use host::{Plugin, Store};
 
-use crate::exit::{Exit, Fatal};
+use crate::exit::{stdout_result, Fatal};
 
 /// The seed's call: what its Go host passes to `say_hello`.
 const SEED_INPUT: &str = "👋 Hello from the Go Host app 🤗";
@@ -16,13 +16,11 @@ pub fn run(plugins: &[(String, String)]) -> Result<(), Fatal> {
         let mut plugin = Plugin::from_file(path, Store::seed())?;
         let output = plugin.call("say_hello", SEED_INPUT.as_bytes())?;
         // The seed's host prints the output as text after "🙂 "; the bytes go out unchanged.
-        ["🙂 ".as_bytes(), &output[..], b"\n"]
+        let written = ["🙂 ".as_bytes(), &output[..], b"\n"]
             .iter()
             .try_for_each(|part| stdout.write_all(part))
-            .and_then(|()| stdout.flush())
-            .map_err(|error| {
-                Fatal::new(Exit::BadFile, format!("cannot write to stdout: {error}"))
-            })?;
+            .and_then(|()| stdout.flush());
+        stdout_result(written)?;
     }
     Ok(())
 }

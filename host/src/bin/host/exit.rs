@@ -75,6 +75,17 @@ impl Fatal {
     }
 }
 
+/// Writing the output failed. A reader that stopped early (`| head`) is not an error.
+pub fn stdout_result(result: std::io::Result<()>) -> Result<(), Fatal> {
+    match result {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Fatal::new(
+            Exit::BadFile,
+            format!("cannot write to stdout: {error}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl From<Error> for Fatal {
     fn from(error: Error) -> Fatal {
         Fatal::new(Exit::of(&error), error.to_string())

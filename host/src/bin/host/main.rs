@@ -55,6 +55,7 @@ enum LogLevel {
 fn main() -> ExitCode {
     // A panic is a bug in this program; it still ends with one line, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
+        let info = info.to_string().replace('\n', ": ");
         eprintln!("error: internal error (please report it): {info}")
     }));
     let cli = match Cli::try_parse() {
