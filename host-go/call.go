@@ -60,8 +60,10 @@ func parseCallArgs(args []string) (*callArgs, error) {
 	flags.Var(&c.inputFile, "input-file", "")
 	flags.Var(&c.storeFile, "store", "")
 	flags.Var(&c.sets, "set", "")
-	flags.DurationVar(&c.limits.Timeout, "timeout", 0, "")
-	flags.Uint64Var(&memoryMax, "memory-max", 0, "")
+	c.limits = defaultLimits
+	memoryMax = uint64(defaultLimits.MemoryMaxPages)
+	flags.DurationVar(&c.limits.Timeout, "timeout", defaultLimits.Timeout, "")
+	flags.Uint64Var(&memoryMax, "memory-max", memoryMax, "")
 	flags.BoolVar(&c.trace, "trace", false, "")
 
 	var positional []string

@@ -18,6 +18,8 @@ const (
 	kindHostFunction = "host_function"
 	kindTimeout      = "timeout"
 	kindOutOfMemory  = "out_of_memory"
+	kindKeyTooLong   = "key_too_long"
+	kindValueTooLong = "value_too_long"
 	kindMissingExp   = "missing_export"
 	kindLoad         = "load"
 	kindRequest      = "request"
@@ -37,11 +39,14 @@ const (
 )
 
 // Failure is why a call gave no output. Message is set for plugin, trap, host_function, load
-// and request; Code for return_code and exit. Plugin and Export name what failed, for Error.
+// and request; Code for return_code and exit; Len and Max for key_too_long and
+// value_too_long. Plugin and Export name what failed, for Error.
 type Failure struct {
 	Kind    string
 	Message string
 	Code    int32
+	Len     uint64
+	Max     uint64
 	Plugin  string
 	Export  string
 }
@@ -76,6 +81,10 @@ func (f *Failure) describe() string {
 		return "timed out"
 	case kindOutOfMemory:
 		return "out of memory"
+	case kindKeyTooLong:
+		return fmt.Sprintf("%s: key of %d bytes is over the limit of %d", hostMemoryGetName, f.Len, f.Max)
+	case kindValueTooLong:
+		return fmt.Sprintf("%s: value of %d bytes is over the limit of %d", hostMemoryGetName, f.Len, f.Max)
 	}
 	return f.Kind + ": " + f.Message
 }
@@ -95,7 +104,7 @@ func (f *Failure) ExitCode() int {
 		return exitTimeout
 	case kindOutOfMemory:
 		return exitOutOfMemory
-	case kindHostFunction:
+	case kindHostFunction, kindKeyTooLong, kindValueTooLong:
 		return exitHostFunction
 	}
 	return exitUsage
@@ -108,9 +117,9 @@ type outcome struct {
 	// kernelError is the kernel's error_get text after the call; go-sdk turns that text into
 	// err itself, so comparing the two is how a plugin error is told from a trap.
 	kernelError string
-	hostError   string // what hostMemoryGet recorded before failing the call
-	memoryCap   bool   // the cap refused to grow a memory (or fit the input) during the call
-	deadline    bool   // the call's deadline passed
+	hostFailure *Failure // what hostMemoryGet recorded before failing the call
+	memoryCap   bool     // the cap refused to grow a memory (or fit the input) during the call
+	deadline    bool     // the call's deadline passed
 	limits      Limits
 }
 
@@ -124,8 +133,8 @@ func classify(o outcome) *Failure {
 		}
 		return nil
 	}
-	if o.hostError != "" {
-		return &Failure{Kind: kindHostFunction, Message: o.hostError}
+	if o.hostFailure != nil {
+		return o.hostFailure
 	}
 	var exit *sys.ExitError
 	isExit := errors.As(o.err, &exit)

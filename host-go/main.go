@@ -24,10 +24,11 @@ call flags:
   --store FILE        the store: a JSON object of string keys to string values
                       (default: the seed's hello and message)
   --set KEY=VALUE     add or replace a store entry (repeatable)
-  --timeout DURATION  interrupt the call after DURATION (500ms, 2s)
+  --timeout DURATION  interrupt the call after DURATION (500ms, 2s; default 30s, 0 for none)
   --memory-max PAGES  let memory grow by at most PAGES of 64 KiB (the plugin's and the
                       kernel's together, as in the Rust host); the plugin's initial memory
-                      must fit in PAGES too
+                      must fit in PAGES too (default 4096, 0 for none)
+  keys over 1 MiB and values over 64 MiB are refused, as in the Rust host
   --trace             print each host call on stderr
 
 exit codes:
@@ -39,7 +40,7 @@ exit codes:
   5  the plugin trapped or exited with a non-zero code
   6  timed out
   7  out of memory
-  8  a host function refused the call
+  8  a host function refused the call (bad offset, key or value over its limit)
 `
 
 // seedInput is the seed's call: what its Go host passes to say_hello.
@@ -137,7 +138,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, p := range plugins {
 		fmt.Fprintf(stderr, "── %s: %s\n", p.label, p.path)
-		compiled, failure := loadPlugin(p.path, Limits{})
+		compiled, failure := loadPlugin(p.path, defaultLimits)
 		if failure != nil {
 			return failureExit(failure)
 		}

@@ -22,9 +22,10 @@ type HostCall struct {
 // did. It travels in the context.Context given to CallWithContext, which go-sdk hands on to
 // every host function, so one compiled plugin serves calls against different stores.
 type callState struct {
-	store     Store
-	trace     []HostCall
-	hostError string // set before a host function fails the call, so the failure says it was the host
+	store       Store
+	limits      Limits
+	trace       []HostCall
+	hostFailure *Failure // set before a host function fails the call, so the failure says it was the host
 }
 
 type callStateKey struct{}
@@ -48,19 +49,17 @@ func memoryGet(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
 	if !ok {
 		panic(errors.New("hostMemoryGet was called outside a call made through host-go"))
 	}
-	key, err := readKey(p, stack[0])
+	key, err := readKey(p, stack[0], state.limits.MaxKeyLen)
 	if err != nil {
-		state.hostError = err.Error()
-		panic(err)
+		state.refuse(err)
 	}
 	value := state.store.Get(key)
+	if over(uint64(len(value)), state.limits.MaxValueLen) {
+		state.refuse(&Failure{Kind: kindValueTooLong, Len: uint64(len(value)), Max: state.limits.MaxValueLen})
+	}
 	offset, err := writeValue(p, value)
 	if err != nil {
-		var refused hostFunctionError
-		if errors.As(err, &refused) {
-			state.hostError = err.Error()
-		}
-		panic(err)
+		state.refuse(err)
 	}
 	stack[0] = offset
 	state.trace = append(state.trace, HostCall{Function: hostMemoryGetName, Key: key, ValueLen: len(value)})
@@ -72,8 +71,23 @@ type hostFunctionError string
 
 func (e hostFunctionError) Error() string { return string(e) }
 
+// refuse fails the call with err. A refusal of the host function's own (a bad offset, a limit)
+// is recorded first, so the call's failure says it was the host; a runtime error underneath
+// (such as the memory cap) is passed on for classify to sort.
+func (state *callState) refuse(err error) {
+	var refused hostFunctionError
+	var limit *Failure
+	switch {
+	case errors.As(err, &limit):
+		state.hostFailure = limit
+	case errors.As(err, &refused):
+		state.hostFailure = &Failure{Kind: kindHostFunction, Message: err.Error()}
+	}
+	panic(err)
+}
+
 // readKey copies the key block at offset. It never frees it: the block belongs to the plugin.
-func readKey(p *extism.CurrentPlugin, offset uint64) ([]byte, error) {
+func readKey(p *extism.CurrentPlugin, offset uint64, maxLen uint64) ([]byte, error) {
 	// Offset 0 is how every PDK passes an empty key (the kernel never allocates 0 bytes).
 	if offset == 0 {
 		return []byte{}, nil
@@ -87,6 +101,9 @@ func readKey(p *extism.CurrentPlugin, offset uint64) ([]byte, error) {
 	if length == 0 {
 		return nil, hostFunctionError(fmt.Sprintf(
 			"%s: key offset %d is not an allocated Extism memory block", hostMemoryGetName, int64(offset)))
+	}
+	if over(length, maxLen) {
+		return nil, &Failure{Kind: kindKeyTooLong, Len: length, Max: maxLen}
 	}
 	block, ok := p.Memory().Read(uint32(offset), uint32(length))
 	if !ok {

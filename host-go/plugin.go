@@ -13,8 +13,23 @@ import (
 
 // Limits a plugin runs under; zero means no limit.
 type Limits struct {
-	Timeout        time.Duration // how long one export call may run
-	MemoryMaxPages uint32        // how many 64 KiB pages the memories may grow by (see memoryCap)
+	Timeout        time.Duration // how long one export call may run; 0 is none
+	MemoryMaxPages uint32        // how many 64 KiB pages the memories may grow by (see memoryCap); 0 is none
+	MaxKeyLen      uint64        // the longest key hostMemoryGet reads; 0 is none
+	MaxValueLen    uint64        // the longest value hostMemoryGet hands out; 0 is none
+}
+
+// over reports whether n bytes break limit, where 0 is no limit.
+func over(n, limit uint64) bool {
+	return limit != 0 && n > limit
+}
+
+// defaultLimits are the Rust host's defaults (host::Limits::default), for the CLI.
+var defaultLimits = Limits{
+	Timeout:        30 * time.Second,
+	MemoryMaxPages: 4096,
+	MaxKeyLen:      1 << 20,
+	MaxValueLen:    64 << 20,
 }
 
 // maxPages is wasm's whole 32-bit address space; wazero panics on a larger limit.
@@ -106,7 +121,7 @@ func (c *Compiled) Call(store Store, export string, input []byte) Result {
 		return failed(&Failure{Kind: kindOutOfMemory})
 	}
 
-	state := &callState{store: store, trace: []HostCall{}}
+	state := &callState{store: store, limits: c.limits, trace: []HostCall{}}
 	ctx = withCallState(context.Background(), state)
 	if c.limits.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -115,12 +130,12 @@ func (c *Compiled) Call(store Store, export string, input []byte) Result {
 	}
 	rc, output, err := instance.CallWithContext(ctx, export, input)
 	o := outcome{
-		rc:        rc,
-		err:       err,
-		hostError: state.hostError,
-		memoryCap: memory != nil && memory.refused.Load(),
-		deadline:  ctx.Err() == context.DeadlineExceeded,
-		limits:    c.limits,
+		rc:          rc,
+		err:         err,
+		hostFailure: state.hostFailure,
+		memoryCap:   memory != nil && memory.refused.Load(),
+		deadline:    ctx.Err() == context.DeadlineExceeded,
+		limits:      c.limits,
 	}
 	if err != nil {
 		o.kernelError = instance.GetError()

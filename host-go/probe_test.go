@@ -338,11 +338,11 @@ func TestServeProtocol(t *testing.T) {
 	)
 	want := []string{
 		`{"failure":null,"output":"AP8=","trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}]}`,
-		`{"failure":{"code":0,"kind":"request","message":"malformed request: unexpected EOF"},"output":"","trace":[]}`,
-		`{"failure":{"code":0,"kind":"host_function","message":"hostMemoryGet: key offset 12345 is not an allocated Extism memory block"},"output":"","trace":[]}`,
-		`{"failure":{"code":0,"kind":"timeout","message":""},"output":"","trace":[]}`,
-		`{"failure":{"code":0,"kind":"missing_export","message":""},"output":"","trace":[]}`,
-		`{"failure":{"code":0,"kind":"request","message":"malformed request: json: unknown field \"bogus\""},"output":"","trace":[]}`,
+		`{"failure":{"code":0,"kind":"request","len":0,"max":0,"message":"malformed request: unexpected EOF"},"output":"","trace":[]}`,
+		`{"failure":{"code":0,"kind":"host_function","len":0,"max":0,"message":"hostMemoryGet: key offset 12345 is not an allocated Extism memory block"},"output":"","trace":[]}`,
+		`{"failure":{"code":0,"kind":"timeout","len":0,"max":0,"message":""},"output":"","trace":[]}`,
+		`{"failure":{"code":0,"kind":"missing_export","len":0,"max":0,"message":""},"output":"","trace":[]}`,
+		`{"failure":{"code":0,"kind":"request","len":0,"max":0,"message":"malformed request: json: unknown field \"bogus\""},"output":"","trace":[]}`,
 	}
 	for i, response := range responses {
 		got, _ := json.Marshal(response)

@@ -19,6 +19,8 @@ type serveRequest struct {
 	Store          []storeEntry `json:"store"`
 	TimeoutMs      uint64       `json:"timeout_ms"`
 	MemoryMaxPages uint32       `json:"memory_max_pages"`
+	MaxKeyLen      uint64       `json:"max_key_len"`
+	MaxValueLen    uint64       `json:"max_value_len"`
 }
 
 type storeEntry struct {
@@ -38,6 +40,8 @@ type failureJSON struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
 	Code    int32  `json:"code"`
+	Len     uint64 `json:"len"`
+	Max     uint64 `json:"max"`
 }
 
 type hostCallJSON struct {
@@ -52,6 +56,8 @@ type pluginKey struct {
 	wasm           string
 	memoryMaxPages uint32
 	timeoutMs      uint64
+	maxKeyLen      uint64
+	maxValueLen    uint64
 }
 
 // server answers serve requests, compiling each plugin once.
@@ -98,8 +104,10 @@ func (s *server) handle(line []byte) serveResponse {
 	limits := Limits{
 		Timeout:        time.Duration(request.TimeoutMs) * time.Millisecond,
 		MemoryMaxPages: request.MemoryMaxPages,
+		MaxKeyLen:      request.MaxKeyLen,
+		MaxValueLen:    request.MaxValueLen,
 	}
-	key := pluginKey{request.Wasm, request.MemoryMaxPages, request.TimeoutMs}
+	key := pluginKey{request.Wasm, request.MemoryMaxPages, request.TimeoutMs, request.MaxKeyLen, request.MaxValueLen}
 	compiled, ok := s.plugins[key]
 	if !ok {
 		var failure *Failure
@@ -169,10 +177,10 @@ func failureToJSON(f *Failure) *failureJSON {
 	switch f.Kind {
 	case kindLoad:
 		message = f.Error()
-	case kindTimeout, kindOutOfMemory, kindMissingExp, kindReturnCode, kindExit:
+	case kindTimeout, kindOutOfMemory, kindMissingExp, kindReturnCode, kindExit, kindKeyTooLong, kindValueTooLong:
 		message = ""
 	}
-	return &failureJSON{Kind: f.Kind, Message: message, Code: f.Code}
+	return &failureJSON{Kind: f.Kind, Message: message, Code: f.Code, Len: f.Len, Max: f.Max}
 }
 
 // writeResponse writes one line and flushes it, since the client waits for it.

@@ -69,7 +69,7 @@ func TestClassify(t *testing.T) {
 		"trap":                    {outcome{rc: 1, err: trap}, &Failure{Kind: kindTrap, Message: "wasm error: unreachable"}},
 		"error set, then trap":    {outcome{rc: 1, err: trap, kernelError: "boom"}, &Failure{Kind: kindTrap, Message: "wasm error: unreachable"}},
 		"exit":                    {outcome{rc: 2, err: sys.NewExitError(2)}, &Failure{Kind: kindExit, Code: 2}},
-		"host function":           {outcome{rc: 1, err: trap, hostError: "hostMemoryGet: no"}, &Failure{Kind: kindHostFunction, Message: "hostMemoryGet: no"}},
+		"host function":           {outcome{rc: 1, err: trap, hostFailure: &Failure{Kind: kindHostFunction, Message: "hostMemoryGet: no"}}, &Failure{Kind: kindHostFunction, Message: "hostMemoryGet: no"}},
 		"timeout":                 {outcome{err: sys.NewExitError(sys.ExitCodeDeadlineExceeded), limits: timeout}, &Failure{Kind: kindTimeout}},
 		"deadline, other error":   {outcome{err: errors.New("failed to initialize runtime: x"), deadline: true, limits: timeout}, &Failure{Kind: kindTimeout}},
 		"deadline without limit":  {outcome{err: sys.NewExitError(sys.ExitCodeDeadlineExceeded)}, &Failure{Kind: kindExit, Code: -268435457}},

@@ -22,6 +22,12 @@ pub enum Failure {
     Timeout,
     /// The module's memory would have grown past [`Limits::memory_max_pages`].
     OutOfMemory,
+    /// The call burnt all of [`Limits::fuel`].
+    OutOfFuel,
+    /// `hostMemoryGet` was given a key longer than [`Limits::max_key_len`].
+    KeyTooLong { len: u64, max: u64 },
+    /// The store's value for the key is longer than [`Limits::max_value_len`].
+    ValueTooLong { len: u64, max: u64 },
 }
 
 impl fmt::Display for Failure {
@@ -36,29 +42,48 @@ impl fmt::Display for Failure {
             Failure::HostFunction { message } => write!(f, "host function error: {message}"),
             Failure::Timeout => f.write_str("timed out"),
             Failure::OutOfMemory => f.write_str("out of memory"),
+            Failure::OutOfFuel => f.write_str("out of fuel"),
+            Failure::KeyTooLong { len, max } => {
+                write!(
+                    f,
+                    "hostMemoryGet: key of {len} bytes is over the limit of {max}"
+                )
+            }
+            Failure::ValueTooLong { len, max } => {
+                write!(
+                    f,
+                    "hostMemoryGet: value of {len} bytes is over the limit of {max}"
+                )
+            }
         }
     }
 }
+
+/// How `extism::Plugin::call` reports that fuel ran out.
+const OUT_OF_FUEL: &str = "plugin ran out of fuel";
 
 /// `extism::Plugin::call` reports a non-zero return code only in this message.
 const NON_ZERO_PREFIX: &str = "Returned non-zero exit code: ";
 
 impl Failure {
-    /// Sorts an error from `extism::Plugin::call`. `host_error` is what a host function
+    /// Sorts an error from `extism::Plugin::call`. `host_failure` is what a host function
     /// recorded, if one failed during the call; `limits` are the ones the call ran under.
     pub(crate) fn classify(
         error: &extism::Error,
-        host_error: Option<String>,
+        host_failure: Option<Failure>,
         limits: &Limits,
     ) -> Failure {
-        if let Some(message) = host_error {
-            return Failure::HostFunction { message };
+        if let Some(failure) = host_failure {
+            return failure;
         }
         // Extism reports these two as bare messages; only a set limit makes them limits (a
         // plugin may well report an error called "timeout" itself).
         let message = error.to_string();
         if limits.timeout.is_some() && message == "timeout" {
             return Failure::Timeout;
+        }
+        if limits.fuel.is_some() && error.chain().any(|cause| cause.to_string() == OUT_OF_FUEL) {
+            return Failure::OutOfFuel;
         }
         // The kernel's allocator reports "oom" under a context such as "failed to allocate
         // extism memory" when the input does not fit.

@@ -79,9 +79,12 @@ impl CompiledPlugin {
         if let Some(pages) = limits.memory_max_pages {
             manifest = manifest.with_memory_max(pages);
         }
-        let builder = PluginBuilder::new(manifest)
+        let mut builder = PluginBuilder::new(manifest)
             .with_wasi(wasi)
             .with_functions([memory_get::function()]);
+        if let Some(fuel) = limits.fuel {
+            builder = builder.with_fuel_limit(fuel);
+        }
         match extism::CompiledPlugin::new(builder) {
             Ok(compiled) => Ok(Self {
                 name,
@@ -172,7 +175,8 @@ impl Plugin {
         let context = CallContext {
             store: Arc::clone(&self.store),
             trace,
-            host_error: None,
+            limits: self.limits.clone(),
+            host_failure: None,
         };
         let inner = &mut self.inner;
         // `call`, unlike the host-context variants, reports a non-zero return code.
@@ -180,7 +184,7 @@ impl Plugin {
         let result = result.map_err(|error| Error::Call {
             plugin: self.name.clone(),
             export: export.to_owned(),
-            failure: Failure::classify(&error, context.host_error, &self.limits),
+            failure: Failure::classify(&error, context.host_failure, &self.limits),
         });
         (result, context.trace)
     }

@@ -235,6 +235,7 @@ fn limits_are_named_failures() {
     let limits = Limits {
         timeout: Some(std::time::Duration::from_millis(50)),
         memory_max_pages: Some(10),
+        ..Limits::default()
     };
     let compiled = CompiledPlugin::with_limits("limited", &wasm, limits).unwrap();
     let failure = |export: &str| match compiled
@@ -249,4 +250,20 @@ fn limits_are_named_failures() {
     assert_eq!(failure("spin"), Failure::Timeout);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(failure("grow"), Failure::OutOfMemory);
+}
+
+#[test]
+fn a_panicking_host_function_fails_the_call_instead_of_unwinding() {
+    // The default hook prints the panic; the test harness captures that output.
+    let error = crate::memory_get::guarded("probe_fn", || panic!("the store is broken"));
+    assert_eq!(
+        error.unwrap_err().to_string(),
+        "host function error: probe_fn panicked: the store is broken"
+    );
+    let refused =
+        crate::memory_get::guarded("probe_fn", || Err(Failure::KeyTooLong { len: 9, max: 8 }));
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "hostMemoryGet: key of 9 bytes is over the limit of 8"
+    );
 }

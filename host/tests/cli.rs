@@ -241,6 +241,25 @@ fn each_outcome_of_a_call_has_its_own_exit_code() {
         "key offset 99999 is not an allocated Extism memory block",
     );
     call("no-export", &["nope"], b"").fails_with(4, "has no export nope");
+    call("fuel", &["spin", "--fuel", "10000"], b"").fails_with(9, "out of fuel");
+    call(
+        "key-limit",
+        &["lookup", "--input", "hello", "--max-key-len", "4"],
+        b"",
+    )
+    .fails_with(8, "key of 5 bytes is over the limit of 4");
+    call(
+        "value-limit",
+        &["lookup", "--input", "hello", "--max-value-len", "1"],
+        b"",
+    )
+    .fails_with(8, "value of 21 bytes is over the limit of 1");
+    let unlimited = call(
+        "no-limits",
+        &["lookup", "--input", "hello", "--no-limits"],
+        b"",
+    );
+    assert_eq!(unlimited.stdout, Store::seed().get(b"hello"));
 }
 
 #[test]

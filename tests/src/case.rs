@@ -27,7 +27,8 @@ struct CaseFile {
     store: Option<BTreeMap<String, String>>,
     /// Store entries whose key and value are hex digits, for bytes that are not text.
     store_hex: Option<BTreeMap<String, String>>,
-    /// Host limits for this case's calls; none when absent.
+    /// Host limits for this case's calls; the host's defaults (`host::Limits::default()`) for
+    /// any not given.
     limits: Option<LimitsFile>,
 }
 
@@ -36,6 +37,8 @@ struct CaseFile {
 struct LimitsFile {
     timeout_ms: Option<u64>,
     memory_max_pages: Option<u32>,
+    max_key_len: Option<u64>,
+    max_value_len: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -128,9 +131,18 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
         export: parsed.export,
         input,
         store,
-        limits: parsed.limits.map_or_else(Limits::default, |limits| Limits {
-            timeout: limits.timeout_ms.map(std::time::Duration::from_millis),
-            memory_max_pages: limits.memory_max_pages,
+        limits: parsed.limits.map_or_else(Limits::default, |limits| {
+            let default = Limits::default();
+            Limits {
+                timeout: limits
+                    .timeout_ms
+                    .map(std::time::Duration::from_millis)
+                    .or(default.timeout),
+                memory_max_pages: limits.memory_max_pages.or(default.memory_max_pages),
+                max_key_len: limits.max_key_len.unwrap_or(default.max_key_len),
+                max_value_len: limits.max_value_len.unwrap_or(default.max_value_len),
+                ..default
+            }
         }),
     })
 }

@@ -99,6 +99,9 @@ struct WireRequest<'a> {
     store: Vec<WireEntry>,
     timeout_ms: u64,
     memory_max_pages: u32,
+    /// 0 means no limit to the Go host, so a zero limit is refused before it gets there.
+    max_key_len: u64,
+    max_value_len: u64,
 }
 
 #[derive(Serialize)]
@@ -122,6 +125,10 @@ struct WireFailure {
     message: String,
     #[serde(default)]
     code: i32,
+    #[serde(default)]
+    len: u64,
+    #[serde(default)]
+    max: u64,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +165,8 @@ impl GoHost {
                 .timeout
                 .map_or(0, |timeout| timeout.as_millis().max(1) as u64),
             memory_max_pages: request.limits.memory_max_pages.unwrap_or(0),
+            max_key_len: nonzero(request.limits.max_key_len, "max-key-len")?,
+            max_value_len: nonzero(request.limits.max_value_len, "max-value-len")?,
         })
         .map_err(|error| format!("go-host: cannot encode the request: {error}"))?;
         let mut server = self
@@ -200,6 +209,15 @@ impl GoHost {
             stdin,
             stdout,
         })
+    }
+}
+
+fn nonzero(limit: u64, name: &str) -> Result<u64, String> {
+    match limit {
+        0 => Err(format!(
+            "go-host: a {name} of 0 cannot be sent (0 means no limit there)"
+        )),
+        limit => Ok(limit),
     }
 }
 
@@ -264,6 +282,8 @@ fn decode(module: &Module, export: &str, answer: &str) -> Result<Called, String>
         kind,
         message,
         code,
+        len,
+        max,
     } = failure;
     let error = match kind.as_str() {
         "plugin" => failed(Failure::Plugin { message }),
@@ -273,6 +293,9 @@ fn decode(module: &Module, export: &str, answer: &str) -> Result<Called, String>
         "host_function" => failed(Failure::HostFunction { message }),
         "timeout" => failed(Failure::Timeout),
         "out_of_memory" => failed(Failure::OutOfMemory),
+        "out_of_fuel" => failed(Failure::OutOfFuel),
+        "key_too_long" => failed(Failure::KeyTooLong { len, max }),
+        "value_too_long" => failed(Failure::ValueTooLong { len, max }),
         "missing_export" => Error::MissingExport {
             plugin,
             export: export.to_owned(),

@@ -39,6 +39,13 @@ fn outcome(result: &Result<Vec<u8>, Error>) -> String {
             }
             Failure::Timeout => "outcome: timed out".to_owned(),
             Failure::OutOfMemory => "outcome: out of memory".to_owned(),
+            Failure::OutOfFuel => "outcome: out of fuel".to_owned(),
+            Failure::KeyTooLong { len, max } => {
+                format!("outcome: key too long\nkey: {len} bytes, limit {max}")
+            }
+            Failure::ValueTooLong { len, max } => {
+                format!("outcome: value too long\nvalue: {len} bytes, limit {max}")
+            }
         },
         Err(Error::MissingExport { export, .. }) => format!("outcome: no export {export}"),
         Err(other) => format!("outcome: {other}"),

@@ -36,12 +36,26 @@ pub struct CallArgs {
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = WasiFlag::Auto,
           num_args = 0..=1, default_missing_value = "on")]
     wasi: WasiFlag,
-    /// Interrupt a call that runs longer than this (500ms, 2s, 1m)
+    /// Interrupt a call that runs longer than this (500ms, 2s, 1m) [default: 30s]
     #[arg(long, value_name = "DURATION", value_parser = units::duration)]
     timeout: Option<Duration>,
-    /// Cap the plugin's memory: pages of 64 KiB (48) or a size (3MiB)
+    /// Cap the growth of the plugin's memory: pages of 64 KiB (48) or a size (3MiB)
+    /// [default: 256MiB]
     #[arg(long, value_name = "SIZE", value_parser = units::memory_pages)]
     memory_max: Option<u32>,
+    /// Stop a call after this much wasmtime fuel (about one unit per wasm instruction)
+    /// [default: no fuel limit]
+    #[arg(long, value_name = "UNITS")]
+    fuel: Option<u64>,
+    /// The longest key hostMemoryGet reads (bytes, or 4KiB, 1MiB) [default: 1MiB]
+    #[arg(long, value_name = "SIZE", value_parser = units::bytes)]
+    max_key_len: Option<u64>,
+    /// The longest value hostMemoryGet hands out (bytes, or 4KiB, 1MiB) [default: 64MiB]
+    #[arg(long, value_name = "SIZE", value_parser = units::bytes)]
+    max_value_len: Option<u64>,
+    /// Lift every default limit; the limit flags above still apply. For trusted plugins only
+    #[arg(long)]
+    no_limits: bool,
     /// An Extism config entry the plugin can read (repeatable)
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = store_file::parse_set)]
     configs: Vec<(String, String)>,
@@ -75,10 +89,18 @@ impl From<WasiFlag> for Wasi {
 pub fn run(args: CallArgs) -> Result<(), Fatal> {
     let store = store(&args)?;
     let input = input(&args)?;
+    let base = if args.no_limits {
+        Limits::none()
+    } else {
+        Limits::default()
+    };
     let options = Options {
         limits: Limits {
-            timeout: args.timeout,
-            memory_max_pages: args.memory_max,
+            timeout: args.timeout.or(base.timeout),
+            memory_max_pages: args.memory_max.or(base.memory_max_pages),
+            fuel: args.fuel.or(base.fuel),
+            max_key_len: args.max_key_len.unwrap_or(base.max_key_len),
+            max_value_len: args.max_value_len.unwrap_or(base.max_value_len),
         },
         wasi: args.wasi.into(),
         config: args.configs.iter().cloned().collect::<BTreeMap<_, _>>(),

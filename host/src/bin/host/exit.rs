@@ -20,8 +20,10 @@ pub enum Exit {
     Aborted = 5,
     Timeout = 6,
     OutOfMemory = 7,
-    /// A host function refused the plugin's call, such as `hostMemoryGet` given a bad offset.
+    /// A host function refused the plugin's call, such as `hostMemoryGet` given a bad offset
+    /// or a key or value over its limit.
     HostFunction = 8,
+    OutOfFuel = 9,
 }
 
 /// For `--help`: every code and what it means.
@@ -35,7 +37,8 @@ Exit codes:
   5  the plugin trapped, or exited through WASI with a non-zero code
   6  the call ran past --timeout
   7  the plugin's memory would have grown past --memory-max
-  8  a host function refused the plugin's call";
+  8  a host function refused the plugin's call (bad offset, key or value over its limit)
+  9  the call burnt all of --fuel";
 
 impl Exit {
     pub fn of(error: &Error) -> Exit {
@@ -47,7 +50,10 @@ impl Exit {
                 Failure::Trap { .. } | Failure::Exit { .. } => Exit::Aborted,
                 Failure::Timeout => Exit::Timeout,
                 Failure::OutOfMemory => Exit::OutOfMemory,
-                Failure::HostFunction { .. } => Exit::HostFunction,
+                Failure::HostFunction { .. }
+                | Failure::KeyTooLong { .. }
+                | Failure::ValueTooLong { .. } => Exit::HostFunction,
+                Failure::OutOfFuel => Exit::OutOfFuel,
             },
         }
     }

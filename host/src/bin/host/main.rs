@@ -31,7 +31,7 @@ enum Command {
     /// Call one export of a plugin: its output bytes go to stdout unchanged, everything else to
     /// stderr
     #[command(after_help = EXIT_CODES_HELP)]
-    Call(call::CallArgs),
+    Call(Box<call::CallArgs>),
     /// Call `say_hello` as the seed's Go host does, once per plugin, with the seed's store;
     /// prints the seed's lines on stdout and the plugin's label on stderr
     #[command(after_help = EXIT_CODES_HELP)]
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
         return Exit::Usage.into();
     }
     let result = match cli.command {
-        Command::Call(args) => call::run(args),
+        Command::Call(args) => call::run(*args),
         Command::Demo { plugins } => demo::run(&plugins),
     };
     match result {

@@ -39,14 +39,8 @@ pub fn memory_pages(text: &str) -> Result<u32, String> {
         .map_err(|_| format!("`{text}` is not a page count (48) or a size (3MiB)"))?;
     let bytes_per_unit = match unit {
         "" => PAGE,
-        "KiB" => 1024,
-        "MiB" => 1024 * 1024,
-        "GiB" => 1024 * 1024 * 1024,
-        _ => {
-            return Err(format!(
-                "`{text}`: unknown unit `{unit}`; use KiB, MiB or GiB"
-            ))
-        }
+        _ => unit_bytes(unit)
+            .ok_or_else(|| format!("`{text}`: unknown unit `{unit}`; use KiB, MiB or GiB"))?,
     };
     let pages = number
         .checked_mul(bytes_per_unit)
@@ -59,6 +53,33 @@ pub fn memory_pages(text: &str) -> Result<u32, String> {
         return Err(format!("`{text}` must be more than 0"));
     }
     Ok(pages)
+}
+
+/// A byte count: `100`, or a size in KiB, MiB or GiB (`4KiB`).
+pub fn bytes(text: &str) -> Result<u64, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a byte count (100) or a size (4KiB)"))?;
+    let scale = unit_bytes(unit).ok_or_else(|| {
+        format!("`{text}`: unknown unit `{unit}`; use no unit (bytes), KiB, MiB or GiB")
+    })?;
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+fn unit_bytes(unit: &str) -> Option<u64> {
+    match unit {
+        "" => Some(1),
+        "KiB" => Some(1 << 10),
+        "MiB" => Some(1 << 20),
+        "GiB" => Some(1 << 30),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +95,16 @@ mod tests {
         assert!(duration("5h").unwrap_err().contains("unknown unit `h`"));
         assert!(duration("0s").unwrap_err().contains("longer than 0"));
         assert!(duration("ms").unwrap_err().contains("not a duration"));
+    }
+
+    #[test]
+    fn byte_counts_take_binary_units() {
+        assert_eq!(bytes("100"), Ok(100));
+        assert_eq!(bytes("4KiB"), Ok(4096));
+        assert_eq!(bytes("1MiB"), Ok(1 << 20));
+        assert!(bytes("1MB").unwrap_err().contains("unknown unit `MB`"));
+        assert!(bytes("x").unwrap_err().contains("not a byte count"));
+        assert!(bytes("99999999999GiB").unwrap_err().contains("too large"));
     }
 
     #[test]
