@@ -12,7 +12,11 @@ fn code_is_formatted() -> anyhow::Result<()> {
 #[test]
 fn xtask_and_plugins_do_not_depend_on_the_host() -> anyhow::Result<()> {
     let root = xtask::project_root();
-    for manifest in ["xtask/Cargo.toml", "plugins-rust/Cargo.toml"] {
+    for manifest in [
+        "xtask/Cargo.toml",
+        "plugins-rust/Cargo.toml",
+        "plugins-hostile/rust/Cargo.toml",
+    ] {
         let text = std::fs::read_to_string(root.join(manifest))?;
         let parsed: toml::Table = text.parse()?;
         for section in ["dependencies", "dev-dependencies", "build-dependencies"] {

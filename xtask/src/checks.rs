@@ -1,16 +1,25 @@
 //! Formatting and lints for every source language: the host workspace at the root, the wasm-only
-//! `plugins-rust/` workspace, and the Go modules `plugins-go/` and `host-go/`.
+//! `plugins-rust/` and `plugins-hostile/rust/` workspaces, and the Go modules `plugins-go/`,
+//! `plugins-hostile/go/` and `host-go/`.
 
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
 use crate::languages::rust;
 
-/// The manifests of the two cargo workspaces, relative to the project root.
-const MANIFESTS: [&str; 2] = ["Cargo.toml", "plugins-rust/Cargo.toml"];
+/// The manifests of the cargo workspaces, relative to the project root: the host workspace
+/// first, then the wasm-only ones.
+const MANIFESTS: [&str; 3] = [
+    "Cargo.toml",
+    "plugins-rust/Cargo.toml",
+    "plugins-hostile/rust/Cargo.toml",
+];
 /// Each Go module and the platform it is built for: (GOOS, GOARCH), or None for this machine's.
-const GO_MODULES: [(&str, Option<(&str, &str)>); 2] =
-    [("plugins-go", Some(("wasip1", "wasm"))), ("host-go", None)];
+const GO_MODULES: [(&str, Option<(&str, &str)>); 3] = [
+    ("plugins-go", Some(("wasip1", "wasm"))),
+    ("plugins-hostile/go", Some(("wasip1", "wasm"))),
+    ("host-go", None),
+];
 
 /// Formats every workspace, or with `check` only reports what is not formatted.
 pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
@@ -45,8 +54,8 @@ pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Clippy on every target of both cargo workspaces with warnings as errors, and go vet on each Go
-/// module for the platform it is built for.
+/// Clippy on every target of the cargo workspaces with warnings as errors (the wasm-only ones for
+/// wasm), and go vet on each Go module for the platform it is built for.
 pub fn lint(sh: &Shell) -> anyhow::Result<()> {
     let root = crate::project_root();
     let _root = sh.push_dir(&root);
@@ -58,12 +67,14 @@ pub fn lint(sh: &Shell) -> anyhow::Result<()> {
     .run()
     .context("clippy found problems in the host workspace")?;
     let (target, target_dir) = (rust::TARGET, root.join(rust::TARGET_DIR));
-    cmd!(
-        sh,
-        "{cargo} clippy --manifest-path plugins-rust/Cargo.toml --locked --target {target} --target-dir {target_dir} -- -D warnings"
-    )
-    .run()
-    .context("clippy found problems in plugins-rust")?;
+    for &manifest in &MANIFESTS[1..] {
+        cmd!(
+            sh,
+            "{cargo} clippy --manifest-path {manifest} --locked --target {target} --target-dir {target_dir} -- -D warnings"
+        )
+        .run()
+        .with_context(|| format!("clippy found problems in {manifest}"))?;
+    }
     for (module, platform) in GO_MODULES {
         let _dir = sh.push_dir(module);
         let _platform =

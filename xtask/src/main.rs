@@ -23,6 +23,8 @@ enum Command {
     BuildPlugins(Languages),
     /// Build the hosts that are programs of their own (host-go) into target/hosts/<host>/
     BuildHosts,
+    /// Build the hostile test plugins of plugins-hostile/ into target/hostile/<lang>/ (skipped when nothing changed)
+    BuildHostile,
     /// Build the plugins, then run the seed's `say_hello` call for each, on every host
     Demo(Languages),
     /// Install the toolchains this machine can install by itself (TinyGo, on Debian), then run doctor
@@ -81,6 +83,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::BuildHosts => {
             build_hosts(&sh, Host::ALL)?;
+        }
+        Command::BuildHostile => {
+            xtask::build_hostile_plugins(&sh)?;
         }
         Command::Demo(languages) => demo(&sh, &languages)?,
         Command::Setup => xtask::setup(&sh)?,

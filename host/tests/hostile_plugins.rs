@@ -1,0 +1,216 @@
+//! The hostile plugins of `plugins-hostile/`, written with the real PDKs (`extism-pdk` for Rust,
+//! `go-pdk` for standard Go), against the Rust host: every attack ends in a named failure, never
+//! a crash, and after each one the same process makes a fresh instance of the honest Rust
+//! conformance plugin and checks its output. `hostile.rs` makes the same attacks with
+//! hand-written WAT; these show that what a compiler and a PDK actually emit ends the same way.
+//! Every module is built by `xtask::build_hostile_plugins` (`cargo xtask build-hostile`).
+
+use std::time::{Duration, Instant};
+
+use host::{CompiledPlugin, Error, Failure, HostCall, Limits, Options, Store, HOST_MEMORY_GET};
+use xshell::Shell;
+use xtask::{HostilePlugin, Language};
+
+/// The short timeout every attack but `million_host_calls` runs under.
+const TIMEOUT: Duration = Duration::from_millis(500);
+/// The memory cap of those attacks: 16 MiB, over what either module starts with.
+const MEMORY_MAX_PAGES: u32 = 256;
+
+fn compile(name: &str, wasm: &[u8], limits: Limits) -> CompiledPlugin {
+    let options = Options {
+        limits,
+        ..Options::default()
+    };
+    CompiledPlugin::with_options(name, wasm, options).expect("the module compiles")
+}
+
+/// What an attack came to on a fresh instance, and how long the call took.
+fn attack(
+    compiled: &CompiledPlugin,
+    export: &str,
+    input: &str,
+) -> (Result<Vec<u8>, Error>, Vec<HostCall>, Duration) {
+    let mut plugin = compiled.instantiate(Store::seed()).expect("an instance");
+    let started = Instant::now();
+    let (result, trace) = plugin.call_traced(export, input.as_bytes());
+    (result, trace, started.elapsed())
+}
+
+#[track_caller]
+fn failure<'a>(result: &'a Result<Vec<u8>, Error>, what: &str) -> &'a Failure {
+    match result {
+        Err(Error::Call { failure, .. }) => failure,
+        other => panic!("{what}: expected a failed call, got {other:?}"),
+    }
+}
+
+/// The host is still whole: a fresh instance of the honest plugin answers correctly.
+#[track_caller]
+fn host_still_answers(honest: &CompiledPlugin, after: &str) {
+    let mut plugin = honest.instantiate(Store::seed()).expect("an instance");
+    let output = plugin.call("lookup", b"hello");
+    assert_eq!(
+        output.as_deref().ok(),
+        Some(Store::seed().get(b"hello")),
+        "after {after}: {output:?}"
+    );
+}
+
+/// The trap each language's module ends in where the two languages differ.
+struct Traps {
+    /// Part of the trap message of `unbounded_recursion`.
+    recursion: &'static str,
+}
+
+fn traps(language: &str) -> Traps {
+    match language {
+        // rustc puts the shadow stack (1 MiB, in linear memory) first, below the data, and each
+        // `recurse` frame keeps a buffer there: the stack pointer runs below address 0, wraps,
+        // and the first store there is out of bounds, long before wasmtime's own stack (512 KiB
+        // of native frames) is full.
+        "rust" => Traps {
+            recursion: "out of bounds memory access",
+        },
+        // Go grows goroutine stacks itself (in linear memory, up to 1 GB, far over the cap), but
+        // its calls are wasm calls too: wasmtime's native stack runs out first. Not a WASI exit:
+        // the runtime never gets to print "stack overflow" and exit.
+        "go" => Traps {
+            recursion: "call stack exhausted",
+        },
+        other => panic!("no expected traps for hostile plugin language {other}"),
+    }
+}
+
+#[test]
+fn every_hostile_plugin_ends_in_a_named_failure_and_the_host_goes_on() {
+    let sh = Shell::new().unwrap();
+    let hostile = xtask::build_hostile_plugins(&sh).expect("the hostile plugins build");
+    let plugins = xtask::build_plugins(&sh, &[Language::Rust]).expect("the Rust plugin builds");
+    // Under CI=true a missing toolchain already failed both builds above.
+    let Some((honest, _)) = plugins.built.first() else {
+        eprintln!("skipped: the honest Rust plugin was not built (see cargo xtask doctor)");
+        return;
+    };
+    let honest = CompiledPlugin::from_file(&honest.wasm).expect("the honest plugin compiles");
+    host_still_answers(&honest, "nothing");
+    assert!(
+        !hostile.is_empty() || !xtask::in_ci(),
+        "no hostile plugin was built"
+    );
+    for plugin in &hostile {
+        attack_with(plugin, &honest);
+    }
+}
+
+/// Every export of one language's hostile module, each followed by the honest plugin's check.
+fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
+    let language = plugin.language;
+    let expected = traps(language);
+    let wasm = std::fs::read(&plugin.wasm).expect("the module was built");
+    let short = Limits {
+        timeout: Some(TIMEOUT),
+        memory_max_pages: Some(MEMORY_MAX_PAGES),
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let hostile = compile(&format!("hostile-{language}"), &wasm, short);
+    // A million host calls take about as long as the short timeout: the default limits.
+    let busy = compile(&format!("hostile-{language}"), &wasm, Limits::default());
+    eprintln!("{language}: compiled twice in {:?}", started.elapsed());
+
+    let (result, _, took) = attack(&hostile, "infinite_loop", "");
+    assert_eq!(failure(&result, "infinite_loop"), &Failure::Timeout);
+    eprintln!("{language} infinite_loop: stopped after {took:?} with a {TIMEOUT:?} timeout");
+    assert!(took < 2 * TIMEOUT, "{language}: stopped after {took:?}");
+    host_still_answers(honest, &format!("{language} infinite_loop"));
+
+    // Extism's memory limiter makes a memory.grow past the cap trap ("oom") rather than return
+    // -1, so neither dlmalloc (Rust) nor the Go runtime ever sees a refused growth: no allocator
+    // error path runs, and the host names the failure.
+    let (result, _, took) = attack(&hostile, "memory_bomb", "");
+    assert_eq!(
+        failure(&result, "memory_bomb"),
+        &Failure::OutOfMemory,
+        "{language}"
+    );
+    eprintln!("{language} memory_bomb: stopped at the {MEMORY_MAX_PAGES}-page cap after {took:?}");
+    host_still_answers(honest, &format!("{language} memory_bomb"));
+
+    let (result, _, took) = attack(&hostile, "unbounded_recursion", "");
+    match failure(&result, "unbounded_recursion") {
+        Failure::Trap { trap } if trap.contains(expected.recursion) => {
+            eprintln!("{language} unbounded_recursion: {trap} after {took:?}")
+        }
+        other => panic!("{language} unbounded_recursion: {other:?}"),
+    }
+    host_still_answers(honest, &format!("{language} unbounded_recursion"));
+
+    for offset in ["99999", "1099511627776", "-1"] {
+        let what = format!("{language} forged_key_offset({offset})");
+        let (result, trace, _) = attack(&hostile, "forged_key_offset", offset);
+        let message = format!(
+            "{HOST_MEMORY_GET}: key offset {offset} is not an allocated Extism memory block"
+        );
+        assert_eq!(
+            failure(&result, &what),
+            &Failure::HostFunction { message },
+            "{what}"
+        );
+        assert_eq!(trace, [], "{what}");
+        host_still_answers(honest, &what);
+    }
+
+    // The kernel's output_set refuses a block it did not hand out: the output stays empty.
+    for block in ["99999 10", "100 2147483647", "140737488355327 10"] {
+        let what = format!("{language} forged_output_offset({block})");
+        let (result, trace, _) = attack(&hostile, "forged_output_offset", block);
+        assert_eq!(result.as_deref().ok(), Some(&b""[..]), "{what}: {result:?}");
+        assert_eq!(trace, [], "{what}");
+        host_still_answers(honest, &what);
+    }
+
+    let (result, trace, took) = attack(&busy, "million_host_calls", "");
+    assert_eq!(
+        result.as_deref().ok(),
+        Some(&b"1000000"[..]),
+        "{language}: {result:?}"
+    );
+    assert_eq!(trace.len(), 1_000_000, "{language}");
+    let empty = HostCall {
+        function: HOST_MEMORY_GET,
+        key: Vec::new(),
+        value_len: 0,
+    };
+    assert!(trace.iter().all(|call| *call == empty), "{language}");
+    eprintln!(
+        "{language} million_host_calls: {took:?}, {:?} per host call",
+        took / 1_000_000
+    );
+    host_still_answers(honest, &format!("{language} million_host_calls"));
+
+    let (result, trace, _) = attack(&hostile, "fails_mid_host_calls", "");
+    let message =
+        format!("{HOST_MEMORY_GET}: key offset 99999 is not an allocated Extism memory block");
+    assert_eq!(
+        failure(&result, "fails_mid_host_calls"),
+        &Failure::HostFunction { message },
+        "{language}"
+    );
+    let hello = HostCall {
+        function: HOST_MEMORY_GET,
+        key: b"hello".to_vec(),
+        value_len: Store::seed().get(b"hello").len(),
+    };
+    assert_eq!(trace.len(), 500, "{language}: the calls before the failure");
+    assert!(trace.iter().all(|call| *call == hello), "{language}");
+    host_still_answers(honest, &format!("{language} fails_mid_host_calls"));
+
+    // Rust emits the instruction itself; Go has no way to, so its export panics, and a Go panic
+    // in a c-shared module ends in the runtime's own `unreachable` (not a WASI exit).
+    let (result, _, _) = attack(&hostile, "unreachable", "");
+    match failure(&result, "unreachable") {
+        Failure::Trap { trap } if trap.contains("wasm `unreachable` instruction executed") => {}
+        other => panic!("{language} unreachable: {other:?}"),
+    }
+    host_still_answers(honest, &format!("{language} unreachable"));
+}
