@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use conformance::hosts::{Driver, GoHost, Module, Request};
+use conformance::hosts::{Driver, Module, Request};
 use host::{Error, Failure, Limits, Store};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
@@ -282,11 +282,7 @@ fn host_memory_get_answers_every_offset_as_the_contract_says() -> anyhow::Result
     let sh = xshell::Shell::new()?;
     let mut drivers = Vec::new();
     for ready in build_hosts(&sh, Host::ALL)?.ready {
-        let driver = match ready.program {
-            None => Driver::Rust,
-            Some(program) => Driver::Go(GoHost::new(program)),
-        };
-        drivers.push((ready.host, driver));
+        drivers.push((ready.host, Driver::new(ready.program)));
     }
     let wasm_path = root.join("target/fuzz/memory_get_probe.wasm");
     std::fs::create_dir_all(wasm_path.parent().expect("a parent"))?;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use conformance::hosts::{Driver, GoHost, Module, Request};
+use conformance::hosts::{Driver, Module, Request};
 use conformance::render::{self, hex};
 use host::{Limits, Store};
 use proptest::collection::{btree_map, vec};
@@ -61,11 +61,7 @@ fn every_language_and_host_agrees_on_generated_inputs() -> anyhow::Result<()> {
     anyhow::ensure!(!plugins.is_empty(), "no language was built");
     let mut drivers = Vec::new();
     for ready in build_hosts(&sh, Host::ALL)?.ready {
-        let driver = match ready.program {
-            None => Driver::Rust,
-            Some(program) => Driver::Go(GoHost::new(program)),
-        };
-        drivers.push((ready.host, driver));
+        drivers.push((ready.host, Driver::new(ready.program)));
     }
 
     let config = Config {

@@ -2,9 +2,12 @@
 //! after each the same process makes a fresh instance of an honest plugin and checks its output.
 //! The figures these tests print are the ones in docs/reliability.md.
 
-use std::time::{Duration, Instant};
+mod common;
 
-use host::{CompiledPlugin, Error, Failure, HostCall, Limits, Options, Store, HOST_MEMORY_GET};
+use std::time::Duration;
+
+use common::{attack, compile_wat, failure, host_still_answers, LOOKUP_WAT};
+use host::{Failure, Limits, Store, HOST_MEMORY_GET};
 
 /// Every hostile behaviour as one export. `$key` makes a block holding "hello".
 const HOSTILE: &str = r#"
@@ -89,60 +92,6 @@ const HOSTILE: &str = r#"
 )
 "#;
 
-/// The honest plugin checked after every attack: its output is the store's value for the input
-/// block used as a key.
-const HONEST: &str = r#"
-(module
-  (import "extism:host/env" "input_offset" (func $input (result i64)))
-  (import "extism:host/env" "length" (func $length (param i64) (result i64)))
-  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
-  (import "env" "hostMemoryGet" (func $get (param i64) (result i64)))
-  (func (export "lookup") (result i32) (local $v i64)
-    (local.set $v (call $get (call $input)))
-    (call $output_set (local.get $v) (call $length (local.get $v)))
-    (i32.const 0))
-)
-"#;
-
-fn compile(name: &str, wat: &str, limits: Limits) -> CompiledPlugin {
-    let wasm = wat::parse_str(wat).expect("the module is valid WAT");
-    let options = Options {
-        limits,
-        ..Options::default()
-    };
-    CompiledPlugin::with_options(name, &wasm, options).expect("the module compiles")
-}
-
-/// What an attack came to, and how long it took.
-fn attack(
-    compiled: &CompiledPlugin,
-    export: &str,
-) -> (Result<Vec<u8>, Error>, Vec<HostCall>, Duration) {
-    let mut plugin = compiled.instantiate(Store::seed()).expect("an instance");
-    let started = Instant::now();
-    let (result, trace) = plugin.call_traced(export, b"");
-    (result, trace, started.elapsed())
-}
-
-fn failure(result: &Result<Vec<u8>, Error>) -> &Failure {
-    match result {
-        Err(Error::Call { failure, .. }) => failure,
-        other => panic!("expected a failed call, got {other:?}"),
-    }
-}
-
-/// The host is still whole: a fresh instance of an honest plugin answers correctly.
-#[track_caller]
-fn host_still_answers(honest: &CompiledPlugin, after: &str) {
-    let mut plugin = honest.instantiate(Store::seed()).expect("an instance");
-    let output = plugin.call("lookup", b"hello");
-    assert_eq!(
-        output.as_deref().ok(),
-        Some(Store::seed().get(b"hello")),
-        "after {after}: {output:?}"
-    );
-}
-
 #[test]
 fn every_attack_ends_in_a_named_failure_and_the_host_goes_on() {
     let timeout = Duration::from_millis(500);
@@ -151,25 +100,25 @@ fn every_attack_ends_in_a_named_failure_and_the_host_goes_on() {
         memory_max_pages: Some(160),
         ..Limits::default()
     };
-    let hostile = compile("hostile", HOSTILE, limits);
-    let honest = compile("honest", HONEST, Limits::default());
+    let hostile = compile_wat("hostile", HOSTILE, limits);
+    let honest = compile_wat("honest", LOOKUP_WAT, Limits::default());
     host_still_answers(&honest, "nothing");
 
-    let (result, _, took) = attack(&hostile, "infinite_loop");
-    assert_eq!(failure(&result), &Failure::Timeout);
+    let (result, _, took) = attack(&hostile, "infinite_loop", b"");
+    assert_eq!(failure(&result, "attack"), &Failure::Timeout);
     eprintln!("infinite_loop: stopped after {took:?} with a {timeout:?} timeout");
     assert!(took < 2 * timeout, "stopped after {took:?}");
     host_still_answers(&honest, "infinite_loop");
 
-    let (result, _, took) = attack(&hostile, "memory_bomb");
-    assert_eq!(failure(&result), &Failure::OutOfMemory);
+    let (result, _, took) = attack(&hostile, "memory_bomb", b"");
+    assert_eq!(failure(&result, "attack"), &Failure::OutOfMemory);
     eprintln!("memory_bomb: stopped at the 160-page cap after {took:?}");
     host_still_answers(&honest, "memory_bomb");
 
     for export in ["unbounded_recursion", "unreachable"] {
-        let (result, _, _) = attack(&hostile, export);
+        let (result, _, _) = attack(&hostile, export, b"");
         assert!(
-            matches!(failure(&result), Failure::Trap { .. }),
+            matches!(failure(&result, "attack"), Failure::Trap { .. }),
             "{export}: {result:?}"
         );
         host_still_answers(&honest, export);
@@ -182,8 +131,8 @@ fn every_attack_ends_in_a_named_failure_and_the_host_goes_on() {
         "key_max",
         "key_inside_a_block",
     ] {
-        let (result, trace, _) = attack(&hostile, export);
-        match failure(&result) {
+        let (result, trace, _) = attack(&hostile, export, b"");
+        match failure(&result, "attack") {
             Failure::HostFunction { message } => assert!(
                 message.contains("is not an allocated Extism memory block"),
                 "{export}: {message}"
@@ -200,7 +149,7 @@ fn every_attack_ends_in_a_named_failure_and_the_host_goes_on() {
         "output_past_the_end",
         "output_huge_offset",
     ] {
-        let (result, _, _) = attack(&hostile, export);
+        let (result, _, _) = attack(&hostile, export, b"");
         assert_eq!(
             result.as_deref().ok(),
             Some(&b""[..]),
@@ -210,16 +159,16 @@ fn every_attack_ends_in_a_named_failure_and_the_host_goes_on() {
     }
 
     // A forged header that claims more than the key limit is refused before any byte is read.
-    let (result, _, _) = attack(&hostile, "forged_header_2gib");
+    let (result, _, _) = attack(&hostile, "forged_header_2gib", b"");
     assert!(
-        matches!(failure(&result), Failure::KeyTooLong { len, .. } if *len > 1 << 30),
+        matches!(failure(&result, "attack"), Failure::KeyTooLong { len, .. } if *len > 1 << 30),
         "{result:?}"
     );
     host_still_answers(&honest, "forged_header_2gib");
 
     // Default limits: a million calls take longer than the short timeout above.
-    let busy = compile("busy", HOSTILE, Limits::default());
-    let (result, trace, took) = attack(&busy, "million_host_calls");
+    let busy = compile_wat("busy", HOSTILE, Limits::default());
+    let (result, trace, took) = attack(&busy, "million_host_calls", b"");
     assert_eq!(result.as_deref().ok(), Some(&b""[..]), "{result:?}");
     assert_eq!(trace.len(), 1_000_000);
     eprintln!(
@@ -228,9 +177,9 @@ fn every_attack_ends_in_a_named_failure_and_the_host_goes_on() {
     );
     host_still_answers(&honest, "million_host_calls");
 
-    let (result, trace, _) = attack(&hostile, "fails_mid_run");
+    let (result, trace, _) = attack(&hostile, "fails_mid_run", b"");
     assert!(
-        matches!(failure(&result), Failure::HostFunction { .. }),
+        matches!(failure(&result, "attack"), Failure::HostFunction { .. }),
         "{result:?}"
     );
     assert_eq!(trace.len(), 500, "the calls before the failure are traced");
@@ -244,19 +193,22 @@ fn fuel_and_length_limits_are_named_failures() {
         fuel: Some(100_000),
         ..Limits::default()
     };
-    let hostile = compile("fuelled", HOSTILE, fuel);
-    let (result, _, took) = attack(&hostile, "infinite_loop");
-    assert_eq!(failure(&result), &Failure::OutOfFuel);
+    let hostile = compile_wat("fuelled", HOSTILE, fuel);
+    let (result, _, took) = attack(&hostile, "infinite_loop", b"");
+    assert_eq!(failure(&result, "attack"), &Failure::OutOfFuel);
     eprintln!("infinite_loop: out of 100,000 fuel after {took:?}");
 
     let short = Limits {
         max_key_len: 4,
         ..Limits::default()
     };
-    let honest = compile("short keys", HONEST, short);
+    let honest = compile_wat("short keys", LOOKUP_WAT, short);
     let mut plugin = honest.instantiate(Store::seed()).unwrap();
     let result = plugin.call("lookup", b"hello");
-    assert_eq!(failure(&result), &Failure::KeyTooLong { len: 5, max: 4 });
+    assert_eq!(
+        failure(&result, "attack"),
+        &Failure::KeyTooLong { len: 5, max: 4 }
+    );
     assert!(
         plugin.call("lookup", b"four").is_ok(),
         "a key at the limit is read"
@@ -266,11 +218,14 @@ fn fuel_and_length_limits_are_named_failures() {
         max_value_len: 8,
         ..Limits::default()
     };
-    let honest = compile("small values", HONEST, small);
+    let honest = compile_wat("small values", LOOKUP_WAT, small);
     let store = Store::from_iter([("hello", "nine bytes"), ("short", "8 bytes!")]);
     let mut plugin = honest.instantiate(store).unwrap();
     let result = plugin.call("lookup", b"hello");
-    assert_eq!(failure(&result), &Failure::ValueTooLong { len: 10, max: 8 });
+    assert_eq!(
+        failure(&result, "attack"),
+        &Failure::ValueTooLong { len: 10, max: 8 }
+    );
     assert_eq!(plugin.call("lookup", b"short").unwrap(), b"8 bytes!");
 }
 
@@ -283,7 +238,7 @@ fn fuel_and_length_limits_are_named_failures() {
 #[test]
 #[ignore = "kills the test process with SIGSEGV under extism 1.41: see docs/reliability.md"]
 fn a_forged_block_header_under_the_key_limit_does_not_crash_the_host() {
-    let hostile = compile("hostile", HOSTILE, Limits::default());
-    let (result, _, _) = attack(&hostile, "forged_header_under_the_limit");
+    let hostile = compile_wat("hostile", HOSTILE, Limits::default());
+    let (result, _, _) = attack(&hostile, "forged_header_under_the_limit", b"");
     assert!(result.is_err(), "{result:?}");
 }

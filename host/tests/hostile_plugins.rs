@@ -5,9 +5,12 @@
 //! hand-written WAT; these show that what a compiler and a PDK actually emit ends the same way.
 //! Every module is built by `xtask::build_hostile_plugins` (`cargo xtask build-hostile`).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use host::{CompiledPlugin, Error, Failure, HostCall, Limits, Options, Store, HOST_MEMORY_GET};
+use common::{attack, compile, failure, host_still_answers};
+use host::{CompiledPlugin, Failure, HostCall, Limits, Store, HOST_MEMORY_GET};
 use xshell::Shell;
 use xtask::{HostilePlugin, Language};
 
@@ -15,46 +18,6 @@ use xtask::{HostilePlugin, Language};
 const TIMEOUT: Duration = Duration::from_millis(500);
 /// The memory cap of those attacks: 16 MiB, over what either module starts with.
 const MEMORY_MAX_PAGES: u32 = 256;
-
-fn compile(name: &str, wasm: &[u8], limits: Limits) -> CompiledPlugin {
-    let options = Options {
-        limits,
-        ..Options::default()
-    };
-    CompiledPlugin::with_options(name, wasm, options).expect("the module compiles")
-}
-
-/// What an attack came to on a fresh instance, and how long the call took.
-fn attack(
-    compiled: &CompiledPlugin,
-    export: &str,
-    input: &str,
-) -> (Result<Vec<u8>, Error>, Vec<HostCall>, Duration) {
-    let mut plugin = compiled.instantiate(Store::seed()).expect("an instance");
-    let started = Instant::now();
-    let (result, trace) = plugin.call_traced(export, input.as_bytes());
-    (result, trace, started.elapsed())
-}
-
-#[track_caller]
-fn failure<'a>(result: &'a Result<Vec<u8>, Error>, what: &str) -> &'a Failure {
-    match result {
-        Err(Error::Call { failure, .. }) => failure,
-        other => panic!("{what}: expected a failed call, got {other:?}"),
-    }
-}
-
-/// The host is still whole: a fresh instance of the honest plugin answers correctly.
-#[track_caller]
-fn host_still_answers(honest: &CompiledPlugin, after: &str) {
-    let mut plugin = honest.instantiate(Store::seed()).expect("an instance");
-    let output = plugin.call("lookup", b"hello");
-    assert_eq!(
-        output.as_deref().ok(),
-        Some(Store::seed().get(b"hello")),
-        "after {after}: {output:?}"
-    );
-}
 
 /// The trap each language's module ends in where the two languages differ.
 struct Traps {
@@ -118,7 +81,7 @@ fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
     let busy = compile(&format!("hostile-{language}"), &wasm, Limits::default());
     eprintln!("{language}: compiled twice in {:?}", started.elapsed());
 
-    let (result, _, took) = attack(&hostile, "infinite_loop", "");
+    let (result, _, took) = attack(&hostile, "infinite_loop", b"");
     assert_eq!(failure(&result, "infinite_loop"), &Failure::Timeout);
     eprintln!("{language} infinite_loop: stopped after {took:?} with a {TIMEOUT:?} timeout");
     assert!(took < 2 * TIMEOUT, "{language}: stopped after {took:?}");
@@ -127,7 +90,7 @@ fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
     // Extism's memory limiter makes a memory.grow past the cap trap ("oom") rather than return
     // -1, so neither dlmalloc (Rust) nor the Go runtime ever sees a refused growth: no allocator
     // error path runs, and the host names the failure.
-    let (result, _, took) = attack(&hostile, "memory_bomb", "");
+    let (result, _, took) = attack(&hostile, "memory_bomb", b"");
     assert_eq!(
         failure(&result, "memory_bomb"),
         &Failure::OutOfMemory,
@@ -136,7 +99,7 @@ fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
     eprintln!("{language} memory_bomb: stopped at the {MEMORY_MAX_PAGES}-page cap after {took:?}");
     host_still_answers(honest, &format!("{language} memory_bomb"));
 
-    let (result, _, took) = attack(&hostile, "unbounded_recursion", "");
+    let (result, _, took) = attack(&hostile, "unbounded_recursion", b"");
     match failure(&result, "unbounded_recursion") {
         Failure::Trap { trap } if trap.contains(expected.recursion) => {
             eprintln!("{language} unbounded_recursion: {trap} after {took:?}")
@@ -147,7 +110,7 @@ fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
 
     for offset in ["99999", "1099511627776", "-1"] {
         let what = format!("{language} forged_key_offset({offset})");
-        let (result, trace, _) = attack(&hostile, "forged_key_offset", offset);
+        let (result, trace, _) = attack(&hostile, "forged_key_offset", offset.as_bytes());
         let message = format!(
             "{HOST_MEMORY_GET}: key offset {offset} is not an allocated Extism memory block"
         );
@@ -163,13 +126,13 @@ fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
     // The kernel's output_set refuses a block it did not hand out: the output stays empty.
     for block in ["99999 10", "100 2147483647", "140737488355327 10"] {
         let what = format!("{language} forged_output_offset({block})");
-        let (result, trace, _) = attack(&hostile, "forged_output_offset", block);
+        let (result, trace, _) = attack(&hostile, "forged_output_offset", block.as_bytes());
         assert_eq!(result.as_deref().ok(), Some(&b""[..]), "{what}: {result:?}");
         assert_eq!(trace, [], "{what}");
         host_still_answers(honest, &what);
     }
 
-    let (result, trace, took) = attack(&busy, "million_host_calls", "");
+    let (result, trace, took) = attack(&busy, "million_host_calls", b"");
     assert_eq!(
         result.as_deref().ok(),
         Some(&b"1000000"[..]),
@@ -188,7 +151,7 @@ fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
     );
     host_still_answers(honest, &format!("{language} million_host_calls"));
 
-    let (result, trace, _) = attack(&hostile, "fails_mid_host_calls", "");
+    let (result, trace, _) = attack(&hostile, "fails_mid_host_calls", b"");
     let message =
         format!("{HOST_MEMORY_GET}: key offset 99999 is not an allocated Extism memory block");
     assert_eq!(
@@ -207,7 +170,7 @@ fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
 
     // Rust emits the instruction itself; Go has no way to, so its export panics, and a Go panic
     // in a c-shared module ends in the runtime's own `unreachable` (not a WASI exit).
-    let (result, _, _) = attack(&hostile, "unreachable", "");
+    let (result, _, _) = attack(&hostile, "unreachable", b"");
     match failure(&result, "unreachable") {
         Failure::Trap { trap } if trap.contains("wasm `unreachable` instruction executed") => {}
         other => panic!("{language} unreachable: {other:?}"),

@@ -3,23 +3,12 @@
 //! test function, so nothing else runs in this process while resident memory is measured.
 //! The figures it prints are the ones in docs/reliability.md.
 
+mod common;
+
 use std::time::Instant;
 
-use host::{CompiledPlugin, Limits, Options, Store};
-
-/// Outputs the store's value for the input (the input block is the key).
-const LOOKUP: &str = r#"
-(module
-  (import "extism:host/env" "input_offset" (func $input (result i64)))
-  (import "extism:host/env" "length" (func $length (param i64) (result i64)))
-  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
-  (import "env" "hostMemoryGet" (func $get (param i64) (result i64)))
-  (func (export "lookup") (result i32) (local $v i64)
-    (local.set $v (call $get (call $input)))
-    (call $output_set (local.get $v) (call $length (local.get $v)))
-    (i32.const 0))
-)
-"#;
+use common::{compile_wat, LOOKUP_WAT};
+use host::{Limits, Store};
 
 /// Resident set size of this process, in bytes (Linux).
 fn resident_bytes() -> u64 {
@@ -53,18 +42,9 @@ fn settled(what: &str, before: u64, after: u64) {
     );
 }
 
-fn compile() -> CompiledPlugin {
-    let wasm = wat::parse_str(LOOKUP).expect("valid WAT");
-    let options = Options {
-        limits: Limits::default(),
-        ..Options::default()
-    };
-    CompiledPlugin::with_options("lookup", &wasm, options).expect("compiles")
-}
-
 #[test]
 fn memory_settles_and_threads_do_not_cross_talk() {
-    let compiled = compile();
+    let compiled = compile_wat("lookup", LOOKUP_WAT, Limits::default());
     let hello = Store::seed().get(b"hello").to_vec();
 
     // 10,000 create-call-drop cycles; the first 1,000 warm allocators and caches up.

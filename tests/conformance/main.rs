@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use conformance::abi;
 use conformance::case;
-use conformance::hosts::{Driver, GoHost, Module};
+use conformance::hosts::{Driver, Module};
 use conformance::known::KnownFailures;
 use conformance::report::{self, Record, Report};
 use conformance::verdict::Verdict;
@@ -130,11 +130,7 @@ fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
         report
             .toolchains
             .insert(host.name().to_owned(), ready.toolchain);
-        let driver = match ready.program {
-            None => Driver::Rust,
-            Some(program) => Driver::Go(GoHost::new(program)),
-        };
-        drivers.insert(host, Ok(Arc::new(driver)));
+        drivers.insert(host, Ok(Arc::new(Driver::new(ready.program))));
     }
     for (host, reason) in hosts.skipped {
         eprintln!("conformance: {host} SKIPPED: {reason}");

@@ -53,6 +53,15 @@ pub enum Driver {
 }
 
 impl Driver {
+    /// The driver for a host built as `program`, or the in-process Rust host for `None` (as
+    /// `xtask::build_hosts` reports them).
+    pub fn new(program: Option<PathBuf>) -> Driver {
+        match program {
+            None => Driver::Rust,
+            Some(program) => Driver::Go(GoHost::new(program)),
+        }
+    }
+
     pub fn call(&self, module: &Module, request: &Request) -> Result<Called, String> {
         match self {
             Driver::Rust => rust_call(module, request),

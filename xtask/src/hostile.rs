@@ -76,23 +76,7 @@ impl Hostile {
     /// Builds the module into `out`; the shell is at the project root.
     fn compile(self, sh: &Shell, out: &Path) -> anyhow::Result<()> {
         match self {
-            Hostile::Rust => {
-                let cargo = crate::cargo();
-                let target = rust::TARGET;
-                let target_dir = sh.current_dir().join(rust::TARGET_DIR);
-                let _dir = sh.push_dir(self.source_dir());
-                cmd!(
-                    sh,
-                    "{cargo} build --release --locked --target {target} --target-dir {target_dir}"
-                )
-                .run()?;
-                let built = target_dir
-                    .join(target)
-                    .join("release")
-                    .join(format!("{HOSTILE_NAME}.wasm"));
-                sh.copy_file(&built, out)
-                    .with_context(|| format!("cargo built no {}", built.display()))?;
-            }
+            Hostile::Rust => rust::build_cdylib(sh, self.source_dir(), HOSTILE_NAME, out)?,
             Hostile::Go => {
                 let _dir = sh.push_dir(self.source_dir());
                 let _os = sh.push_env("GOOS", "wasip1");

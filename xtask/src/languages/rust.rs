@@ -33,20 +33,26 @@ impl LanguageMethods for Rust {
     }
 
     fn compile(&self, sh: &Shell, out: &Path) -> anyhow::Result<()> {
-        let cargo = crate::cargo();
-        let target_dir = sh.current_dir().join(TARGET_DIR);
-        let _dir = sh.push_dir(self.source_dir());
-        cmd!(
-            sh,
-            "{cargo} build --release --locked --target {TARGET} --target-dir {target_dir}"
-        )
-        .run()?;
-        let built = target_dir
-            .join(TARGET)
-            .join("release")
-            .join(format!("{PLUGIN_NAME}.wasm"));
-        sh.copy_file(&built, out)
-            .with_context(|| format!("rust: cargo built no {}", built.display()))?;
-        Ok(())
+        build_cdylib(sh, self.source_dir(), PLUGIN_NAME, out)
     }
+}
+
+/// Builds the cdylib crate `name` in `dir` (its own cargo workspace) for wasm and copies the
+/// module to `out`; the shell is at the project root.
+pub(crate) fn build_cdylib(sh: &Shell, dir: &str, name: &str, out: &Path) -> anyhow::Result<()> {
+    let cargo = crate::cargo();
+    let target_dir = sh.current_dir().join(TARGET_DIR);
+    let _dir = sh.push_dir(dir);
+    cmd!(
+        sh,
+        "{cargo} build --release --locked --target {TARGET} --target-dir {target_dir}"
+    )
+    .run()?;
+    let built = target_dir
+        .join(TARGET)
+        .join("release")
+        .join(format!("{name}.wasm"));
+    sh.copy_file(&built, out)
+        .with_context(|| format!("{dir}: cargo built no {}", built.display()))?;
+    Ok(())
 }

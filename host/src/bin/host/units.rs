@@ -30,13 +30,8 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 
 /// A number of 64 KiB pages (`48`), or a size in KiB, MiB or GiB (`3MiB`), rounded up to pages.
 pub fn memory_pages(text: &str) -> Result<u32, String> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a page count (48) or a size (3MiB)"))?;
+    let (number, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("`{text}` is not a page count (48) or a size (3MiB)"))?;
     let bytes_per_unit = match unit {
         "" => PAGE,
         _ => unit_bytes(unit)
@@ -57,19 +52,23 @@ pub fn memory_pages(text: &str) -> Result<u32, String> {
 
 /// A byte count: `100`, or a size in KiB, MiB or GiB (`4KiB`).
 pub fn bytes(text: &str) -> Result<u64, String> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a byte count (100) or a size (4KiB)"))?;
+    let (number, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("`{text}` is not a byte count (100) or a size (4KiB)"))?;
     let scale = unit_bytes(unit).ok_or_else(|| {
         format!("`{text}`: unknown unit `{unit}`; use no unit (bytes), KiB, MiB or GiB")
     })?;
     number
         .checked_mul(scale)
         .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// The leading decimal number of `text` and the unit after it.
+fn number_and_unit(text: &str) -> Option<(u64, &str)> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    Some((number.parse().ok()?, unit))
 }
 
 fn unit_bytes(unit: &str) -> Option<u64> {
