@@ -1,11 +1,12 @@
 //! Fuzzing the `hostMemoryGet` boundary on every host: a probe module builds arbitrary kernel
-//! memory (blocks of random sizes and contents, some freed) and passes `hostMemoryGet` an offset
-//! that is a live block, a freed one, a point inside or before a block, 0, negative or far past
-//! the end. Each answer must be exactly what the contract says: the store's value for a live
-//! block's bytes, the empty key's value for 0, and a host-function refusal for everything else;
-//! and the host must go on. `cargo fuzz` cannot run in CI here (it needs nightly), so this is
-//! proptest, run for a time budget: `FUZZ_SECONDS` (default 60 under CI=true, 5 elsewhere).
-//! `tests/fuzz/corpus.txt` holds inputs that are always run first.
+//! memory (blocks of random sizes and contents, some freed, some with a forged header) and passes
+//! `hostMemoryGet` an offset that is a live block, a freed one, a point inside or before a block,
+//! 0, negative or far past the end. Each answer must be exactly what the contract says: the
+//! store's value for a live block's bytes, the empty key's value for 0, and a host-function
+//! refusal for everything else (for a forged header: an answer or a refusal); and the host must
+//! go on. `cargo fuzz` cannot run in CI here (it needs nightly), so this is proptest, run for a
+//! time budget: `FUZZ_SECONDS` (default 60 under CI=true, 5 elsewhere). `tests/fuzz/corpus.txt`
+//! holds inputs that are always run first.
 
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,13 @@ const PROBE: &str = r#"
     (if (i32.eq (local.get $kind) (i32.const 0)) (then (local.set $target (local.get $block))))
     (if (i32.eq (local.get $kind) (i32.const 1)) (then (local.set $target (i64.add (local.get $block) (local.get $j)))))
     (if (i32.eq (local.get $kind) (i32.const 2)) (then (local.set $target (i64.sub (local.get $block) (local.get $j)))))
+    ;; kind 4: the block's header now claims the word's low 32 bits as its length
+    (if (i32.eq (local.get $kind) (i32.const 4)) (then
+      (call $store_u8 (i64.sub (local.get $block) (i64.const 4)) (i32.wrap_i64 (local.get $j)))
+      (call $store_u8 (i64.sub (local.get $block) (i64.const 3)) (i32.wrap_i64 (i64.shr_u (local.get $j) (i64.const 8))))
+      (call $store_u8 (i64.sub (local.get $block) (i64.const 2)) (i32.wrap_i64 (i64.shr_u (local.get $j) (i64.const 16))))
+      (call $store_u8 (i64.sub (local.get $block) (i64.const 1)) (i32.wrap_i64 (i64.shr_u (local.get $j) (i64.const 24))))
+      (local.set $target (local.get $block))))
     (local.set $value (call $get (local.get $target)))
     (call $output_set (local.get $value) (call $length (local.get $value)))
     (i32.const 0))
@@ -86,6 +94,9 @@ enum Target {
     Before { index: u8, delta: u8 },
     /// A raw offset: 0, negative, or at least 4 GiB.
     Raw(i64),
+    /// The start of block `index`, whose header the probe rewrote to claim `length` bytes: the
+    /// kernel believes it, so the host must check it against the memory itself.
+    Forged { index: u8, length: u32 },
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +121,7 @@ impl Probe {
             Target::Inside { index, delta } => (1, index, i64::from(delta)),
             Target::Before { index, delta } => (2, index, i64::from(delta)),
             Target::Raw(offset) => (3, 0, offset),
+            Target::Forged { index, length } => (4, index, i64::from(length)),
         };
         input.extend_from_slice(&[kind, index]);
         input.extend_from_slice(&word.to_le_bytes());
@@ -129,6 +141,8 @@ impl Probe {
     }
 
     /// What the contract says: `Some(value)` for a readable key, `None` for a refusal.
+    /// (Forged headers are judged in `check`: what the host reads then depends on memory the
+    /// model does not know.)
     fn expected(&self) -> Option<Vec<u8>> {
         let store = self.store();
         match self.target {
@@ -152,6 +166,8 @@ fn probe() -> impl Strategy<Value = Probe> {
                 (0..blocks as u8, 1u8..=12)
                     .prop_map(|(index, delta)| Target::Before { index, delta }),
                 prop_oneof![Just(0i64), i64::MIN..0, (1i64 << 32)..i64::MAX,].prop_map(Target::Raw),
+                (0..blocks as u8, any::<u32>())
+                    .prop_map(|(index, length)| Target::Forged { index, length }),
             ];
             let values = btree_map(0..blocks as u8, vec(any::<u8>(), 0..64), 0..=blocks);
             (sizes, any::<u8>(), target, values, vec(any::<u8>(), 0..16))
@@ -192,9 +208,20 @@ fn check(drivers: &[(Host, Driver)], module: &Module, probe: &Probe) -> Result<(
         limits: &limits,
     };
     let expected = probe.expected();
+    let forged = matches!(probe.target, Target::Forged { .. });
     for (host, driver) in drivers {
         let (result, _) = driver.call(module, &request)?;
         let fine = match (&result, &expected) {
+            // A forged length: whatever the host read, it must have answered or refused; the
+            // process living on to the next probe is the point.
+            (Ok(_), _) if forged => true,
+            (
+                Err(Error::Call {
+                    failure: Failure::HostFunction { .. } | Failure::KeyTooLong { .. },
+                    ..
+                }),
+                _,
+            ) if forged => true,
             (Ok(output), Some(value)) => output == value,
             (
                 Err(Error::Call {
@@ -259,6 +286,13 @@ fn parse_corpus_line(line: &str) -> anyhow::Result<Probe> {
                 };
             }
             "raw" => probe.target = Target::Raw(value.parse()?),
+            "forged" => {
+                let n = numbers()?;
+                probe.target = Target::Forged {
+                    index: n[0] as u8,
+                    length: n[1] as u32,
+                };
+            }
             "value" => {
                 let n = numbers()?;
                 probe

@@ -28,6 +28,7 @@ mod limits;
 mod memory_get;
 mod options;
 mod plugin;
+mod shadowed_memory;
 mod store;
 mod trace;
 

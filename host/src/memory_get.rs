@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use extism::{CurrentPlugin, Function, UserData, Val, PTR};
 
+use crate::shadowed_memory;
 use crate::trace::HostCall;
 use crate::{Failure, Limits, Store};
 
@@ -149,12 +150,22 @@ fn read_key(plugin: &mut CurrentPlugin, offset: &Val, max_len: u64) -> Result<Ve
             max: max_len,
         });
     }
-    plugin
-        .memory_bytes(handle)
-        .map(<[u8]>::to_vec)
-        .map_err(|error| {
-            refused(format!(
-                "{HOST_MEMORY_GET}: cannot read the key block: {error}"
-            ))
-        })
+    let block = plugin.memory_bytes(handle).map_err(|error| {
+        refused(format!(
+            "{HOST_MEMORY_GET}: cannot read the key block: {error}"
+        ))
+    })?;
+    // The kernel's length comes from a block header the plugin can write: the block must lie
+    // inside the memory before a byte of it is used. (Reading past the end lands in the shadow
+    // of a shadowed memory, never in unmapped pages.)
+    let end = handle.offset() + handle.len() as u64;
+    let base = block.as_ptr().wrapping_sub(handle.offset() as usize);
+    match shadowed_memory::size_at(base) {
+        Some(size) if end > size as u64 => Err(refused(format!(
+            "{HOST_MEMORY_GET}: key block at offset {offset} claims {} bytes, past the end of \
+             Extism memory ({size} bytes)",
+            handle.len()
+        ))),
+        _ => Ok(block.to_vec()),
+    }
 }

@@ -5,6 +5,7 @@ use extism::{Manifest, PluginBuilder, Wasm};
 
 use crate::memory_get::{self, CallContext};
 use crate::options::{first_wasi_import, WASI_MODULE};
+use crate::shadowed_memory;
 use crate::{Error, Failure, HostCall, Limits, Options, Store};
 
 const WASM_MAGIC: &[u8] = b"\0asm";
@@ -79,8 +80,11 @@ impl CompiledPlugin {
         if let Some(pages) = limits.memory_max_pages {
             manifest = manifest.with_memory_max(pages);
         }
+        let mut engine = wasmtime::Config::new();
+        shadowed_memory::configure(&mut engine);
         let mut builder = PluginBuilder::new(manifest)
             .with_wasi(wasi)
+            .with_wasmtime_config(engine)
             .with_functions([memory_get::function()]);
         if let Some(fuel) = limits.fuel {
             builder = builder.with_fuel_limit(fuel);
