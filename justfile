@@ -23,6 +23,10 @@ build-plugins *args:
 build-hosts:
     cargo xtask build-hosts
 
+# Build the hostile test plugins of plugins-hostile/ into target/hostile/<lang>/
+build-hostile:
+    cargo xtask build-hostile
+
 # Call one export of a plugin with this workspace's host functions (see `host call --help`)
 call *args:
     cargo run --quiet --package host -- call {{args}}
@@ -37,11 +41,11 @@ alias t := test
 review:
     cargo insta review
 
-# Format the Rust workspaces, plugins-go and host-go
+# Format the Rust workspaces (host, plugins-rust, plugins-hostile/rust) and the Go modules
 fmt:
     cargo xtask fmt
 
-# Clippy with warnings as errors and go vet: host workspace, plugins and host-go
+# Clippy with warnings as errors and go vet: every Rust workspace and Go module
 lint:
     cargo xtask lint
 
