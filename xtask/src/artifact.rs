@@ -51,11 +51,16 @@ impl Artifact {
 
     /// The size for people: bytes below 1 KiB, else KiB or MiB with one decimal.
     pub fn human_size(&self) -> String {
-        match self.size {
-            n if n < 1024 => format!("{n} B"),
-            n if n < 1024 * 1024 => format!("{:.1} KiB", n as f64 / 1024.0),
-            n => format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0)),
-        }
+        human_size(self.size)
+    }
+}
+
+/// Bytes below 1 KiB, else KiB or MiB with one decimal.
+pub(crate) fn human_size(bytes: u64) -> String {
+    match bytes {
+        n if n < 1024 => format!("{n} B"),
+        n if n < 1024 * 1024 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0)),
     }
 }
 

@@ -7,13 +7,70 @@ use xshell::Shell;
 use crate::artifact::Stamp;
 use crate::fingerprint::fingerprint;
 use crate::language::{in_ci, Requirement};
-use crate::{project_root, Artifact, Language};
+use crate::{project_root, Artifact, Language, Toolchain};
 
 /// Whether `build_plugins` had to compile a language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Built {
     UpToDate,
     Compiled(Duration),
+}
+
+impl Built {
+    /// As the build reports print it.
+    pub fn describe(self) -> String {
+        match self {
+            Built::UpToDate => "up to date".to_owned(),
+            Built::Compiled(took) => format!("built in {:.1}s", took.as_secs_f64()),
+        }
+    }
+}
+
+/// Probes every toolchain in `toolchains` and returns the version line of the first, the
+/// compiler; the error names the first one missing and its fix.
+pub(crate) fn probe_all(sh: &Shell, toolchains: &[&Toolchain]) -> anyhow::Result<String> {
+    let mut versions = toolchains
+        .iter()
+        .map(|toolchain| toolchain.probe(sh))
+        .collect::<anyhow::Result<Vec<String>>>()?;
+    anyhow::ensure!(!versions.is_empty(), "no toolchain to probe");
+    Ok(versions.swap_remove(0))
+}
+
+/// One fingerprinted build: `compile` writes `out` from the sources in `source_dir` (skipping
+/// its `ignored` top-level directories), unless the stamp beside `out` records the same
+/// fingerprint (source contents + toolchain version line) and `out` exists. `what` names it in
+/// errors.
+pub(crate) fn build_fingerprinted(
+    sh: &Shell,
+    what: &str,
+    source_dir: &str,
+    ignored: &[&str],
+    toolchain: &str,
+    out: &Path,
+    compile: impl FnOnce(&Shell, &Path) -> anyhow::Result<()>,
+) -> anyhow::Result<Built> {
+    let fingerprint = fingerprint(&project_root().join(source_dir), ignored, toolchain)?;
+    let stamp_path = out.with_extension("stamp");
+    let fresh = Stamp::read(&stamp_path).is_some_and(|stamp| stamp.fingerprint == fingerprint)
+        && out.is_file();
+    if fresh {
+        return Ok(Built::UpToDate);
+    }
+    let started = Instant::now();
+    sh.create_dir(
+        out.parent()
+            .context("a build output lives in a directory")?,
+    )?;
+    // A failed build must not leave a stamp that vouches for an old output.
+    sh.remove_path(&stamp_path)?;
+    compile(sh, out).with_context(|| format!("{what}: building {source_dir} failed"))?;
+    Stamp {
+        fingerprint,
+        toolchain: toolchain.to_owned(),
+    }
+    .write(&stamp_path)?;
+    Ok(Built::Compiled(started.elapsed()))
 }
 
 /// A language left out because its toolchain is missing.
@@ -113,37 +170,19 @@ fn build_one(
     toolchain: String,
 ) -> anyhow::Result<Built> {
     let methods = language.obj();
-    let fingerprint = fingerprint(
-        &root.join(methods.source_dir()),
+    build_fingerprinted(
+        sh,
+        language.name(),
+        methods.source_dir(),
         methods.ignored_dirs(),
         &toolchain,
-    )?;
-    let stamp_path = Artifact::stamp_path(root, language);
-    let fresh = Stamp::read(&stamp_path).is_some_and(|stamp| stamp.fingerprint == fingerprint)
-        && Artifact::wasm_path(root, language).is_file();
-    if fresh {
-        return Ok(Built::UpToDate);
-    }
-    let started = Instant::now();
-    sh.create_dir(Artifact::dir(root, language))?;
-    // A failed build must not leave a stamp that vouches for an old module.
-    sh.remove_path(&stamp_path)?;
-    methods
-        .compile(sh, &Artifact::wasm_path(root, language))
-        .with_context(|| format!("{language}: building {} failed", methods.source_dir()))?;
-    Stamp {
-        fingerprint,
-        toolchain,
-    }
-    .write(&stamp_path)?;
-    Ok(Built::Compiled(started.elapsed()))
+        &Artifact::wasm_path(root, language),
+        |sh, out| methods.compile(sh, out),
+    )
 }
 
 fn report(root: &Path, artifact: &Artifact, built: Built) {
-    let status = match built {
-        Built::UpToDate => "up to date".to_owned(),
-        Built::Compiled(took) => format!("built in {:.1}s", took.as_secs_f64()),
-    };
+    let status = built.describe();
     let wasm = artifact.wasm.strip_prefix(root).unwrap_or(&artifact.wasm);
     eprintln!(
         "{:<6} {:<15} {:<40} {:>9}  {}",

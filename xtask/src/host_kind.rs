@@ -1,13 +1,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use anyhow::Context;
 use xshell::{cmd, Shell};
 
-use crate::artifact::Stamp;
-use crate::build::{skip_reason, Built};
-use crate::fingerprint::fingerprint;
+use crate::build::{build_fingerprinted, probe_all, skip_reason};
 use crate::language::Requirement;
 use crate::project_root;
 use crate::toolchain::{self, Toolchain};
@@ -115,10 +111,8 @@ pub fn build_hosts(sh: &Shell, hosts: &[Host]) -> anyhow::Result<Hosts> {
     let _root = sh.push_dir(&root);
     let mut result = Hosts::default();
     for &host in hosts {
-        let versions: Result<Vec<String>, _> =
-            host.toolchains().iter().map(|t| t.probe(sh)).collect();
-        let toolchain = match versions {
-            Ok(mut versions) => versions.swap_remove(0),
+        let toolchain = match probe_all(sh, host.toolchains()) {
+            Ok(version) => version,
             Err(missing) => {
                 let reason = skip_reason(host.name(), host.requirement(), missing)?;
                 eprintln!("{host:<9} {:<15} {reason}", "skipped");
@@ -134,11 +128,16 @@ pub fn build_hosts(sh: &Shell, hosts: &[Host]) -> anyhow::Result<Hosts> {
             });
             continue;
         };
-        let built = build_one(sh, &root, host, &program, &toolchain)?;
-        let status = match built {
-            Built::UpToDate => "up to date".to_owned(),
-            Built::Compiled(took) => format!("built in {:.1}s", took.as_secs_f64()),
-        };
+        let built = build_fingerprinted(
+            sh,
+            host.name(),
+            host.source_dir(),
+            &[],
+            &toolchain,
+            &program,
+            |sh, out| host.compile(sh, out),
+        )?;
+        let status = built.describe();
         let shown = program.strip_prefix(&root).unwrap_or(&program);
         eprintln!("{host:<9} {status:<15} {:<40} {toolchain}", shown.display());
         result.ready.push(HostProgram {
@@ -148,36 +147,4 @@ pub fn build_hosts(sh: &Shell, hosts: &[Host]) -> anyhow::Result<Hosts> {
         });
     }
     Ok(result)
-}
-
-fn build_one(
-    sh: &Shell,
-    root: &Path,
-    host: Host,
-    program: &Path,
-    toolchain: &str,
-) -> anyhow::Result<Built> {
-    let fingerprint = fingerprint(&root.join(host.source_dir()), &[], toolchain)?;
-    let stamp_path = program.with_extension("stamp");
-    let fresh = Stamp::read(&stamp_path).is_some_and(|stamp| stamp.fingerprint == fingerprint)
-        && program.is_file();
-    if fresh {
-        return Ok(Built::UpToDate);
-    }
-    let started = Instant::now();
-    sh.create_dir(
-        program
-            .parent()
-            .context("a host program lives in a directory")?,
-    )?;
-    // A failed build must not leave a stamp that vouches for an old program.
-    sh.remove_path(&stamp_path)?;
-    host.compile(sh, program)
-        .with_context(|| format!("{host}: building {} failed", host.source_dir()))?;
-    Stamp {
-        fingerprint,
-        toolchain: toolchain.to_owned(),
-    }
-    .write(&stamp_path)?;
-    Ok(Built::Compiled(started.elapsed()))
 }

@@ -4,14 +4,11 @@
 //! they are fingerprinted and skipped like one.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::Context;
 use xshell::{cmd, Shell};
 
-use crate::artifact::Stamp;
-use crate::build::{skip_reason, Built};
-use crate::fingerprint::fingerprint;
+use crate::build::{build_fingerprinted, probe_all, skip_reason, Built};
 use crate::language::Requirement;
 use crate::languages::rust;
 use crate::project_root;
@@ -98,10 +95,8 @@ pub fn build_hostile_plugins(sh: &Shell) -> anyhow::Result<Vec<HostilePlugin>> {
     let mut compiled = false;
     for hostile in Hostile::ALL {
         let name = hostile.name();
-        let versions: Result<Vec<String>, _> =
-            hostile.toolchains().iter().map(|t| t.probe(sh)).collect();
-        let toolchain = match versions {
-            Ok(mut versions) => versions.swap_remove(0),
+        let toolchain = match probe_all(sh, hostile.toolchains()) {
+            Ok(version) => version,
             Err(missing) => {
                 let reason = skip_reason(name, hostile.requirement(), missing)?;
                 eprintln!("{name:<6} {:<15} {reason}", "skipped");
@@ -109,22 +104,22 @@ pub fn build_hostile_plugins(sh: &Shell) -> anyhow::Result<Vec<HostilePlugin>> {
             }
         };
         let wasm = hostile.wasm_path(&root);
-        let built = build_one(sh, &root, hostile, &wasm, &toolchain)?;
-        let status = match built {
-            Built::UpToDate => "up to date".to_owned(),
-            Built::Compiled(took) => {
-                compiled = true;
-                format!("built in {:.1}s", took.as_secs_f64())
-            }
-        };
+        let built = build_fingerprinted(
+            sh,
+            name,
+            hostile.source_dir(),
+            &["target"],
+            &toolchain,
+            &wasm,
+            |sh, out| hostile.compile(sh, out),
+        )?;
+        compiled |= built != Built::UpToDate;
+        let status = built.describe();
         let size = std::fs::metadata(&wasm)
             .with_context(|| format!("{name}: no {} after the build", wasm.display()))?
             .len();
         let shown = wasm.strip_prefix(&root).unwrap_or(&wasm);
-        let size = match size {
-            n if n < 1024 * 1024 => format!("{:.1} KiB", n as f64 / 1024.0),
-            n => format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0)),
-        };
+        let size = crate::artifact::human_size(size);
         eprintln!(
             "{name:<6} {status:<15} {:<40} {size:>9}  {toolchain}",
             shown.display().to_string()
@@ -138,37 +133,4 @@ pub fn build_hostile_plugins(sh: &Shell) -> anyhow::Result<Vec<HostilePlugin>> {
         eprintln!("nothing to do: every hostile plugin is up to date");
     }
     Ok(plugins)
-}
-
-fn build_one(
-    sh: &Shell,
-    root: &Path,
-    hostile: Hostile,
-    wasm: &Path,
-    toolchain: &str,
-) -> anyhow::Result<Built> {
-    let fingerprint = fingerprint(&root.join(hostile.source_dir()), &["target"], toolchain)?;
-    let stamp_path = wasm.with_extension("stamp");
-    let fresh = Stamp::read(&stamp_path).is_some_and(|stamp| stamp.fingerprint == fingerprint)
-        && wasm.is_file();
-    if fresh {
-        return Ok(Built::UpToDate);
-    }
-    let started = Instant::now();
-    sh.create_dir(wasm.parent().context("a module lives in a directory")?)?;
-    // A failed build must not leave a stamp that vouches for an old module.
-    sh.remove_path(&stamp_path)?;
-    hostile.compile(sh, wasm).with_context(|| {
-        format!(
-            "{}: building {} failed",
-            hostile.name(),
-            hostile.source_dir()
-        )
-    })?;
-    Stamp {
-        fingerprint,
-        toolchain: toolchain.to_owned(),
-    }
-    .write(&stamp_path)?;
-    Ok(Built::Compiled(started.elapsed()))
 }

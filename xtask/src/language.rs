@@ -64,11 +64,7 @@ impl Language {
     /// Checks every toolchain the language builds with and returns the version line of the
     /// first, its compiler. The error names the tool and the fix.
     pub fn probe(self, sh: &Shell) -> anyhow::Result<String> {
-        let mut versions = Vec::new();
-        for toolchain in self.obj().toolchains() {
-            versions.push(toolchain.probe(sh)?);
-        }
-        Ok(versions.swap_remove(0))
+        crate::build::probe_all(sh, self.obj().toolchains())
     }
 }
 
