@@ -263,6 +263,11 @@ fn parse_corpus_line(line: &str) -> anyhow::Result<Probe> {
                 })
                 .collect()
         };
+        // `inside=`, `before=` and `forged=` take a block index and a number.
+        let pair = || -> anyhow::Result<[i64; 2]> {
+            <[i64; 2]>::try_from(numbers()?)
+                .map_err(|_| anyhow::anyhow!("`{field}` takes two numbers: <block>,<n>"))
+        };
         match name {
             "sizes" => probe.sizes = numbers()?.into_iter().map(|n| n as u16).collect(),
             "freed" => probe.freed = value.parse()?,
@@ -272,33 +277,32 @@ fn parse_corpus_line(line: &str) -> anyhow::Result<Probe> {
                 }
             }
             "inside" => {
-                let n = numbers()?;
+                let [index, delta] = pair()?;
                 probe.target = Target::Inside {
-                    index: n[0] as u8,
-                    delta: n[1] as u16,
+                    index: index as u8,
+                    delta: delta as u16,
                 };
             }
             "before" => {
-                let n = numbers()?;
+                let [index, delta] = pair()?;
                 probe.target = Target::Before {
-                    index: n[0] as u8,
-                    delta: n[1] as u8,
+                    index: index as u8,
+                    delta: delta as u8,
                 };
             }
             "raw" => probe.target = Target::Raw(value.parse()?),
             "forged" => {
-                let n = numbers()?;
+                let [index, length] = pair()?;
                 probe.target = Target::Forged {
-                    index: n[0] as u8,
-                    length: n[1] as u32,
+                    index: index as u8,
+                    length: length as u32,
                 };
             }
             "value" => {
-                let n = numbers()?;
+                let index: u8 = value.parse()?;
                 probe
                     .values
-                    .insert(n[0] as u8, format!("value of block {}", n[0]).into_bytes());
-                anyhow::ensure!(n.len() == 1, "value= takes one block index");
+                    .insert(index, format!("value of block {index}").into_bytes());
             }
             other => anyhow::bail!("unknown field `{other}`"),
         }
