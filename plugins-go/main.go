@@ -86,5 +86,12 @@ func trap() int32 {
 	panic(string(pdk.Input()))
 }
 
+// noop reads no input, writes no output and returns 0: the fixed cost of a call.
+//
+//go:wasmexport noop
+func noop() int32 {
+	return 0
+}
+
 // main is empty: a c-shared (reactor) module runs no main; the host calls _initialize, then exports.
 func main() {}

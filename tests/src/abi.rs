@@ -9,8 +9,15 @@ use anyhow::Context;
 use wasmparser::{CompositeInnerType, ExternalKind, FuncType, Parser, Payload, TypeRef, ValType};
 
 /// Every export the contract requires, each `() -> i32`.
-pub const CONTRACT_EXPORTS: &[&str] =
-    &["say_hello", "lookup", "count_calls", "echo", "fail", "trap"];
+pub const CONTRACT_EXPORTS: &[&str] = &[
+    "say_hello",
+    "lookup",
+    "count_calls",
+    "echo",
+    "noop",
+    "fail",
+    "trap",
+];
 
 /// Import modules a plugin may use besides `env.hostMemoryGet`.
 const ALLOWED_IMPORT_MODULES: &[&str] = &["extism:host/env", "wasi_snapshot_preview1"];

@@ -27,7 +27,12 @@ impl LanguageMethods for Go {
         let _os = sh.push_env("GOOS", "wasip1");
         let _arch = sh.push_env("GOARCH", "wasm");
         // -trimpath keeps this machine's paths out of the module, so builds compare across machines.
-        cmd!(sh, "go build -buildmode=c-shared -trimpath -o {out} .").run()?;
+        // -ldflags=-s drops the name section (48 KB; Go writes no DWARF for wasm, so -w adds nothing).
+        cmd!(
+            sh,
+            "go build -buildmode=c-shared -trimpath -ldflags=-s -o {out} ."
+        )
+        .run()?;
         Ok(())
     }
 }
