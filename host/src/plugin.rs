@@ -71,7 +71,12 @@ impl CompiledPlugin {
                 cause: format!("it imports {WASI_MODULE}.{import}, but WASI is off"),
             });
         }
-        let Options { limits, config, .. } = options;
+        let Options {
+            limits,
+            config,
+            compile_cache,
+            ..
+        } = options;
         let mut manifest =
             Manifest::new([Wasm::data(wasm.to_vec())]).with_config(config.into_iter());
         if let Some(timeout) = limits.timeout {
@@ -89,6 +94,9 @@ impl CompiledPlugin {
         if let Some(fuel) = limits.fuel {
             builder = builder.with_fuel_limit(fuel);
         }
+        if !compile_cache {
+            builder = builder.with_cache_disabled();
+        }
         match extism::CompiledPlugin::new(builder) {
             Ok(compiled) => Ok(Self {
                 name,
@@ -104,6 +112,11 @@ impl CompiledPlugin {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The limits every call of its instances runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// A fresh instance whose `hostMemoryGet` reads `store`.

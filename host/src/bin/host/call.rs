@@ -104,6 +104,7 @@ pub fn run(args: CallArgs) -> Result<(), Fatal> {
         },
         wasi: args.wasi.into(),
         config: args.configs.iter().cloned().collect::<BTreeMap<_, _>>(),
+        ..Options::default()
     };
     let wasm = std::fs::read(&args.wasm).map_err(|cause| Error::Read {
         path: args.wasm.clone(),
