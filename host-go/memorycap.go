@@ -18,7 +18,7 @@ var errMemoryCap = errors.New("memory would grow past the cap")
 // memoryCap backs every linear memory of one instance (the plugin's and the Extism kernel's)
 // and applies the Rust host's rule (extism's MemoryLimiter): together they may grow by at most
 // the cap after instantiation. The plugin's initial memory must fit in the cap too; the call
-// checks that (see Compiled.Call), since the allocator cannot tell whose memory it backs.
+// checks that (see Compiled.Instantiate), since the allocator cannot tell whose memory it backs.
 //
 // Why not go-sdk's Manifest.Memory.MaxPages: wazero then refuses a growth past the cap by
 // returning -1 from memory.grow, and nothing records it. The kernel's alloc turns that into

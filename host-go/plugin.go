@@ -38,15 +38,20 @@ const maxPages = 65536
 var wasmMagic = []byte("\x00asm")
 
 // compilationCache lets every compiled plugin in this process share compiled code: go-sdk makes
-// one wazero runtime per plugin and compiles the Extism kernel into each.
+// one wazero runtime per plugin and compiles the Extism kernel into each. wazero keys its compiled
+// code on the module's bytes and on whether it is interruptible (see compileWithCache), so the
+// same plugin compiled twice in one process is decoded twice but turned into machine code once.
 var compilationCache = wazero.NewCompilationCache()
 
-// Compiled is a plugin compiled once; every call gets a fresh instance of it.
+// Compiled is a plugin compiled once; every Call gets a fresh instance of it.
 type Compiled struct {
-	name         string
-	limits       Limits
-	plugin       *extism.CompiledPlugin
-	initialPages uint64 // the plugin's own memory at instantiation
+	name   string
+	limits Limits // what Call runs under
+	// interruptible is whether the code stops at a call's deadline: a call with a timeout needs
+	// it, and it costs every call (wazero watches the deadline on each entry into wasm).
+	interruptible bool
+	plugin        *extism.CompiledPlugin
+	initialPages  uint64 // the plugin's own memory at instantiation
 }
 
 // loadPlugin reads and compiles the module at path; a failure has kind load.
@@ -58,16 +63,26 @@ func loadPlugin(path string, limits Limits) (*Compiled, *Failure) {
 	return compilePlugin(path, wasm, limits)
 }
 
-// compilePlugin compiles wasm, a binary module; name is how failures refer to it.
+// compilePlugin compiles wasm, a binary module, to run under limits; name is how failures refer
+// to it.
 func compilePlugin(name string, wasm []byte, limits Limits) (*Compiled, *Failure) {
+	return compileWithCache(name, wasm, limits, compilationCache)
+}
+
+// compileWithCache is compilePlugin with the wazero compilation cache to use: nil for none.
+func compileWithCache(name string, wasm []byte, limits Limits, cache wazero.CompilationCache) (*Compiled, *Failure) {
 	// go-sdk would pass anything to wazero; a plugin here is a binary module, and this says so.
 	if !bytes.HasPrefix(wasm, wasmMagic) {
 		return nil, &Failure{Kind: kindLoad, Plugin: name,
 			Message: `not a WebAssembly module (it does not start with \0asm)`}
 	}
-	config := wazero.NewRuntimeConfig().WithCompilationCache(compilationCache)
-	if limits.Timeout > 0 {
-		// The deadline is the call's context (see Compiled.Call); wazero checks it in loops
+	config := wazero.NewRuntimeConfig()
+	if cache != nil {
+		config = config.WithCompilationCache(cache)
+	}
+	interruptible := limits.Timeout > 0
+	if interruptible {
+		// The deadline is the call's context (see Instance.Call); wazero checks it in loops
 		// and function calls, so even a spinning plugin stops.
 		config = config.WithCloseOnContextDone(true)
 	}
@@ -79,7 +94,8 @@ func compilePlugin(name string, wasm []byte, limits Limits) (*Compiled, *Failure
 		return nil, &Failure{Kind: kindLoad, Plugin: name, Message: err.Error()}
 	}
 	initialPages, _ := initialMemoryPages(wasm)
-	return &Compiled{name: name, limits: limits, plugin: compiled, initialPages: initialPages}, nil
+	return &Compiled{name: name, limits: limits, interruptible: interruptible, plugin: compiled,
+		initialPages: initialPages}, nil
 }
 
 // Close releases the compiled code.
@@ -96,57 +112,126 @@ type Result struct {
 
 // Call runs export with input on a fresh instance whose hostMemoryGet reads store.
 func (c *Compiled) Call(store Store, export string, input []byte) Result {
-	failed := func(f *Failure) Result {
-		f.Plugin, f.Export = c.name, export
-		return Result{Output: []byte{}, Failure: f, Trace: []HostCall{}}
+	return c.CallWith(c.limits, store, export, input)
+}
+
+// CallWith is Call under other limits than the plugin was compiled with: the memory cap, the key
+// and value limits and the timeout are the instance's and the call's. A timeout needs a plugin
+// compiled with one (any one).
+func (c *Compiled) CallWith(limits Limits, store Store, export string, input []byte) Result {
+	instance, failure := c.Instantiate(limits)
+	if failure != nil {
+		failure.Plugin, failure.Export = c.name, export
+		return failedResult(failure)
+	}
+	defer instance.Close()
+	return instance.Call(store, export, input)
+}
+
+func failedResult(f *Failure) Result {
+	return Result{Output: []byte{}, Failure: f, Trace: []HostCall{}}
+}
+
+// Instance is one instance of a compiled plugin, for any number of calls, one at a time. Its
+// limits are fixed when it is made: the memory cap counts growth since instantiation, over all
+// its calls, as in the Rust host.
+type Instance struct {
+	name    string
+	limits  Limits
+	plugin  *extism.Plugin
+	memory  *memoryCap // nil without a cap
+	overCap bool       // the plugin's initial memory is over the cap, so every call fails
+	// exists is the last export found to exist: go-sdk's FunctionExists allocates.
+	exists string
+	// state is what the host function sees during a call, reset by each call; ctx carries it.
+	state callState
+	ctx   context.Context
+}
+
+// Instantiate makes an instance to run under limits. A failure has kind load; Plugin and Export
+// are left for the caller to fill in.
+func (c *Compiled) Instantiate(limits Limits) (*Instance, *Failure) {
+	if limits.Timeout > 0 && !c.interruptible {
+		// A programming error: the deadline would pass and the plugin run on.
+		panic("host-go: a call with a timeout on a plugin compiled without one")
 	}
 	ctx := context.Background()
 	var memory *memoryCap
-	if c.limits.MemoryMaxPages > 0 {
-		memory = newMemoryCap(c.limits.MemoryMaxPages)
+	if limits.MemoryMaxPages > 0 {
+		memory = newMemoryCap(limits.MemoryMaxPages)
 		ctx = experimental.WithMemoryAllocator(ctx, memory)
 	}
-	instance, err := c.plugin.Instance(ctx, extism.PluginInstanceConfig{})
+	plugin, err := c.plugin.Instance(ctx, extism.PluginInstanceConfig{})
 	if err != nil {
-		return failed(&Failure{Kind: kindLoad, Message: err.Error()})
+		return nil, &Failure{Kind: kindLoad, Message: err.Error()}
 	}
-	defer instance.Close(context.Background())
+	instance := &Instance{
+		name:   c.name,
+		limits: limits,
+		plugin: plugin,
+		memory: memory,
+		// The Rust host's limiter refuses a plugin whose memory starts over the cap, when the
+		// call instantiates it (the kernel's memory is not counted).
+		overCap: memory != nil && c.initialPages > uint64(limits.MemoryMaxPages),
+	}
+	instance.ctx = withCallState(context.Background(), &instance.state)
+	return instance, nil
+}
+
+// Close releases the instance.
+func (i *Instance) Close() error {
+	return i.plugin.Close(context.Background())
+}
+
+// Call runs export with input, its hostMemoryGet reading store.
+func (i *Instance) Call(store Store, export string, input []byte) Result {
+	failed := func(f *Failure) Result {
+		f.Plugin, f.Export = i.name, export
+		return failedResult(f)
+	}
 	// The Rust host checks before calling too: nothing runs, not even _initialize.
-	if !instance.FunctionExists(export) {
-		return failed(&Failure{Kind: kindMissingExp})
+	if export != i.exists {
+		if !i.plugin.FunctionExists(export) {
+			return failed(&Failure{Kind: kindMissingExp})
+		}
+		i.exists = export
 	}
-	// The Rust host's limiter refuses a plugin whose memory starts over the cap, when the call
-	// instantiates it (the kernel's memory is not counted).
-	if memory != nil && c.initialPages > uint64(c.limits.MemoryMaxPages) {
+	if i.overCap {
 		return failed(&Failure{Kind: kindOutOfMemory})
 	}
 
-	state := &callState{store: store, limits: c.limits, trace: []HostCall{}}
-	ctx = withCallState(context.Background(), state)
-	if c.limits.Timeout > 0 {
+	i.state = callState{store: store, limits: i.limits, trace: []HostCall{}}
+	if i.memory != nil {
+		i.memory.refused.Store(false)
+	}
+	ctx := i.ctx
+	if i.limits.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.limits.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, i.limits.Timeout)
 		defer cancel()
 	}
-	rc, output, err := instance.CallWithContext(ctx, export, input)
+	rc, output, err := i.plugin.CallWithContext(ctx, export, input)
 	o := outcome{
 		rc:          rc,
 		err:         err,
-		hostFailure: state.hostFailure,
-		memoryCap:   memory != nil && memory.refused.Load(),
+		hostFailure: i.state.hostFailure,
+		memoryCap:   i.memory != nil && i.memory.refused.Load(),
 		deadline:    ctx.Err() == context.DeadlineExceeded,
-		limits:      c.limits,
+		limits:      i.limits,
 	}
 	if err != nil {
-		o.kernelError = instance.GetError()
+		o.kernelError = i.plugin.GetError()
 	}
+	trace := i.state.trace
+	// The instance keeps nothing of the call: the store and the trace belong to the caller.
+	i.state = callState{}
 	if f := classify(o); f != nil {
 		result := failed(f)
-		result.Trace = state.trace
+		result.Trace = trace
 		return result
 	}
 	if output == nil {
 		output = []byte{}
 	}
-	return Result{Output: output, Trace: state.trace}
+	return Result{Output: output, Trace: trace}
 }

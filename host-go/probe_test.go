@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -348,6 +349,71 @@ func TestServeProtocol(t *testing.T) {
 		got, _ := json.Marshal(response)
 		if string(got) != want[i] {
 			t.Errorf("response %d:\n got %s\nwant %s", i, got, want[i])
+		}
+	}
+}
+
+func TestOneInstanceManyCalls(t *testing.T) {
+	probe := compileProbe(t, Limits{Timeout: time.Minute})
+	instance, failure := probe.Instantiate(Limits{Timeout: time.Minute, MemoryMaxPages: 150})
+	if failure != nil {
+		t.Fatal(failure)
+	}
+	defer instance.Close()
+	// Each call has its own store and trace.
+	for _, value := range []string{"one", "two", ""} {
+		r := instance.Call(Store{"hello": []byte(value)}, "value_of_hello", nil)
+		if r.Failure != nil || string(r.Output) != value || len(r.Trace) != 1 || r.Trace[0].ValueLen != len(value) {
+			t.Fatalf("%q: %+v", value, r)
+		}
+	}
+	if f := instance.Call(seedStore(), "nope", nil).Failure; f == nil || f.Kind != kindMissingExp || f.Export != "nope" {
+		t.Fatalf("nope: %+v", f)
+	}
+	// The memory cap counts growth since instantiation, over all calls: 100 pages fit once.
+	if r := instance.Call(seedStore(), "grow", nil); r.Failure != nil {
+		t.Fatalf("first grow: %+v", r.Failure)
+	}
+	if f := instance.Call(seedStore(), "grow", nil).Failure; f == nil || f.Kind != kindOutOfMemory {
+		t.Fatalf("second grow: %+v", f)
+	}
+}
+
+func TestServeAppliesEachRequestsLimits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "probe.wasm")
+	if err := os.WriteFile(path, probeModule(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	request := func(export, limits string) string {
+		return `{"wasm":"` + path + `","export":"` + export + `","store":[{"key":"aGVsbG8=","value":"AP8="}]` + limits + `}`
+	}
+	ok := `{"failure":null,"output":"","trace":[]}`
+	hello := `{"failure":null,"output":"AP8=","trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}]}`
+	failed := func(kind string, length, max int) string {
+		return `{"failure":{"code":0,"kind":"` + kind + `","len":` + strconv.Itoa(length) + `,"max":` + strconv.Itoa(max) +
+			`,"message":""},"output":"","trace":[]}`
+	}
+	// Requests for one plugin under different limits, in an order where a limit left over from
+	// the one before would show.
+	cases := []struct{ request, want string }{
+		{request("grow", `,"memory_max_pages":10`), failed(kindOutOfMemory, 0, 0)},
+		{request("grow", ``), ok},
+		{request("grow", `,"memory_max_pages":200,"timeout_ms":60000`), ok},
+		{request("grow", `,"memory_max_pages":10,"timeout_ms":60000`), failed(kindOutOfMemory, 0, 0)},
+		{request("value_of_hello", `,"max_value_len":1`), failed(kindValueTooLong, 2, 1)},
+		{request("value_of_hello", `,"max_value_len":2,"max_key_len":5`), hello},
+		{request("value_of_hello", `,"max_key_len":4,"timeout_ms":60000`), failed(kindKeyTooLong, 5, 4)},
+		{request("spin", `,"timeout_ms":20`), failed(kindTimeout, 0, 0)},
+		{request("value_of_hello", `,"timeout_ms":60000`), hello},
+	}
+	var requests []string
+	for _, c := range cases {
+		requests = append(requests, c.request)
+	}
+	for i, response := range serveLines(t, requests...) {
+		got, _ := json.Marshal(response)
+		if string(got) != cases[i].want {
+			t.Errorf("request %d, %s:\n got %s\nwant %s", i, cases[i].request, got, cases[i].want)
 		}
 	}
 }

@@ -50,17 +50,16 @@ type hostCallJSON struct {
 	ValueLen int    `json:"value_len"`
 }
 
-// pluginKey is what a compiled plugin depends on: the limits are compiled in (the timeout
-// changes the generated code, the cap is the instances' allocator).
+// pluginKey is what a compiled plugin depends on: whether its calls can time out, which changes
+// the generated code (and costs every call, so it is not done for calls without a timeout). The
+// other limits are the instance's (the memory cap) and the call's (keys and values).
 type pluginKey struct {
-	wasm           string
-	memoryMaxPages uint32
-	timeoutMs      uint64
-	maxKeyLen      uint64
-	maxValueLen    uint64
+	wasm          string
+	interruptible bool
 }
 
-// server answers serve requests, compiling each plugin once.
+// server answers serve requests, compiling each plugin once (twice if it is called both with and
+// without a timeout); each request gets a fresh instance.
 type server struct {
 	plugins map[pluginKey]*Compiled
 }
@@ -107,12 +106,12 @@ func (s *server) handle(line []byte) serveResponse {
 		MaxKeyLen:      request.MaxKeyLen,
 		MaxValueLen:    request.MaxValueLen,
 	}
-	key := pluginKey{request.Wasm, request.MemoryMaxPages, request.TimeoutMs, request.MaxKeyLen, request.MaxValueLen}
+	key := pluginKey{wasm: request.Wasm, interruptible: limits.Timeout > 0}
 	compiled, ok := s.plugins[key]
 	if !ok {
 		var failure *Failure
 		// A load failure is not cached: the file may be fixed while the server runs.
-		if compiled, failure = loadPlugin(request.Wasm, limits); failure != nil {
+		if compiled, failure = loadPlugin(request.Wasm, Limits{Timeout: limits.Timeout}); failure != nil {
 			return failedResponse(failure)
 		}
 		s.plugins[key] = compiled
@@ -125,7 +124,7 @@ func (s *server) handle(line []byte) serveResponse {
 	if input == nil {
 		input = []byte{}
 	}
-	result := compiled.Call(store, request.Export, input)
+	result := compiled.CallWith(limits, store, request.Export, input)
 	response := serveResponse{Output: result.Output, Trace: make([]hostCallJSON, len(result.Trace))}
 	for i, call := range result.Trace {
 		response.Trace[i] = hostCallJSON{Function: call.Function, Key: call.Key, ValueLen: call.ValueLen}
