@@ -5,7 +5,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use anyhow::Context;
 use host::{CompiledPlugin, Error, Failure, HostCall, Limits, Store, HOST_MEMORY_GET};
@@ -19,6 +20,8 @@ pub struct Module {
     pub path: PathBuf,
     pub wasm: Vec<u8>,
     pub compiled: CompiledPlugin,
+    /// Compilations with other limits than the default, made once each per run.
+    limited: Mutex<Vec<CompiledPlugin>>,
 }
 
 impl Module {
@@ -30,7 +33,24 @@ impl Module {
             path: path.to_owned(),
             wasm,
             compiled,
+            limited: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The module compiled with `limits`: compiling is most of a trial's time (a standard Go
+    /// module takes about a second even from wasmtime's cache), so each set is compiled once.
+    pub fn compiled_with(&self, limits: &Limits) -> Result<CompiledPlugin, Error> {
+        if *limits == Limits::default() {
+            return Ok(self.compiled.clone());
+        }
+        let mut limited = self.limited.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(compiled) = limited.iter().find(|c| c.limits() == limits) {
+            return Ok(compiled.clone());
+        }
+        let compiled =
+            CompiledPlugin::with_limits(self.compiled.name(), &self.wasm, limits.clone())?;
+        limited.push(compiled.clone());
+        Ok(compiled)
     }
 }
 
@@ -71,26 +91,21 @@ impl Driver {
 }
 
 fn rust_call(module: &Module, request: &Request) -> Result<Called, String> {
-    // A call with limits needs a module compiled with them; the others share one.
-    let limited;
-    let compiled = if *request.limits == Limits::default() {
-        &module.compiled
-    } else {
-        let name = module.compiled.name();
-        limited = CompiledPlugin::with_limits(name, &module.wasm, request.limits.clone())
-            .map_err(|error| error.to_string())?;
-        &limited
-    };
+    let compiled = module
+        .compiled_with(request.limits)
+        .map_err(|error| error.to_string())?;
     let mut plugin = compiled
         .instantiate(request.store.clone())
         .map_err(|error| error.to_string())?;
     Ok(plugin.call_traced(request.export, request.input))
 }
 
-/// `host-go serve`, started once and shared by every trial; calls go one at a time.
+/// `host-go serve`, one process per test thread (a server answers one request at a time),
+/// each started at its first call and shared by every trial.
 pub struct GoHost {
     program: PathBuf,
-    server: Mutex<Option<Server>>,
+    servers: Vec<Mutex<Option<Server>>>,
+    next: AtomicUsize,
 }
 
 struct Server {
@@ -150,10 +165,27 @@ struct WireHostCall {
 impl GoHost {
     /// The server starts at the first call, and again after it died.
     pub fn new(program: PathBuf) -> GoHost {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         GoHost {
             program,
-            server: Mutex::new(None),
+            servers: (0..threads).map(|_| Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
         }
+    }
+
+    /// An idle server if there is one, else the next in turn once it is free.
+    fn server(&self) -> MutexGuard<'_, Option<Server>> {
+        for server in &self.servers {
+            match server.try_lock() {
+                Ok(idle) => return idle,
+                Err(TryLockError::Poisoned(poison)) => return poison.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.servers.len();
+        self.servers[turn]
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     fn call(&self, module: &Module, request: &Request) -> Result<Called, String> {
@@ -178,10 +210,7 @@ impl GoHost {
             max_value_len: nonzero(request.limits.max_value_len, "max-value-len")?,
         })
         .map_err(|error| format!("go-host: cannot encode the request: {error}"))?;
-        let mut server = self
-            .server
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut server = self.server();
         if server.is_none() {
             *server = Some(self.start()?);
         }
@@ -249,11 +278,13 @@ impl Server {
 
 impl Drop for GoHost {
     fn drop(&mut self) {
-        let server = self.server.get_mut().unwrap_or_else(|p| p.into_inner());
-        if let Some(mut server) = server.take() {
-            // End of input is the server's signal to exit.
-            drop(server.stdin);
-            let _ = server.child.wait();
+        for server in &mut self.servers {
+            let server = server.get_mut().unwrap_or_else(|p| p.into_inner());
+            if let Some(mut server) = server.take() {
+                // End of input is the server's signal to exit.
+                drop(server.stdin);
+                let _ = server.child.wait();
+            }
         }
     }
 }
