@@ -222,6 +222,7 @@ mod tests {
                 "export lookup: expected func () -> i32, found no such export",
                 "export count_calls: expected func () -> i32, found no such export",
                 "export echo: expected func () -> i32, found func (i32) -> i32",
+                "export noop: expected func () -> i32, found no such export",
                 "export fail: expected func () -> i32, found no such export",
                 "export trap: expected func () -> i32, found no such export",
             ]
