@@ -49,6 +49,10 @@ fmt:
 lint:
     cargo xtask lint
 
+# Benchmark both hosts and the conformance loop, then write docs/performance.md (--no-run: rewrite it from the last results)
+bench-report *args:
+    cargo xtask bench-report {{args}}
+
 # Exactly what CI does
 ci:
     bash .ci/run

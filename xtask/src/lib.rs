@@ -2,6 +2,7 @@
 //! this library, so there is one implementation of "build the plugins".
 
 mod artifact;
+mod bench;
 mod build;
 mod checks;
 mod doctor;
@@ -17,6 +18,7 @@ mod toolchain;
 use std::path::{Path, PathBuf};
 
 pub use artifact::{Artifact, PLUGIN_NAME};
+pub use bench::bench_report;
 pub use build::{build_plugins, skip_reason, Built, Plugins, Skipped};
 pub use checks::{fmt, lint};
 pub use doctor::doctor;

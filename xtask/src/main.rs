@@ -39,6 +39,12 @@ enum Command {
     },
     /// Run clippy with warnings as errors on the Rust workspaces, and go vet on the Go modules
     Lint,
+    /// Benchmark both hosts on every plugin and the conformance loop, then write docs/performance.md and its chart
+    BenchReport {
+        /// Write the page from the last run's results in target/bench/ without measuring again
+        #[arg(long)]
+        no_run: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -92,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Doctor => xtask::doctor(&sh)?,
         Command::Fmt { check } => xtask::fmt(&sh, check)?,
         Command::Lint => xtask::lint(&sh)?,
+        Command::BenchReport { no_run } => xtask::bench_report(&sh, !no_run)?,
     }
     Ok(())
 }

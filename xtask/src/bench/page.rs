@@ -1,0 +1,253 @@
+//! `docs/performance.md`: every figure, its ratio to the no-op floor and to the Go host, the
+//! targets, and where the numbers came from.
+
+use std::fmt::Write;
+
+use crate::bench::results::{Figures, Loop};
+use crate::bench::targets::{ready_instance_ns, Verdict};
+use crate::bench::{duration, Sizes, SCENARIOS};
+use crate::{Host, Language};
+
+pub(crate) struct Page<'a> {
+    pub(crate) date: String,
+    pub(crate) environment: Vec<(String, String)>,
+    pub(crate) figures: &'a Figures,
+    pub(crate) sizes: &'a Sizes,
+    pub(crate) conformance_loop: Option<&'a Loop>,
+    pub(crate) languages: &'a [Language],
+    pub(crate) verdicts: &'a [Verdict],
+    /// The hand-written analysis, `docs/performance-notes.md`.
+    pub(crate) notes: String,
+    pub(crate) chart: &'a str,
+}
+
+impl Page<'_> {
+    pub(crate) fn render(&self) -> String {
+        let mut page = String::new();
+        let out = &mut page;
+        let _ = writeln!(out, "# Performance\n");
+        let _ = writeln!(
+            out,
+            "Written by `cargo xtask bench-report` on {}; do not edit by hand (the analysis at \
+             the end comes from `docs/performance-notes.md`). The Rust host's figures come from \
+             `cargo bench` (criterion, release profile, `host/benches/host.rs`), the Go host's \
+             from `go test -bench` in `host-go/` on the same `.wasm` files, the loop from \
+             `tests/benches/conformance_loop.rs`. Times are means per iteration.\n",
+            self.date
+        );
+        self.targets(out);
+        self.calls(out);
+        self.values(out);
+        self.compile_and_instance(out);
+        self.sizes(out);
+        self.conformance_loop(out);
+        let _ = writeln!(out, "## Chart\n\n![time per call]({})\n", self.chart);
+        let _ = writeln!(out, "## Where this ran\n\n| | |\n|---|---|");
+        for (what, value) in &self.environment {
+            let _ = writeln!(out, "| {what} | {} |", cell(value));
+        }
+        let _ = writeln!(out, "\n## Analysis\n\n{}", self.notes.trim());
+        page
+    }
+
+    fn targets(&self, out: &mut String) {
+        let _ = writeln!(out, "## Targets\n");
+        let _ = writeln!(out, "| target | subject | measured | |\n|---|---|---|---|");
+        for verdict in self.verdicts {
+            let status = match verdict.met {
+                Some(true) => "met".to_owned(),
+                Some(false) => format!("**missed**: see [why](#{})", verdict.id),
+                None => "not measured".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {status} |",
+                verdict.target, verdict.subject, verdict.measured
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    fn calls(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "## Per call\n\nOne instance, called over and over. `x noop` is the call's time over \
+             the `noop` export's on the same host and plugin (the fixed cost of a call); \
+             `go/rust` is the Go host's time over the Rust host's.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| scenario | plugin | rust-host | x noop | go-host | x noop | go/rust |\n\
+             |---|---|---:|---:|---:|---:|---:|"
+        );
+        for scenario in SCENARIOS {
+            for &language in self.languages {
+                let id = format!("call/{language}/{scenario}");
+                let noop = format!("call/{language}/noop");
+                let (rust, go) = (self.ns(Host::Rust, &id), self.ns(Host::Go, &id));
+                let over_noop = |host: Host, ns: Option<f64>| match (ns, self.ns(host, &noop)) {
+                    (Some(ns), Some(floor)) => format!("{:.2}", ns / floor),
+                    _ => "-".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {scenario} | {language} | {} | {} | {} | {} | {} |",
+                    time(rust),
+                    over_noop(Host::Rust, rust),
+                    time(go),
+                    over_noop(Host::Go, go),
+                    ratio(go, rust)
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+
+    fn values(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "## Moving values\n\n`lookup` of a key whose value has the given size: one \
+             `hostMemoryGet` that copies the value into Extism memory, the plugin reading it, \
+             and the same bytes going back out as the call's output. Bytes of value per second.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| value | plugin | rust-host | go-host | rust/go |\n|---|---|---:|---:|---:|"
+        );
+        for (scenario, bytes) in [("get_1KiB", 1u64 << 10), ("get_1MiB", 1 << 20)] {
+            for &language in self.languages {
+                let id = format!("call/{language}/{scenario}");
+                let rate = |ns: Option<f64>| ns.map(|ns| bytes as f64 / ns * 1e9);
+                let (rust, go) = (rate(self.ns(Host::Rust, &id)), rate(self.ns(Host::Go, &id)));
+                let _ = writeln!(
+                    out,
+                    "| {} | {language} | {} | {} | {} |",
+                    &scenario[4..],
+                    throughput(rust),
+                    throughput(go),
+                    ratio(rust, go)
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+
+    fn compile_and_instance(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "## Compiling and instantiating\n\nCold: no compilation cache. Cached: the module \
+             compiled before (wasmtime's on-disk cache on the Rust host, a wazero compilation \
+             cache on the Go host). Ready instance: from a compiled module to an instance that \
+             can take a call, including a WASI reactor's `_initialize`, and dropping it (on the \
+             Rust host, whose runtime instantiates at the first call, a `noop` call is \
+             subtracted).\n"
+        );
+        let _ = writeln!(
+            out,
+            "| plugin | what | rust-host | go-host | go/rust |\n|---|---|---:|---:|---:|"
+        );
+        for &language in self.languages {
+            for (what, how) in [("compile, cold", "cold"), ("compile, cached", "cached")] {
+                let id = format!("compile/{language}/{how}");
+                let (rust, go) = (self.ns(Host::Rust, &id), self.ns(Host::Go, &id));
+                let _ = writeln!(
+                    out,
+                    "| {language} | {what} | {} | {} | {} |",
+                    time(rust),
+                    time(go),
+                    ratio(go, rust)
+                );
+            }
+            let rust = ready_instance_ns(self.figures, Host::Rust, language);
+            let go = ready_instance_ns(self.figures, Host::Go, language);
+            let _ = writeln!(
+                out,
+                "| {language} | ready instance | {} | {} | {} |",
+                time(rust),
+                time(go),
+                ratio(go, rust)
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    fn sizes(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "## Plugin sizes\n\n`target/plugins/<language>/conformance.wasm` as \
+             `cargo xtask build-plugins` leaves it.\n\n| plugin | bytes |\n|---|---:|"
+        );
+        for &language in self.languages {
+            let bytes = self
+                .sizes
+                .get(language)
+                .map_or("not built".to_owned(), |bytes| bytes.to_string());
+            let _ = writeln!(out, "| {language} | {bytes} |");
+        }
+        let _ = writeln!(out);
+    }
+
+    fn conformance_loop(&self, out: &mut String) {
+        let _ = writeln!(out, "## The conformance loop\n");
+        let Some(measured) = self.conformance_loop else {
+            let _ = writeln!(out, "Not measured.\n");
+            return;
+        };
+        let runs: Vec<String> = measured
+            .built_run_seconds
+            .iter()
+            .map(|s| format!("{s:.2}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "`cargo test --test conformance` (dev profile, as a user runs it) with everything \
+             built: median {:.2} s (runs: {} s).\n",
+            measured.built_run_median(),
+            runs.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "From appending a comment to one plugin source to the verdict of the same command \
+             (the plugins built from it rebuild, nothing else):\n\n\
+             | edited | rebuilds | seconds |\n|---|---|---:|"
+        );
+        for (file, languages, seconds) in &measured.edits {
+            let _ = writeln!(
+                out,
+                "| `{file}` | {} | {seconds:.1} |",
+                languages.join(", ")
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    fn ns(&self, host: Host, id: &str) -> Option<f64> {
+        self.figures.ns(host, id)
+    }
+}
+
+fn time(ns: Option<f64>) -> String {
+    ns.map_or("-".to_owned(), duration)
+}
+
+fn ratio(numerator: Option<f64>, denominator: Option<f64>) -> String {
+    match (numerator, denominator) {
+        (Some(n), Some(d)) if d > 0.0 => format!("{:.2}", n / d),
+        _ => "-".to_owned(),
+    }
+}
+
+fn throughput(bytes_per_second: Option<f64>) -> String {
+    match bytes_per_second {
+        Some(rate) if rate >= (1u64 << 30) as f64 => {
+            format!("{:.2} GiB/s", rate / (1u64 << 30) as f64)
+        }
+        Some(rate) => format!("{:.0} MiB/s", rate / (1u64 << 20) as f64),
+        None => "-".to_owned(),
+    }
+}
+
+/// A table cell: no pipes or line breaks from a tool's version line.
+fn cell(text: &str) -> String {
+    text.replace('|', "/").replace('\n', " ")
+}

@@ -1,0 +1,194 @@
+//! The measurements, read back from where the benchmarks leave them: criterion's JSON files for
+//! the Rust host, `go test -bench` output for the Go host, the conformance-loop JSON.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use serde_json::Value;
+
+use crate::Host;
+
+/// Mean nanoseconds per iteration, by host and benchmark id (`call/rust/noop`).
+#[derive(Debug, Default)]
+pub(crate) struct Figures {
+    ns: BTreeMap<(Host, String), f64>,
+}
+
+impl Figures {
+    pub(crate) fn insert(&mut self, host: Host, id: &str, ns: f64) {
+        self.ns.insert((host, id.to_owned()), ns);
+    }
+
+    pub(crate) fn ns(&self, host: Host, id: &str) -> Option<f64> {
+        self.ns.get(&(host, id.to_owned())).copied()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ns.len()
+    }
+
+    /// Every `new/benchmark.json` (with its `estimates.json`) under criterion's directory.
+    pub(crate) fn read_criterion(&mut self, dir: &Path) -> anyhow::Result<()> {
+        let mut pending = vec![dir.to_owned()];
+        while let Some(dir) = pending.pop() {
+            let entries = std::fs::read_dir(&dir)
+                .with_context(|| format!("cannot list {}", dir.display()))?;
+            for entry in entries {
+                let path = entry?.path();
+                if path.is_dir() {
+                    if path.file_name().is_some_and(|name| name == "new") {
+                        let (id, ns) = read_criterion_benchmark(&path)?;
+                        self.insert(Host::Rust, &id, ns);
+                    } else {
+                        pending.push(path);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The result lines of `go test -bench` output: `BenchmarkCall/rust/noop-2  1000  5120 ns/op`.
+    pub(crate) fn read_go_bench(&mut self, output: &str) -> anyhow::Result<()> {
+        for line in output.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let Some(name) = fields.first().and_then(|f| f.strip_prefix("Benchmark")) else {
+                continue;
+            };
+            let Some(at) = fields.iter().position(|&f| f == "ns/op") else {
+                continue;
+            };
+            let ns: f64 = fields[at - 1]
+                .parse()
+                .with_context(|| format!("go bench: no number before ns/op in {line:?}"))?;
+            self.insert(Host::Go, &go_bench_id(name), ns);
+        }
+        Ok(())
+    }
+}
+
+/// `Call/rust/noop-2` is `call/rust/noop`: the group in lower case, without GOMAXPROCS.
+fn go_bench_id(name: &str) -> String {
+    let name = match name.rsplit_once('-') {
+        Some((name, procs)) if procs.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => name,
+    };
+    match name.split_once('/') {
+        Some((group, rest)) => format!("{}/{rest}", group.to_lowercase()),
+        None => name.to_lowercase(),
+    }
+}
+
+fn read_criterion_benchmark(new: &Path) -> anyhow::Result<(String, f64)> {
+    let read = |file: &str| -> anyhow::Result<Value> {
+        let path = new.join(file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+    };
+    let benchmark = read("benchmark.json")?;
+    let estimates = read("estimates.json")?;
+    let Some(id) = benchmark["full_id"].as_str() else {
+        bail!("{}: no full_id", new.join("benchmark.json").display());
+    };
+    let Some(ns) = estimates["mean"]["point_estimate"].as_f64() else {
+        bail!("{}: no mean", new.join("estimates.json").display());
+    };
+    Ok((id.to_owned(), ns))
+}
+
+/// What `tests/benches/conformance_loop.rs` measured.
+#[derive(Debug)]
+pub(crate) struct Loop {
+    pub(crate) built_run_seconds: Vec<f64>,
+    /// (file edited, languages built from it, seconds to the verdict)
+    pub(crate) edits: Vec<(String, Vec<String>, f64)>,
+}
+
+impl Loop {
+    pub(crate) fn read(path: &Path) -> anyhow::Result<Loop> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let json: Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        let numbers = |value: &Value| -> Vec<f64> {
+            value
+                .as_array()
+                .map(|items| items.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default()
+        };
+        let built_run_seconds = numbers(&json["built_run_seconds"]);
+        if built_run_seconds.is_empty() {
+            bail!("{}: no built_run_seconds", path.display());
+        }
+        let mut edits = Vec::new();
+        for edit in json["edits"].as_array().into_iter().flatten() {
+            let (Some(file), Some(seconds)) = (edit["file"].as_str(), edit["seconds"].as_f64())
+            else {
+                bail!("{}: an edit without file or seconds", path.display());
+            };
+            let languages = edit["languages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect();
+            edits.push((file.to_owned(), languages, seconds));
+        }
+        Ok(Loop {
+            built_run_seconds,
+            edits,
+        })
+    }
+
+    pub(crate) fn built_run_median(&self) -> f64 {
+        median(&self.built_run_seconds)
+    }
+}
+
+pub(crate) fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_bench_lines_become_ids_and_nanoseconds() {
+        let output = "goos: linux\nBenchmarkCall/rust/noop-2   \t 1000000\t      5120 ns/op\n\
+                      BenchmarkCall/go/get_1MiB-2 \t 100\t 812345.5 ns/op\t 1290.8 MB/s\n\
+                      BenchmarkInstance/tinygo \t 10\t 70000 ns/op\nPASS\n";
+        let mut figures = Figures::default();
+        figures.read_go_bench(output).unwrap();
+        assert_eq!(figures.ns(Host::Go, "call/rust/noop"), Some(5120.0));
+        assert_eq!(figures.ns(Host::Go, "call/go/get_1MiB"), Some(812345.5));
+        assert_eq!(figures.ns(Host::Go, "instance/tinygo"), Some(70000.0));
+        assert_eq!(figures.len(), 3);
+    }
+
+    #[test]
+    fn a_go_bench_line_without_a_number_is_an_error() {
+        let mut figures = Figures::default();
+        let error = figures
+            .read_go_bench("BenchmarkCall/rust/noop-2 10 fast ns/op\n")
+            .unwrap_err();
+        assert!(
+            format!("{error:#}").contains("no number before ns/op"),
+            "{error:#}"
+        );
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_middle_pair_s_mean() {
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    }
+}
