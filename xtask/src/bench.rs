@@ -150,7 +150,8 @@ pub fn bench_report(sh: &Shell, run: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `go test -bench` in host-go, its output shown as it comes and returned.
+/// `go test -bench` in host-go, its output shown as it comes and returned. (xshell either shows
+/// a command's output or captures it; minutes of benchmarks need both.)
 fn go_bench(root: &Path) -> anyhow::Result<String> {
     let mut child = Command::new("go")
         .args(["test", "-run", "^$", "-bench", ".", "-benchtime", "2s"])
