@@ -13,8 +13,14 @@ use xtask::{project_root, Language};
 
 /// How many times the built run is timed; the report takes the median.
 const BUILT_RUNS: usize = 5;
-/// Written at the end of the edited file: a comment in every plugin language here.
-const EDIT: &str = "\n// an edit by the conformance-loop benchmark; it restores the file\n";
+/// Written at the end of the edited file: a comment in every plugin language here, different on
+/// every run so that no compiler's cache has seen the edited source.
+fn edit_text() -> String {
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("\n// edit {nonce} by the conformance-loop benchmark, which restores the file\n")
+}
 const RESULTS: &str = "target/bench/conformance-loop.json";
 
 #[derive(Serialize)]
@@ -145,7 +151,7 @@ fn conformance_run(root: &Path) -> anyhow::Result<Duration> {
     Ok(took)
 }
 
-/// A source file with [`EDIT`] appended, restored when dropped.
+/// A source file with [`edit_text`] appended, restored when dropped.
 struct EditedFile {
     path: PathBuf,
     original: Vec<u8>,
@@ -156,7 +162,7 @@ impl EditedFile {
         let original =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let mut edited = original.clone();
-        edited.extend_from_slice(EDIT.as_bytes());
+        edited.extend_from_slice(edit_text().as_bytes());
         std::fs::write(path, edited).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(EditedFile {
             path: path.to_owned(),

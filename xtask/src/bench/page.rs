@@ -207,8 +207,10 @@ impl Page<'_> {
         );
         let _ = writeln!(
             out,
-            "From appending a comment to one plugin source to the verdict of the same command \
-             (the plugins built from it rebuild, nothing else):\n\n\
+            "From appending a comment to one plugin source to the verdict of the same command: \
+             the plugins built from it rebuild, nothing else. A comment leaves the module's code \
+             as it was, so the hosts' compile caches still hold it; an edit that changes code \
+             adds that language's cold compile (above) on each host.\n\n\
              | edited | rebuilds | seconds |\n|---|---|---:|"
         );
         for (file, languages, seconds) in &measured.edits {
