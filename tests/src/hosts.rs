@@ -37,8 +37,9 @@ impl Module {
         })
     }
 
-    /// The module compiled with `limits`: compiling is most of a trial's time (a standard Go
-    /// module takes about a second even from wasmtime's cache), so each set is compiled once.
+    /// The module compiled with `limits`, once per set of limits per run: compiling would be
+    /// most of a trial's time (a standard Go module takes seconds cold, tens of milliseconds
+    /// from wasmtime's cache).
     pub fn compiled_with(&self, limits: &Limits) -> Result<CompiledPlugin, Error> {
         if *limits == Limits::default() {
             return Ok(self.compiled.clone());
