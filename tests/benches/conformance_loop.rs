@@ -56,9 +56,9 @@ fn main() -> anyhow::Result<()> {
         built_run_seconds.push(took.as_secs_f64());
     }
     let mut edits = Vec::new();
-    for (dir, languages) in sources() {
-        let file = first_source_file(&root.join(dir))?;
-        let relative = file.strip_prefix(&root)?.display().to_string();
+    for (languages, file) in sources()? {
+        let relative = file.display().to_string();
+        let file = root.join(&file);
         let took = {
             let _edit = EditedFile::edit(&file)?;
             eprintln!("conformance loop: edited {relative} (it is restored afterwards)");
@@ -85,50 +85,30 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each plugin source directory with a toolchain here, and the languages built from it.
-fn sources() -> Vec<(&'static str, Vec<Language>)> {
-    let sh = xshell::Shell::new().expect("a shell");
-    let mut sources: Vec<(&'static str, Vec<Language>)> = Vec::new();
+/// Each plugin source directory with a toolchain here, as the languages built from it and the
+/// first Rust or Go file among its sources (`src/lib.rs`, `main.go`), which the edit goes to.
+fn sources() -> anyhow::Result<Vec<(Vec<Language>, PathBuf)>> {
+    let sh = xshell::Shell::new()?;
+    let mut sources: Vec<(Vec<Language>, PathBuf)> = Vec::new();
     for &language in Language::ALL {
         if language.probe(&sh).is_err() {
             eprintln!("conformance loop: {language} skipped, its toolchain is missing");
             continue;
         }
-        let dir = language.obj().source_dir();
-        match sources.iter_mut().find(|(known, _)| *known == dir) {
-            Some((_, languages)) => languages.push(language),
-            None => sources.push((dir, vec![language])),
+        let file = language
+            .source_files()?
+            .into_iter()
+            .find(|file| {
+                file.extension()
+                    .is_some_and(|ext| ext == "rs" || ext == "go")
+            })
+            .with_context(|| format!("{language}: no .rs or .go source file"))?;
+        match sources.iter_mut().find(|(_, known)| *known == file) {
+            Some((languages, _)) => languages.push(language),
+            None => sources.push((vec![language], file)),
         }
     }
-    sources
-}
-
-/// The first Rust or Go source file under `dir`, in path order (`src/lib.rs`, `main.go`).
-fn first_source_file(dir: &Path) -> anyhow::Result<PathBuf> {
-    let mut pending = vec![dir.to_owned()];
-    let mut found = Vec::new();
-    while let Some(dir) = pending.pop() {
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
-        {
-            let path = entry?.path();
-            if path.is_dir() {
-                if path.file_name().is_some_and(|name| name != "target") {
-                    pending.push(path);
-                }
-            } else if path
-                .extension()
-                .is_some_and(|ext| ext == "rs" || ext == "go")
-            {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-        .into_iter()
-        .next()
-        .with_context(|| format!("no .rs or .go file under {}", dir.display()))
+    Ok(sources)
 }
 
 /// `cargo test --test conformance`, timed; a failing run is an error.

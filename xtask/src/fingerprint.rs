@@ -7,9 +7,7 @@ use anyhow::Context;
 /// `ignored` top-level directories) and of the toolchain version. Contents rather than mtimes,
 /// so a fresh checkout or a `touch` does not force a rebuild.
 pub(crate) fn fingerprint(dir: &Path, ignored: &[&str], toolchain: &str) -> anyhow::Result<String> {
-    let mut files = Vec::new();
-    collect_files(dir, dir, ignored, &mut files)?;
-    files.sort();
+    let files = source_files(dir, ignored)?;
     // DefaultHasher may change between Rust releases; the toolchain is part of the stamp too,
     // so such a change only costs one rebuild.
     let mut hasher = DefaultHasher::new();
@@ -21,6 +19,15 @@ pub(crate) fn fingerprint(dir: &Path, ignored: &[&str], toolchain: &str) -> anyh
         contents.hash(&mut hasher);
     }
     Ok(format!("{:016x}-{}", hasher.finish(), files.len()))
+}
+
+/// Every file under `dir`, relative to it with `/` separators, in path order, skipping the
+/// `ignored` top-level directories: what a fingerprint covers.
+pub(crate) fn source_files(dir: &Path, ignored: &[&str]) -> anyhow::Result<Vec<String>> {
+    let mut files = Vec::new();
+    collect_files(dir, dir, ignored, &mut files)?;
+    files.sort();
+    Ok(files)
 }
 
 fn collect_files(

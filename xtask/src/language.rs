@@ -1,5 +1,5 @@
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use xshell::Shell;
 
@@ -61,6 +61,17 @@ impl Language {
             })
     }
 
+    /// The files its plugin is built from (those its fingerprint covers), relative to the
+    /// project root, in path order.
+    pub fn source_files(self) -> anyhow::Result<Vec<PathBuf>> {
+        let dir = self.obj().source_dir();
+        let files = crate::fingerprint::source_files(
+            &crate::project_root().join(dir),
+            self.obj().ignored_dirs(),
+        )?;
+        Ok(files.iter().map(|file| Path::new(dir).join(file)).collect())
+    }
+
     /// Checks every toolchain the language builds with and returns the version line of the
     /// first, its compiler. The error names the tool and the fix.
     pub fn probe(self, sh: &Shell) -> anyhow::Result<String> {
@@ -98,4 +109,25 @@ pub trait LanguageMethods: Sync {
 
     /// Builds the plugin from the project root and writes the module to `out`.
     fn compile(&self, sh: &Shell, out: &Path) -> anyhow::Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_files_are_the_plugin_sources_without_build_output() {
+        let files = Language::Rust.source_files().unwrap();
+        assert!(
+            files.contains(&PathBuf::from("plugins-rust/src/lib.rs")),
+            "{files:?}"
+        );
+        assert!(
+            files.iter().all(|f| !f.starts_with("plugins-rust/target")),
+            "{files:?}"
+        );
+        let go = Language::Go.source_files().unwrap();
+        assert_eq!(go, Language::TinyGo.source_files().unwrap());
+        assert!(go.contains(&PathBuf::from("plugins-go/main.go")), "{go:?}");
+    }
 }
