@@ -19,7 +19,7 @@ demo *args:
 build-plugins *args:
     cargo xtask build-plugins {{args}}
 
-# Build the hosts that are programs of their own (host-go) into target/hosts/<host>/
+# Build the hosts that are programs of their own into target/hosts/<host>/
 build-hosts:
     cargo xtask build-hosts
 
@@ -49,10 +49,10 @@ fmt:
 lint:
     cargo xtask lint
 
-# Benchmark both hosts and the conformance loop, then write docs/performance.md (--no-run: rewrite it from the last results)
+# Benchmark every host and the conformance loop, then write docs/performance.md (--no-run: rewrite it from the last results)
 bench-report *args:
     cargo xtask bench-report {{args}}
 
-# Exactly what CI does
+# Exactly what CI does, CI=true included
 ci:
-    bash .ci/run
+    CI=true bash .ci/run

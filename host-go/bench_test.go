@@ -39,7 +39,7 @@ func benchPlugin(b *testing.B, lang string) (path string, wasm []byte) {
 func benchCompiled(b *testing.B, lang string) *Compiled {
 	b.Helper()
 	path, wasm := benchPlugin(b, lang)
-	compiled, failure := compilePlugin(path, wasm, defaultLimits)
+	compiled, failure := compilePlugin(path, wasm, Options{Limits: defaultLimits})
 	if failure != nil {
 		b.Fatal(failure)
 	}
@@ -57,7 +57,7 @@ func BenchmarkCompile(b *testing.B) {
 				path, wasm := benchPlugin(b, lang)
 				for b.Loop() {
 					cache := wazero.NewCompilationCache()
-					compiled, failure := compileWithCache(path, wasm, defaultLimits, cache)
+					compiled, failure := compileWithCache(path, wasm, Options{Limits: defaultLimits}, cache)
 					if failure != nil {
 						b.Fatal(failure)
 					}
@@ -71,13 +71,13 @@ func BenchmarkCompile(b *testing.B) {
 				path, wasm := benchPlugin(b, lang)
 				cache := wazero.NewCompilationCache()
 				defer cache.Close(context.Background())
-				warm, failure := compileWithCache(path, wasm, defaultLimits, cache)
+				warm, failure := compileWithCache(path, wasm, Options{Limits: defaultLimits}, cache)
 				if failure != nil {
 					b.Fatal(failure)
 				}
 				defer warm.Close()
 				for b.Loop() {
-					compiled, failure := compileWithCache(path, wasm, defaultLimits, cache)
+					compiled, failure := compileWithCache(path, wasm, Options{Limits: defaultLimits}, cache)
 					if failure != nil {
 						b.Fatal(failure)
 					}
@@ -118,7 +118,7 @@ func (i *Instance) initialize() error {
 	if !i.plugin.FunctionExists("_initialize") {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(i.ctx, i.limits.Timeout)
+	ctx, cancel := context.WithTimeout(i.ctx, i.limits.Timeout.Value)
 	defer cancel()
 	_, _, err := i.plugin.CallWithContext(ctx, "_initialize", []byte{})
 	return err

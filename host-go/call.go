@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -25,7 +26,26 @@ func (s *optionalString) Set(value string) error {
 	return nil
 }
 
-// storeSets collects --set KEY=VALUE, in order, so a later one wins.
+// wasiFlag is --wasi auto|on|off.
+type wasiFlag struct{ mode *Wasi }
+
+func (w wasiFlag) String() string {
+	if w.mode == nil {
+		return WasiAuto.String()
+	}
+	return w.mode.String()
+}
+
+func (w wasiFlag) Set(value string) error {
+	mode, ok := wasiModes[value]
+	if !ok {
+		return errors.New("expected auto, on or off")
+	}
+	*w.mode = mode
+	return nil
+}
+
+// storeSets collects --set KEY=VALUE (and --config KEY=VALUE), in order, so a later one wins.
 type storeSets [][2]string
 
 func (s *storeSets) String() string { return "" }
@@ -45,14 +65,17 @@ type callArgs struct {
 	inputFile    optionalString
 	storeFile    optionalString
 	sets         storeSets
-	limits       Limits
+	configs      storeSets
+	options      Options
 	trace        bool
 }
 
 // parseCallArgs reads call's flags, which may come before, between or after WASM and EXPORT.
 func parseCallArgs(args []string) (*callArgs, error) {
 	var c callArgs
-	var memoryMax uint64
+	// 0 is none for both, on the command line.
+	timeout := defaultLimits.Timeout.Value
+	memoryMax := uint64(defaultLimits.MemoryMaxPages.Value)
 	flags := flag.NewFlagSet("call", flag.ContinueOnError)
 	// flag would print its error and the usage; one line of ours is printed instead.
 	flags.SetOutput(io.Discard)
@@ -60,9 +83,10 @@ func parseCallArgs(args []string) (*callArgs, error) {
 	flags.Var(&c.inputFile, "input-file", "")
 	flags.Var(&c.storeFile, "store", "")
 	flags.Var(&c.sets, "set", "")
-	c.limits = defaultLimits
-	memoryMax = uint64(defaultLimits.MemoryMaxPages)
-	flags.DurationVar(&c.limits.Timeout, "timeout", defaultLimits.Timeout, "")
+	flags.Var(&c.configs, "config", "")
+	flags.Var(wasiFlag{&c.options.Wasi}, "wasi", "")
+	c.options.Limits = defaultLimits
+	flags.DurationVar(&timeout, "timeout", timeout, "")
 	flags.Uint64Var(&memoryMax, "memory-max", memoryMax, "")
 	flags.BoolVar(&c.trace, "trace", false, "")
 
@@ -96,9 +120,16 @@ func parseCallArgs(args []string) (*callArgs, error) {
 	if memoryMax > maxPages {
 		return nil, usageError("call: --memory-max %d is over wasm's %d pages", memoryMax, maxPages)
 	}
-	c.limits.MemoryMaxPages = uint32(memoryMax)
-	if c.limits.Timeout < 0 {
-		return nil, usageError("call: --timeout %s is negative", c.limits.Timeout)
+	c.options.Limits.MemoryMaxPages = Limit[uint32]{Value: uint32(memoryMax), Set: memoryMax > 0}
+	if timeout < 0 {
+		return nil, usageError("call: --timeout %s is negative", timeout)
+	}
+	c.options.Limits.Timeout = Limit[time.Duration]{Value: timeout, Set: timeout > 0}
+	if len(c.configs) > 0 {
+		c.options.Config = map[string]string{}
+		for _, entry := range c.configs {
+			c.options.Config[entry[0]] = entry[1]
+		}
 	}
 	return &c, nil
 }
@@ -117,7 +148,7 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	compiled, failure := loadPlugin(c.wasm, c.limits)
+	compiled, failure := loadPlugin(c.wasm, c.options)
 	if failure != nil {
 		return failureExit(failure)
 	}

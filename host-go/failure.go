@@ -8,8 +8,9 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
-// The kinds of failure, as the serve protocol spells them; they mirror the Rust host's
-// host::Failure, plus the ways a call can fail before anything runs.
+// The kinds of failure, as the conformance protocol spells them (../docs/protocol.md,
+// "Failures"); they mirror the Rust host's host::Failure, plus the ways a call can fail before
+// anything runs.
 const (
 	kindPlugin       = "plugin"
 	kindReturnCode   = "return_code"
@@ -22,7 +23,6 @@ const (
 	kindValueTooLong = "value_too_long"
 	kindMissingExp   = "missing_export"
 	kindLoad         = "load"
-	kindRequest      = "request"
 )
 
 // Exit codes of the CLI, one per group of failure kinds (usage prints this table).
@@ -38,8 +38,8 @@ const (
 	exitHostFunction = 8
 )
 
-// Failure is why a call gave no output. Message is set for plugin, trap, host_function, load
-// and request; Code for return_code and exit; Len and Max for key_too_long and
+// Failure is why a call gave no output. Message is set for plugin, trap, host_function and
+// load; Code for return_code and exit; Len and Max for key_too_long and
 // value_too_long. Plugin and Export name what failed, for Error.
 type Failure struct {
 	Kind    string
@@ -58,8 +58,6 @@ func (f *Failure) Error() string {
 		return "cannot load plugin " + f.Plugin + ": " + f.Message
 	case kindMissingExp:
 		return fmt.Sprintf("plugin %s has no export %s of type () -> i32", f.Plugin, f.Export)
-	case kindRequest:
-		return f.Message
 	}
 	return fmt.Sprintf("plugin %s failed in export %s: %s", f.Plugin, f.Export, f.describe())
 }
@@ -138,10 +136,10 @@ func classify(o outcome) *Failure {
 	}
 	var exit *sys.ExitError
 	isExit := errors.As(o.err, &exit)
-	if o.limits.Timeout > 0 && (o.deadline || isExit && exit.ExitCode() == sys.ExitCodeDeadlineExceeded) {
+	if o.limits.Timeout.Set && (o.deadline || isExit && exit.ExitCode() == sys.ExitCodeDeadlineExceeded) {
 		return &Failure{Kind: kindTimeout}
 	}
-	if o.limits.MemoryMaxPages > 0 && (o.memoryCap || errors.Is(o.err, errMemoryCap)) {
+	if o.limits.MemoryMaxPages.Set && (o.memoryCap || errors.Is(o.err, errMemoryCap)) {
 		return &Failure{Kind: kindOutOfMemory}
 	}
 	if isExit {

@@ -15,7 +15,7 @@ const usage = `host-go runs Extism plugins with env.hostMemoryGet (Extism Go SDK
 usage:
   host-go demo LABEL=PATH...         say_hello of each plugin, as the seed's Go host calls it
   host-go call [flags] WASM EXPORT   call one export; its output goes to stdout unchanged
-  host-go serve                      answer JSON-line requests on stdin (for the Rust test harness)
+  host-go serve                      answer conformance protocol v1 requests on stdin (docs/protocol.md)
 
 call flags:
   --input TEXT        the input
@@ -24,6 +24,9 @@ call flags:
   --store FILE        the store: a JSON object of string keys to string values
                       (default: the seed's hello and message)
   --set KEY=VALUE     add or replace a store entry (repeatable)
+  --config KEY=VALUE  an Extism config entry the plugin can read (repeatable)
+  --wasi WHEN         give the plugin WASI: auto (when the module imports
+                      wasi_snapshot_preview1; the default), on or off
   --timeout DURATION  interrupt the call after DURATION (500ms, 2s; default 30s, 0 for none)
   --memory-max PAGES  let memory grow by at most PAGES of 64 KiB (the plugin's and the
                       kernel's together, as in the Rust host); the plugin's initial memory
@@ -138,7 +141,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, p := range plugins {
 		fmt.Fprintf(stderr, "── %s: %s\n", p.label, p.path)
-		compiled, failure := loadPlugin(p.path, defaultLimits)
+		compiled, failure := loadPlugin(p.path, Options{Limits: defaultLimits})
 		if failure != nil {
 			return failureExit(failure)
 		}

@@ -54,8 +54,8 @@ func memoryGet(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
 		state.refuse(err)
 	}
 	value := state.store.Get(key)
-	if over(uint64(len(value)), state.limits.MaxValueLen) {
-		state.refuse(&Failure{Kind: kindValueTooLong, Len: uint64(len(value)), Max: state.limits.MaxValueLen})
+	if state.limits.MaxValueLen.Over(uint64(len(value))) {
+		state.refuse(&Failure{Kind: kindValueTooLong, Len: uint64(len(value)), Max: state.limits.MaxValueLen.Value})
 	}
 	offset, err := writeValue(p, value)
 	if err != nil {
@@ -87,7 +87,7 @@ func (state *callState) refuse(err error) {
 }
 
 // readKey copies the key block at offset. It never frees it: the block belongs to the plugin.
-func readKey(p *extism.CurrentPlugin, offset uint64, maxLen uint64) ([]byte, error) {
+func readKey(p *extism.CurrentPlugin, offset uint64, maxLen Limit[uint64]) ([]byte, error) {
 	// Offset 0 is how every PDK passes an empty key (the kernel never allocates 0 bytes).
 	if offset == 0 {
 		return []byte{}, nil
@@ -102,8 +102,8 @@ func readKey(p *extism.CurrentPlugin, offset uint64, maxLen uint64) ([]byte, err
 		return nil, hostFunctionError(fmt.Sprintf(
 			"%s: key offset %d is not an allocated Extism memory block", hostMemoryGetName, int64(offset)))
 	}
-	if over(length, maxLen) {
-		return nil, &Failure{Kind: kindKeyTooLong, Len: length, Max: maxLen}
+	if maxLen.Over(length) {
+		return nil, &Failure{Kind: kindKeyTooLong, Len: length, Max: maxLen.Value}
 	}
 	block, ok := p.Memory().Read(uint32(offset), uint32(length))
 	if !ok {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"fmt"
 	"os"
 	"time"
 
@@ -11,25 +13,82 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// Limits a plugin runs under; zero means no limit.
-type Limits struct {
-	Timeout        time.Duration // how long one export call may run; 0 is none
-	MemoryMaxPages uint32        // how many 64 KiB pages the memories may grow by (see memoryCap); 0 is none
-	MaxKeyLen      uint64        // the longest key hostMemoryGet reads; 0 is none
-	MaxValueLen    uint64        // the longest value hostMemoryGet hands out; 0 is none
+// Limit is a limit that may be absent: the zero Limit is no limit, and a Limit that is Set
+// holds whatever its Value is, 0 included (a limit of 0 is zero, as in ../docs/protocol.md).
+type Limit[T cmp.Ordered] struct {
+	Value T
+	Set   bool
 }
 
-// over reports whether n bytes break limit, where 0 is no limit.
-func over(n, limit uint64) bool {
-	return limit != 0 && n > limit
+// limitOf is the limit v.
+func limitOf[T cmp.Ordered](v T) Limit[T] {
+	return Limit[T]{Value: v, Set: true}
+}
+
+// Over reports whether n breaks the limit; nothing breaks an absent one.
+func (l Limit[T]) Over(n T) bool {
+	return l.Set && n > l.Value
+}
+
+// Limits a plugin runs under; each may be absent (no limit).
+type Limits struct {
+	Timeout        Limit[time.Duration] // how long one export call may run
+	MemoryMaxPages Limit[uint32]        // how many 64 KiB pages the memories may grow by (see memoryCap)
+	MaxKeyLen      Limit[uint64]        // the longest key hostMemoryGet reads
+	MaxValueLen    Limit[uint64]        // the longest value hostMemoryGet hands out
 }
 
 // defaultLimits are the Rust host's defaults (host::Limits::default), for the CLI.
 var defaultLimits = Limits{
-	Timeout:        30 * time.Second,
-	MemoryMaxPages: 4096,
-	MaxKeyLen:      1 << 20,
-	MaxValueLen:    64 << 20,
+	Timeout:        limitOf(30 * time.Second),
+	MemoryMaxPages: limitOf[uint32](4096),
+	MaxKeyLen:      limitOf[uint64](1 << 20),
+	MaxValueLen:    limitOf[uint64](64 << 20),
+}
+
+// Wasi is whether a plugin gets WASI (wasi_snapshot_preview1), as the Rust host's host::Wasi.
+type Wasi int
+
+const (
+	// WasiAuto is WASI exactly when the module imports from wasi_snapshot_preview1: standard Go
+	// and TinyGo modules do, a Rust wasm32-unknown-unknown module does not.
+	WasiAuto Wasi = iota
+	WasiOn
+	WasiOff
+)
+
+// wasiModes are the names of the Wasi values, as the protocol and --wasi spell them.
+var wasiModes = map[string]Wasi{"auto": WasiAuto, "on": WasiOn, "off": WasiOff}
+
+func (w Wasi) String() string {
+	for name, mode := range wasiModes {
+		if mode == w {
+			return name
+		}
+	}
+	return fmt.Sprintf("Wasi(%d)", int(w))
+}
+
+// enabled is whether WASI is on for a module that imports wasiImport from WASI ("" for none).
+func (w Wasi) enabled(wasiImport string) bool {
+	switch w {
+	case WasiOn:
+		return true
+	case WasiOff:
+		return false
+	}
+	return wasiImport != ""
+}
+
+// Options are how a plugin is set up, beyond its module and store: the Rust host's host::Options.
+type Options struct {
+	// Limits are what Compiled.Call runs under; only whether there is a timeout is the compiled
+	// plugin's own (see Compiled.interruptible), the rest can change per instance.
+	Limits Limits
+	Wasi   Wasi
+	// Config is the Extism config the plugin reads with its PDK's config functions (the
+	// manifest's config).
+	Config map[string]string
 }
 
 // maxPages is wasm's whole 32-bit address space; wazero panics on a larger limit.
@@ -55,40 +114,49 @@ type Compiled struct {
 }
 
 // loadPlugin reads and compiles the module at path; a failure has kind load.
-func loadPlugin(path string, limits Limits) (*Compiled, *Failure) {
+func loadPlugin(path string, options Options) (*Compiled, *Failure) {
 	wasm, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &Failure{Kind: kindLoad, Plugin: path, Message: "cannot read it: " + bareError(err)}
 	}
-	return compilePlugin(path, wasm, limits)
+	return compilePlugin(path, wasm, options)
 }
 
-// compilePlugin compiles wasm, a binary module, to run under limits; name is how failures refer
-// to it.
-func compilePlugin(name string, wasm []byte, limits Limits) (*Compiled, *Failure) {
-	return compileWithCache(name, wasm, limits, compilationCache)
+// compilePlugin compiles wasm, a binary module, set up as options say; name is how failures
+// refer to it.
+func compilePlugin(name string, wasm []byte, options Options) (*Compiled, *Failure) {
+	return compileWithCache(name, wasm, options, compilationCache)
 }
 
 // compileWithCache is compilePlugin with the wazero compilation cache to use: nil for none.
-func compileWithCache(name string, wasm []byte, limits Limits, cache wazero.CompilationCache) (*Compiled, *Failure) {
+func compileWithCache(name string, wasm []byte, options Options, cache wazero.CompilationCache) (*Compiled, *Failure) {
 	// go-sdk would pass anything to wazero; a plugin here is a binary module, and this says so.
 	if !bytes.HasPrefix(wasm, wasmMagic) {
 		return nil, &Failure{Kind: kindLoad, Plugin: name,
 			Message: `not a WebAssembly module (it does not start with \0asm)`}
 	}
+	// Without WASI, go-sdk would compile the module and fail each instantiation with wazero's
+	// "module[wasi_snapshot_preview1] not instantiated"; this says why, once, as the Rust host does.
+	wasiImport := firstWasiImport(wasm)
+	wasi := options.Wasi.enabled(wasiImport)
+	if !wasi && wasiImport != "" {
+		return nil, &Failure{Kind: kindLoad, Plugin: name,
+			Message: fmt.Sprintf("it imports %s.%s, but WASI is off", wasiModule, wasiImport)}
+	}
+	limits := options.Limits
 	config := wazero.NewRuntimeConfig()
 	if cache != nil {
 		config = config.WithCompilationCache(cache)
 	}
-	interruptible := limits.Timeout > 0
+	interruptible := limits.Timeout.Set
 	if interruptible {
 		// The deadline is the call's context (see Instance.Call); wazero checks it in loops
 		// and function calls, so even a spinning plugin stops.
 		config = config.WithCloseOnContextDone(true)
 	}
-	manifest := extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: wasm}}}
+	manifest := extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: wasm}}, Config: options.Config}
 	compiled, err := extism.NewCompiledPlugin(context.Background(), manifest,
-		extism.PluginConfig{RuntimeConfig: config, EnableWasi: true},
+		extism.PluginConfig{RuntimeConfig: config, EnableWasi: wasi},
 		[]extism.HostFunction{hostMemoryGet()})
 	if err != nil {
 		return nil, &Failure{Kind: kindLoad, Plugin: name, Message: err.Error()}
@@ -151,14 +219,14 @@ type Instance struct {
 // Instantiate makes an instance to run under limits. A failure has kind load; Plugin and Export
 // are left for the caller to fill in.
 func (c *Compiled) Instantiate(limits Limits) (*Instance, *Failure) {
-	if limits.Timeout > 0 && !c.interruptible {
+	if limits.Timeout.Set && !c.interruptible {
 		// A programming error: the deadline would pass and the plugin run on.
 		panic("host-go: a call with a timeout on a plugin compiled without one")
 	}
 	ctx := context.Background()
 	var memory *memoryCap
-	if limits.MemoryMaxPages > 0 {
-		memory = newMemoryCap(limits.MemoryMaxPages)
+	if limits.MemoryMaxPages.Set {
+		memory = newMemoryCap(limits.MemoryMaxPages.Value)
 		ctx = experimental.WithMemoryAllocator(ctx, memory)
 	}
 	plugin, err := c.plugin.Instance(ctx, extism.PluginInstanceConfig{})
@@ -172,7 +240,7 @@ func (c *Compiled) Instantiate(limits Limits) (*Instance, *Failure) {
 		memory: memory,
 		// The Rust host's limiter refuses a plugin whose memory starts over the cap, when the
 		// call instantiates it (the kernel's memory is not counted).
-		overCap: memory != nil && c.initialPages > uint64(limits.MemoryMaxPages),
+		overCap: memory != nil && c.initialPages > uint64(limits.MemoryMaxPages.Value),
 	}
 	instance.ctx = withCallState(context.Background(), &instance.state)
 	return instance, nil
@@ -199,15 +267,20 @@ func (i *Instance) Call(store Store, export string, input []byte) Result {
 	if i.overCap {
 		return failed(&Failure{Kind: kindOutOfMemory})
 	}
+	// A timeout of 0 has passed before the call starts. (wazero would notice the expired
+	// deadline from a goroutine of its own, so a short call could finish first.)
+	if i.limits.Timeout.Set && i.limits.Timeout.Value <= 0 {
+		return failed(&Failure{Kind: kindTimeout})
+	}
 
 	i.state = callState{store: store, limits: i.limits, trace: []HostCall{}}
 	if i.memory != nil {
 		i.memory.refused.Store(false)
 	}
 	ctx := i.ctx
-	if i.limits.Timeout > 0 {
+	if i.limits.Timeout.Set {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, i.limits.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, i.limits.Timeout.Value)
 		defer cancel()
 	}
 	rc, output, err := i.plugin.CallWithContext(ctx, export, input)

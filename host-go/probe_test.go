@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,54 +59,72 @@ func localSet(i uint64) []byte    { return append([]byte{0x21}, uleb(i)...) }
 func code(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 var (
-	drop      = []byte{0x1a}
-	i64Add    = []byte{0x7c}
-	spinLoop  = []byte{0x03, 0x40, 0x0c, 0x00, 0x0b} // loop (br 0) end
-	growBy100 = code(i32Const(100), []byte{0x40, 0x00}, drop)
+	drop        = []byte{0x1a}
+	unreachable = []byte{0x00}
+	i64Add      = []byte{0x7c}
+	spinLoop    = []byte{0x03, 0x40, 0x0c, 0x00, 0x0b} // loop (br 0) end
+	growBy100   = code(i32Const(100), []byte{0x40, 0x00}, drop)
 )
 
-// Function indices: the imports, in order.
+// Function indices: the imports, in order. WASI's comes last, so that a probe without it
+// (probeModuleWithoutWasi) keeps the others' indices.
 const (
 	fnGet = iota
 	fnAlloc
 	fnLength
 	fnStoreU8
 	fnOutputSet
+	fnConfigGet
+	fnErrorSet
 	fnProcExit
-	fnImports
 )
 
 type probeExport struct {
 	name   string
 	locals int // i64 locals
 	body   []byte
+	wasi   bool // it calls WASI
 }
 
-// probeModule imports the kernel functions it needs and env.hostMemoryGet, and exports
-// () -> i32 functions, each doing one thing. Its memory starts at one page.
-func probeModule() []byte { return probeModuleWithMemory(1) }
+// probeModule imports the kernel functions it needs, env.hostMemoryGet and WASI's proc_exit,
+// and exports () -> i32 functions, each doing one thing. Its memory starts at one page.
+func probeModule() []byte { return buildProbe(1, true) }
 
-func probeModuleWithMemory(pages uint64) []byte {
-	// $hello: a new block holding "hello", left in local 0.
-	hello := code(i64Const(5), callFn(fnAlloc), localSet(0))
-	for i, c := range []byte("hello") {
-		hello = code(hello, localGet(0), i64Const(int64(i)), i64Add, i32Const(int64(c)), callFn(fnStoreU8))
+func probeModuleWithMemory(pages uint64) []byte { return buildProbe(pages, true) }
+
+// probeModuleWithoutWasi is the probe without its WASI import and the exports that call it.
+func probeModuleWithoutWasi() []byte { return buildProbe(1, false) }
+
+func buildProbe(pages uint64, wasi bool) []byte {
+	// A new block holding text, left in local 0.
+	block := func(text string) []byte {
+		out := code(i64Const(int64(len(text))), callFn(fnAlloc), localSet(0))
+		for i, c := range []byte(text) {
+			out = code(out, localGet(0), i64Const(int64(i)), i64Add, i32Const(int64(c)), callFn(fnStoreU8))
+		}
+		return out
 	}
+	hello := block("hello")
 	// Outputs the block in local 0.
 	output := code(localGet(0), localGet(0), callFn(fnLength), callFn(fnOutputSet))
 	ok := i32Const(0)
 	exports := []probeExport{
-		{"value_of_hello", 1, code(hello, localGet(0), callFn(fnGet), localSet(0), output, ok)},
+		{"value_of_hello", 1, code(hello, localGet(0), callFn(fnGet), localSet(0), output, ok), false},
 		// The key block after the host call: empty if the host freed it.
-		{"key_after_call", 1, code(hello, localGet(0), callFn(fnGet), drop, output, ok)},
-		{"value_of_empty_key", 1, code(i64Const(0), callFn(fnGet), localSet(0), output, ok)},
-		{"forged_key", 0, code(i64Const(12345), callFn(fnGet), drop, ok)},
-		{"negative_key", 0, code(i64Const(-8), callFn(fnGet), drop, ok)},
-		{"spin", 0, code(spinLoop, ok)},
-		{"grow", 0, code(growBy100, ok)},
-		{"return_7", 0, i32Const(7)},
-		{"exit_3", 0, code(i32Const(3), callFn(fnProcExit), ok)},
-		{"exit_0", 0, code(i32Const(0), callFn(fnProcExit), i32Const(9))},
+		{"key_after_call", 1, code(hello, localGet(0), callFn(fnGet), drop, output, ok), false},
+		{"value_of_empty_key", 1, code(i64Const(0), callFn(fnGet), localSet(0), output, ok), false},
+		{"forged_key", 0, code(i64Const(12345), callFn(fnGet), drop, ok), false},
+		{"negative_key", 0, code(i64Const(-8), callFn(fnGet), drop, ok), false},
+		{"spin", 0, code(spinLoop, ok), false},
+		{"grow", 0, code(growBy100, ok), false},
+		{"return_7", 0, i32Const(7), false},
+		{"unreachable", 0, unreachable, false},
+		// The plugin's config value for "greeting" (empty output when there is none).
+		{"config_greeting", 1, code(block("greeting"), localGet(0), callFn(fnConfigGet), localSet(0), output, ok), false},
+		// Sets the error "boom" and returns 1, as a PDK's error does.
+		{"fail_boom", 1, code(block("boom"), localGet(0), callFn(fnErrorSet), i32Const(1)), false},
+		{"exit_3", 0, code(i32Const(3), callFn(fnProcExit), ok), true},
+		{"exit_0", 0, code(i32Const(0), callFn(fnProcExit), i32Const(9)), true},
 	}
 
 	i64, i32 := byte(0x7e), byte(0x7f)
@@ -117,27 +132,36 @@ func probeModuleWithMemory(pages uint64) []byte {
 		return code([]byte{0x60}, wasmVec(splitBytes(params)...), wasmVec(splitBytes(results)...))
 	}
 	types := wasmVec(
-		funcType([]byte{i64}, []byte{i64}), // 0: get, alloc, length
+		funcType([]byte{i64}, []byte{i64}), // 0: get, alloc, length, config_get
 		funcType([]byte{i64, i32}, nil),    // 1: store_u8
 		funcType([]byte{i64, i64}, nil),    // 2: output_set
 		funcType(nil, []byte{i32}),         // 3: exports
 		funcType([]byte{i32}, nil),         // 4: proc_exit
+		funcType([]byte{i64}, nil),         // 5: error_set
 	)
 	importFunc := func(module, name string, typeIndex uint64) []byte {
 		return code(wasmName(module), wasmName(name), []byte{0x00}, uleb(typeIndex))
 	}
-	imports := wasmVec(
+	importList := [][]byte{
 		importFunc("env", "hostMemoryGet", 0),
 		importFunc("extism:host/env", "alloc", 0),
 		importFunc("extism:host/env", "length", 0),
 		importFunc("extism:host/env", "store_u8", 1),
 		importFunc("extism:host/env", "output_set", 2),
-		importFunc("wasi_snapshot_preview1", "proc_exit", 4),
-	)
+		importFunc("extism:host/env", "config_get", 0),
+		importFunc("extism:host/env", "error_set", 5),
+	}
+	if wasi {
+		importList = append(importList, importFunc("wasi_snapshot_preview1", "proc_exit", 4))
+	}
 	var funcs, exportEntries, bodies [][]byte
-	for i, e := range exports {
+	for _, e := range exports {
+		if e.wasi && !wasi {
+			continue
+		}
 		funcs = append(funcs, uleb(3))
-		exportEntries = append(exportEntries, code(wasmName(e.name), []byte{0x00}, uleb(uint64(fnImports+i))))
+		index := uint64(len(importList) + len(bodies))
+		exportEntries = append(exportEntries, code(wasmName(e.name), []byte{0x00}, uleb(index)))
 		locals := wasmVec()
 		if e.locals > 0 {
 			locals = wasmVec(code(uleb(uint64(e.locals)), []byte{i64}))
@@ -149,7 +173,7 @@ func probeModuleWithMemory(pages uint64) []byte {
 	return code(
 		[]byte("\x00asm\x01\x00\x00\x00"),
 		wasmSection(1, types),
-		wasmSection(2, imports),
+		wasmSection(2, wasmVec(importList...)),
 		wasmSection(3, wasmVec(funcs...)),
 		wasmSection(5, wasmVec(code([]byte{0x00}, uleb(pages)))), // one memory, no max
 		wasmSection(7, wasmVec(exportEntries...)),
@@ -167,7 +191,12 @@ func splitBytes(b []byte) [][]byte {
 
 func compileProbe(t *testing.T, limits Limits) *Compiled {
 	t.Helper()
-	compiled, failure := compilePlugin("probe", probeModule(), limits)
+	return compileProbeWith(t, probeModule(), Options{Limits: limits})
+}
+
+func compileProbeWith(t *testing.T, wasm []byte, options Options) *Compiled {
+	t.Helper()
+	compiled, failure := compilePlugin("probe", wasm, options)
 	if failure != nil {
 		t.Fatalf("compiling the probe: %v", failure)
 	}
@@ -227,7 +256,7 @@ func TestForgedKeyOffsetIsAHostFunctionError(t *testing.T) {
 }
 
 func TestLimitsAreNamedFailures(t *testing.T) {
-	probe := compileProbe(t, Limits{Timeout: 50 * time.Millisecond, MemoryMaxPages: 10})
+	probe := compileProbe(t, Limits{Timeout: limitOf(50 * time.Millisecond), MemoryMaxPages: limitOf[uint32](10)})
 	started := time.Now()
 	if f := probe.Call(seedStore(), "spin", nil).Failure; f == nil || f.Kind != kindTimeout {
 		t.Fatalf("spin: %+v", f)
@@ -248,7 +277,7 @@ func TestLimitsAreNamedFailures(t *testing.T) {
 	}
 	// A plugin whose memory starts over the cap is refused when called, as by the Rust host;
 	// the kernel's memory (16 pages) is not counted.
-	big, failure := compilePlugin("big", probeModuleWithMemory(11), Limits{MemoryMaxPages: 10})
+	big, failure := compilePlugin("big", probeModuleWithMemory(11), Options{Limits: Limits{MemoryMaxPages: limitOf[uint32](10)}})
 	if failure != nil {
 		t.Fatal(failure)
 	}
@@ -286,76 +315,23 @@ func TestReturnCodeExitAndMissingExport(t *testing.T) {
 }
 
 func TestBytesThatAreNotWasmAreRefused(t *testing.T) {
-	_, f := compilePlugin("notes.txt", []byte(`{"wasm": []}`), Limits{})
+	_, f := compilePlugin("notes.txt", []byte(`{"wasm": []}`), Options{})
 	if f == nil || f.Kind != kindLoad || !strings.Contains(f.Error(), "notes.txt: not a WebAssembly module") {
 		t.Fatalf("%+v", f)
 	}
-	_, f = loadPlugin(filepath.Join(t.TempDir(), "absent.wasm"), Limits{})
+	_, f = loadPlugin(filepath.Join(t.TempDir(), "absent.wasm"), Options{})
 	if f == nil || f.Kind != kindLoad || !strings.HasSuffix(f.Error(), "absent.wasm: cannot read it: no such file or directory") {
 		t.Fatalf("%+v", f)
 	}
-	_, f = compilePlugin("broken.wasm", []byte("\x00asm\x01\x00\x00\x00\x01\x05"), Limits{})
+	_, f = compilePlugin("broken.wasm", []byte("\x00asm\x01\x00\x00\x00\x01\x05"), Options{})
 	if f == nil || f.Kind != kindLoad {
 		t.Fatalf("%+v", f)
 	}
 }
 
-// serveLines runs serve over requests and returns the responses, decoded.
-func serveLines(t *testing.T, requests ...string) []map[string]any {
-	t.Helper()
-	var out bytes.Buffer
-	if err := serve(strings.NewReader(strings.Join(requests, "\n")), &out); err != nil {
-		t.Fatal(err)
-	}
-	var responses []map[string]any
-	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
-		var response map[string]any
-		if err := json.Unmarshal([]byte(line), &response); err != nil {
-			t.Fatalf("%q: %v", line, err)
-		}
-		responses = append(responses, response)
-	}
-	if len(responses) != len(requests) {
-		t.Fatalf("%d requests, %d responses:\n%s", len(requests), len(responses), out.String())
-	}
-	return responses
-}
-
-func TestServeProtocol(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "probe.wasm")
-	if err := os.WriteFile(path, probeModule(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	request := func(export, extra string) string {
-		return `{"wasm":"` + path + `","export":"` + export + `","store":[{"key":"aGVsbG8=","value":"AP8="}]` + extra + `}`
-	}
-	responses := serveLines(t,
-		request("value_of_hello", `,"input":""`),
-		`{"wasm":`,
-		request("forged_key", ""),
-		request("spin", `,"timeout_ms":20`),
-		request("nope", ""),
-		`{"wasm":"`+path+`","export":"value_of_hello","bogus":1}`,
-	)
-	want := []string{
-		`{"failure":null,"output":"AP8=","trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}]}`,
-		`{"failure":{"code":0,"kind":"request","len":0,"max":0,"message":"malformed request: unexpected EOF"},"output":"","trace":[]}`,
-		`{"failure":{"code":0,"kind":"host_function","len":0,"max":0,"message":"hostMemoryGet: key offset 12345 is not an allocated Extism memory block"},"output":"","trace":[]}`,
-		`{"failure":{"code":0,"kind":"timeout","len":0,"max":0,"message":""},"output":"","trace":[]}`,
-		`{"failure":{"code":0,"kind":"missing_export","len":0,"max":0,"message":""},"output":"","trace":[]}`,
-		`{"failure":{"code":0,"kind":"request","len":0,"max":0,"message":"malformed request: json: unknown field \"bogus\""},"output":"","trace":[]}`,
-	}
-	for i, response := range responses {
-		got, _ := json.Marshal(response)
-		if string(got) != want[i] {
-			t.Errorf("response %d:\n got %s\nwant %s", i, got, want[i])
-		}
-	}
-}
-
 func TestOneInstanceManyCalls(t *testing.T) {
-	probe := compileProbe(t, Limits{Timeout: time.Minute})
-	instance, failure := probe.Instantiate(Limits{Timeout: time.Minute, MemoryMaxPages: 150})
+	probe := compileProbe(t, Limits{Timeout: limitOf(time.Minute)})
+	instance, failure := probe.Instantiate(Limits{Timeout: limitOf(time.Minute), MemoryMaxPages: limitOf[uint32](150)})
 	if failure != nil {
 		t.Fatal(failure)
 	}
@@ -379,41 +355,77 @@ func TestOneInstanceManyCalls(t *testing.T) {
 	}
 }
 
-func TestServeAppliesEachRequestsLimits(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "probe.wasm")
-	if err := os.WriteFile(path, probeModule(), 0o644); err != nil {
-		t.Fatal(err)
+func TestPluginErrorAndTrap(t *testing.T) {
+	probe := compileProbe(t, Limits{})
+	if f := probe.Call(seedStore(), "fail_boom", nil).Failure; f == nil || f.Kind != kindPlugin || f.Message != "boom" {
+		t.Fatalf("fail_boom: %+v", f)
 	}
-	request := func(export, limits string) string {
-		return `{"wasm":"` + path + `","export":"` + export + `","store":[{"key":"aGVsbG8=","value":"AP8="}]` + limits + `}`
+	if f := probe.Call(seedStore(), "unreachable", nil).Failure; f == nil || f.Kind != kindTrap || f.Message != "wasm error: unreachable" {
+		t.Fatalf("unreachable: %+v", f)
 	}
-	ok := `{"failure":null,"output":"","trace":[]}`
-	hello := `{"failure":null,"output":"AP8=","trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}]}`
-	failed := func(kind string, length, max int) string {
-		return `{"failure":{"code":0,"kind":"` + kind + `","len":` + strconv.Itoa(length) + `,"max":` + strconv.Itoa(max) +
-			`,"message":""},"output":"","trace":[]}`
-	}
-	// Requests for one plugin under different limits, in an order where a limit left over from
-	// the one before would show.
-	cases := []struct{ request, want string }{
-		{request("grow", `,"memory_max_pages":10`), failed(kindOutOfMemory, 0, 0)},
-		{request("grow", ``), ok},
-		{request("grow", `,"memory_max_pages":200,"timeout_ms":60000`), ok},
-		{request("grow", `,"memory_max_pages":10,"timeout_ms":60000`), failed(kindOutOfMemory, 0, 0)},
-		{request("value_of_hello", `,"max_value_len":1`), failed(kindValueTooLong, 2, 1)},
-		{request("value_of_hello", `,"max_value_len":2,"max_key_len":5`), hello},
-		{request("value_of_hello", `,"max_key_len":4,"timeout_ms":60000`), failed(kindKeyTooLong, 5, 4)},
-		{request("spin", `,"timeout_ms":20`), failed(kindTimeout, 0, 0)},
-		{request("value_of_hello", `,"timeout_ms":60000`), hello},
-	}
-	var requests []string
-	for _, c := range cases {
-		requests = append(requests, c.request)
-	}
-	for i, response := range serveLines(t, requests...) {
-		got, _ := json.Marshal(response)
-		if string(got) != cases[i].want {
-			t.Errorf("request %d, %s:\n got %s\nwant %s", i, cases[i].request, got, cases[i].want)
+}
+
+// A limit of 0 is zero, not none: the protocol's null is none.
+func TestZeroLimitsAreLimits(t *testing.T) {
+	zero := Limits{Timeout: limitOf[time.Duration](0), MemoryMaxPages: limitOf[uint32](0),
+		MaxKeyLen: limitOf[uint64](0), MaxValueLen: limitOf[uint64](0)}
+	probe := compileProbe(t, Limits{Timeout: limitOf(time.Minute)})
+	for _, c := range []struct {
+		limits Limits
+		export string
+		want   Failure
+	}{
+		{Limits{Timeout: zero.Timeout}, "return_7", Failure{Kind: kindTimeout}},
+		// The probe's memory starts at one page, which does not fit in none.
+		{Limits{MemoryMaxPages: zero.MemoryMaxPages}, "return_7", Failure{Kind: kindOutOfMemory}},
+		{Limits{MaxKeyLen: zero.MaxKeyLen}, "value_of_hello", Failure{Kind: kindKeyTooLong, Len: 5, Max: 0}},
+		{Limits{MaxValueLen: zero.MaxValueLen}, "value_of_hello", Failure{Kind: kindValueTooLong, Len: 2, Max: 0}},
+		// A missing export comes before the limits.
+		{zero, "nope", Failure{Kind: kindMissingExp}},
+	} {
+		r := probe.CallWith(c.limits, Store{"hello": []byte("hi")}, c.export, nil)
+		if r.Failure == nil || r.Failure.Kind != c.want.Kind || r.Failure.Len != c.want.Len || r.Failure.Max != c.want.Max {
+			t.Errorf("%+v, %s: got %+v, want %+v", c.limits, c.export, r.Failure, c.want)
 		}
+	}
+	// The empty key and an empty value are not over limits of 0.
+	r := probe.CallWith(Limits{MaxKeyLen: zero.MaxKeyLen, MaxValueLen: zero.MaxValueLen}, Store{}, "value_of_empty_key", nil)
+	if r.Failure != nil || len(r.Trace) != 1 {
+		t.Fatalf("empty key: %+v", r)
+	}
+}
+
+func TestWasi(t *testing.T) {
+	if got := firstWasiImport(probeModule()); got != "proc_exit" {
+		t.Fatalf("probe: %q", got)
+	}
+	if got := firstWasiImport(probeModuleWithoutWasi()); got != "" {
+		t.Fatalf("probe without WASI: %q", got)
+	}
+	for _, wasi := range []Wasi{WasiAuto, WasiOn} {
+		probe := compileProbeWith(t, probeModule(), Options{Wasi: wasi})
+		if f := probe.Call(seedStore(), "exit_3", nil).Failure; f == nil || f.Kind != kindExit || f.Code != 3 {
+			t.Fatalf("%s: exit_3: %+v", wasi, f)
+		}
+	}
+	_, f := compilePlugin("probe", probeModule(), Options{Wasi: WasiOff})
+	if f == nil || f.Kind != kindLoad || f.Error() != "cannot load plugin probe: it imports wasi_snapshot_preview1.proc_exit, but WASI is off" {
+		t.Fatalf("WASI off: %+v", f)
+	}
+	for _, wasi := range []Wasi{WasiAuto, WasiOn, WasiOff} {
+		probe := compileProbeWith(t, probeModuleWithoutWasi(), Options{Wasi: wasi})
+		if r := probe.Call(seedStore(), "value_of_hello", nil); r.Failure != nil {
+			t.Fatalf("%s, without WASI: %+v", wasi, r.Failure)
+		}
+	}
+}
+
+func TestConfigReachesThePlugin(t *testing.T) {
+	probe := compileProbeWith(t, probeModule(), Options{Config: map[string]string{"greeting": "hi 👋"}})
+	if r := probe.Call(seedStore(), "config_greeting", nil); r.Failure != nil || string(r.Output) != "hi 👋" {
+		t.Fatalf("got %q, %+v", r.Output, r.Failure)
+	}
+	if r := compileProbe(t, Limits{}).Call(seedStore(), "config_greeting", nil); r.Failure != nil || len(r.Output) != 0 {
+		t.Fatalf("without config: %q, %+v", r.Output, r.Failure)
 	}
 }

@@ -1,71 +1,121 @@
 package main
 
+// host-go serve: the conformance protocol, version 1, as ../docs/protocol.md writes it down.
+// Each line of stdin is a request: a plugin, its WASI, config, store and limits, and calls to
+// make on one instance of it; each gets one answer line on stdout, flushed, in order. This file
+// reads requests strictly (every field present, none unknown) and writes answers in exactly the
+// document's shapes; running the calls is the rest of host-go's.
+
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"runtime/debug"
+	"slices"
 	"time"
+	"unicode/utf8"
 )
 
-// serveRequest is one line of serve's stdin. encoding/json carries []byte as base64.
-type serveRequest struct {
-	Wasm           string       `json:"wasm"`
-	Export         string       `json:"export"`
-	Input          []byte       `json:"input"`
-	Store          []storeEntry `json:"store"`
-	TimeoutMs      uint64       `json:"timeout_ms"`
-	MemoryMaxPages uint32       `json:"memory_max_pages"`
-	MaxKeyLen      uint64       `json:"max_key_len"`
-	MaxValueLen    uint64       `json:"max_value_len"`
+// protocolVersion is the conformance protocol version host-go speaks.
+const protocolVersion = 1
+
+// The kinds of error answer (../docs/protocol.md, "Errors").
+const (
+	errorUnsupportedProtocol = "unsupported_protocol"
+	errorMalformedRequest    = "malformed_request"
+)
+
+// request is one request line, read and checked.
+type request struct {
+	id     uint64
+	wasm   string
+	wasi   Wasi
+	config map[string]string
+	store  Store
+	limits Limits
+	calls  []exportCall
 }
 
-type storeEntry struct {
-	Key   []byte `json:"key"`
-	Value []byte `json:"value"`
+type exportCall struct {
+	export string
+	input  []byte
 }
 
-// serveResponse is one line of serve's stdout. Slices are never nil, so that JSON has "" and
-// [] rather than null.
-type serveResponse struct {
-	Output  []byte         `json:"output"`
-	Failure *failureJSON   `json:"failure"`
-	Trace   []hostCallJSON `json:"trace"`
-}
-
-type failureJSON struct {
+// requestError is why a request cannot be acted on: the answer's error.
+type requestError struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
-	Code    int32  `json:"code"`
-	Len     uint64 `json:"len"`
-	Max     uint64 `json:"max"`
 }
 
-type hostCallJSON struct {
+func malformed(format string, args ...any) *requestError {
+	return &requestError{Kind: errorMalformedRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// errorAnswer answers a request that cannot be acted on. ID is nil (null) when the request's id
+// could not be read.
+type errorAnswer struct {
+	Protocol int           `json:"protocol"`
+	ID       *uint64       `json:"id"`
+	Error    *requestError `json:"error"`
+}
+
+// resultsAnswer answers a request: one result per call, in order.
+type resultsAnswer struct {
+	Protocol int          `json:"protocol"`
+	ID       uint64       `json:"id"`
+	Results  []resultJSON `json:"results"`
+}
+
+// resultJSON is one call's result: exactly one of Output and Failure is null. Output is nil
+// (null) exactly when the call failed; a call that succeeded with no output has a non-nil empty
+// slice (""). Trace is never nil ([]).
+type resultJSON struct {
+	Output  []byte       `json:"output"`
+	Failure *failureJSON `json:"failure"`
+	Trace   []traceJSON  `json:"trace"`
+}
+
+// failureJSON is a failure with the fields its kind takes and no others: nil fields are left
+// out, and each kind sets exactly its own (see failureToJSON).
+type failureJSON struct {
+	Kind    string  `json:"kind"`
+	Message *string `json:"message,omitempty"`
+	Code    *int32  `json:"code,omitempty"`
+	Len     *uint64 `json:"len,omitempty"`
+	Max     *uint64 `json:"max,omitempty"`
+}
+
+type traceJSON struct {
 	Function string `json:"function"`
 	Key      []byte `json:"key"`
 	ValueLen int    `json:"value_len"`
 }
 
-// pluginKey is what a compiled plugin depends on: whether its calls can time out, which changes
-// the generated code (and costs every call, so it is not done for calls without a timeout). The
-// other limits are the instance's (the memory cap) and the call's (keys and values).
+// pluginKey is what a compiled plugin depends on: its file, whether its calls can time out
+// (which changes the generated code, and costs every call, so it is not done for calls without
+// a timeout), its WASI and its config. The other limits are the instance's (the memory cap) and
+// the call's (keys and values).
 type pluginKey struct {
 	wasm          string
 	interruptible bool
+	wasi          Wasi
+	config        string // the config as JSON, whose object keys encoding/json sorts
 }
 
-// server answers serve requests, compiling each plugin once (twice if it is called both with and
-// without a timeout); each request gets a fresh instance.
+// server answers requests, compiling each plugin once per pluginKey; each request gets a fresh
+// instance.
 type server struct {
 	plugins map[pluginKey]*Compiled
 }
 
-// serve reads requests from stdin until EOF and writes one response line for each, flushed,
-// in order. Only a failure to read stdin or write stdout ends it early.
+// serve reads requests from stdin until EOF and writes one answer line for each, flushed, in
+// order. Only a failure to read stdin or write stdout ends it early: never a request's content.
 func serve(stdin io.Reader, stdout io.Writer) error {
 	s := &server{plugins: map[pluginKey]*Compiled{}}
 	defer s.close()
@@ -73,9 +123,10 @@ func serve(stdin io.Reader, stdout io.Writer) error {
 	reader := bufio.NewReaderSize(stdin, 1<<16)
 	for {
 		line, readErr := reader.ReadBytes('\n')
-		// A blank line is no request (it keeps a hand-typed session forgiving).
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		// A blank line is no request and gets no answer.
 		if len(bytes.TrimSpace(line)) > 0 {
-			if err := writeResponse(stdout, s.handle(line)); err != nil {
+			if err := writeAnswer(stdout, s.handle(line)); err != nil {
 				return fmt.Errorf("cannot write to stdout: %w", err)
 			}
 		}
@@ -95,102 +146,445 @@ func (s *server) close() {
 }
 
 // handle answers one request line.
-func (s *server) handle(line []byte) serveResponse {
-	request, err := parseRequest(line)
-	if err != nil {
-		return failedResponse(&Failure{Kind: kindRequest, Message: err.Error()})
+func (s *server) handle(line []byte) any {
+	req, id, reqErr := parseRequest(line)
+	if reqErr != nil {
+		return errorAnswer{Protocol: protocolVersion, ID: id, Error: reqErr}
 	}
-	limits := Limits{
-		Timeout:        time.Duration(request.TimeoutMs) * time.Millisecond,
-		MemoryMaxPages: request.MemoryMaxPages,
-		MaxKeyLen:      request.MaxKeyLen,
-		MaxValueLen:    request.MaxValueLen,
+	return resultsAnswer{Protocol: protocolVersion, ID: req.id, Results: s.run(req)}
+}
+
+// run makes the request's calls, in order, on one fresh instance of its plugin, whatever the
+// earlier ones came to. A plugin that cannot be loaded or instantiated fails every call as load.
+func (s *server) run(req *request) (results []resultJSON) {
+	everyCall := func(f *Failure) []resultJSON {
+		failed := make([]resultJSON, len(req.calls))
+		for i, c := range req.calls {
+			failure := *f
+			failure.Export = c.export
+			failed[i] = resultToJSON(failedResult(&failure))
+		}
+		return failed
 	}
-	key := pluginKey{wasm: request.Wasm, interruptible: limits.Timeout > 0}
+	// A panic is a bug in host-go or under it, not something a request may end the host with:
+	// the calls it left unanswered fail, saying so, and the host goes on with the next line.
+	defer func() {
+		if recovered := recover(); recovered != nil {
+			fmt.Fprintf(os.Stderr, "host-go: panic while answering request %d: %v\n%s", req.id, recovered, debug.Stack())
+			rest := everyCall(&Failure{Kind: kindLoad, Plugin: req.wasm,
+				Message: fmt.Sprintf("host-go panicked (a bug in host-go; the stack is on its stderr): %v", recovered)})
+			results = append(results, rest[len(results):]...)
+		}
+	}()
+
+	config, _ := json.Marshal(req.config)
+	key := pluginKey{wasm: req.wasm, interruptible: req.limits.Timeout.Set, wasi: req.wasi, config: string(config)}
 	compiled, ok := s.plugins[key]
 	if !ok {
 		var failure *Failure
+		options := Options{Limits: Limits{Timeout: req.limits.Timeout}, Wasi: req.wasi, Config: req.config}
 		// A load failure is not cached: the file may be fixed while the server runs.
-		if compiled, failure = loadPlugin(request.Wasm, Limits{Timeout: limits.Timeout}); failure != nil {
-			return failedResponse(failure)
+		if compiled, failure = loadPlugin(req.wasm, options); failure != nil {
+			return everyCall(failure)
 		}
 		s.plugins[key] = compiled
 	}
-	store := make(Store, len(request.Store))
-	for _, entry := range request.Store {
-		store[string(entry.Key)] = entry.Value
+	instance, failure := compiled.Instantiate(req.limits)
+	if failure != nil {
+		failure.Plugin = compiled.name
+		return everyCall(failure)
 	}
-	input := request.Input
-	if input == nil {
-		input = []byte{}
+	defer instance.Close()
+	results = make([]resultJSON, 0, len(req.calls))
+	for _, c := range req.calls {
+		results = append(results, resultToJSON(instance.Call(req.store, c.export, c.input)))
 	}
-	result := compiled.CallWith(limits, store, request.Export, input)
-	response := serveResponse{Output: result.Output, Trace: make([]hostCallJSON, len(result.Trace))}
-	for i, call := range result.Trace {
-		response.Trace[i] = hostCallJSON{Function: call.Function, Key: call.Key, ValueLen: call.ValueLen}
-	}
-	if result.Failure != nil {
-		response.Failure = failureToJSON(result.Failure)
-	}
-	return response
+	return results
 }
 
-// parseRequest is strict: an unknown field is more likely a typo than something to ignore.
-func parseRequest(line []byte) (serveRequest, error) {
-	var request serveRequest
-	decoder := json.NewDecoder(bytes.NewReader(line))
-	decoder.DisallowUnknownFields()
-	if err := decoder.Decode(&request); err != nil {
-		return request, fmt.Errorf("malformed request: %w", err)
-	}
-	if decoder.More() {
-		return request, errors.New("malformed request: more than one JSON value on the line")
-	}
-	switch {
-	case request.Wasm == "":
-		return request, errors.New("malformed request: no wasm path")
-	case request.Export == "":
-		return request, errors.New("malformed request: no export")
-	case request.MemoryMaxPages > maxPages:
-		return request, fmt.Errorf("malformed request: memory_max_pages %d is over wasm's %d",
-			request.MemoryMaxPages, maxPages)
-	case request.TimeoutMs > math.MaxInt64/uint64(time.Millisecond):
-		return request, fmt.Errorf("malformed request: timeout_ms %d is too large", request.TimeoutMs)
-	}
-	for i, entry := range request.Store {
-		if entry.Key == nil || entry.Value == nil {
-			return request, fmt.Errorf("malformed request: store entry %d needs a key and a value", i)
+func resultToJSON(r Result) resultJSON {
+	result := resultJSON{Trace: make([]traceJSON, len(r.Trace))}
+	for i, call := range r.Trace {
+		key := call.Key
+		if key == nil {
+			key = []byte{}
 		}
+		result.Trace[i] = traceJSON{Function: call.Function, Key: key, ValueLen: call.ValueLen}
 	}
-	return request, nil
+	if r.Failure != nil {
+		result.Failure = failureToJSON(r.Failure)
+		return result
+	}
+	result.Output = r.Output
+	if result.Output == nil {
+		result.Output = []byte{}
+	}
+	return result
 }
 
-func failedResponse(f *Failure) serveResponse {
-	return serveResponse{Output: []byte{}, Failure: failureToJSON(f), Trace: []hostCallJSON{}}
-}
-
-// failureToJSON gives load and request failures their whole sentence as the message (naming the
-// plugin), and the other kinds the bare message the Rust host's Failure carries.
+// failureToJSON gives each kind exactly its fields. A load failure's message is its whole
+// sentence, naming the plugin; the other messages are bare, as the Rust host's Failure carries
+// them: the kernel's error text, the trap, the host function's refusal (compared exactly with
+// the contract's wording).
 func failureToJSON(f *Failure) *failureJSON {
-	message := f.Message
+	out := &failureJSON{Kind: f.Kind}
+	message := func(text string) { out.Message = &text }
 	switch f.Kind {
 	case kindLoad:
-		message = f.Error()
-	case kindTimeout, kindOutOfMemory, kindMissingExp, kindReturnCode, kindExit, kindKeyTooLong, kindValueTooLong:
-		message = ""
+		message(f.Error())
+	case kindPlugin, kindTrap, kindHostFunction:
+		message(f.Message)
+	case kindReturnCode, kindExit:
+		code := f.Code
+		out.Code = &code
+	case kindKeyTooLong, kindValueTooLong:
+		length, max := f.Len, f.Max
+		out.Len, out.Max = &length, &max
+	case kindTimeout, kindOutOfMemory, kindMissingExp:
+	default:
+		// Not a kind of the protocol's: a bug here. Say so rather than send a kind the client
+		// does not know.
+		message(fmt.Sprintf("host-go made a failure of unknown kind %q: %s", f.Kind, f.Error()))
+		out.Kind = kindLoad
 	}
-	return &failureJSON{Kind: f.Kind, Message: message, Code: f.Code, Len: f.Len, Max: f.Max}
+	return out
 }
 
-// writeResponse writes one line and flushes it, since the client waits for it.
-func writeResponse(stdout io.Writer, response serveResponse) error {
+// writeAnswer writes one line and flushes it, since the client waits for it.
+func writeAnswer(stdout io.Writer, answer any) error {
 	var line bytes.Buffer
 	encoder := json.NewEncoder(&line)
 	// Messages are shown to people; "<" need not become "\u003c".
 	encoder.SetEscapeHTML(false)
-	if err := encoder.Encode(response); err != nil {
+	if err := encoder.Encode(answer); err != nil {
 		return err
 	}
-	_, err := stdout.Write(line.Bytes())
-	return err
+	if _, err := stdout.Write(line.Bytes()); err != nil {
+		return err
+	}
+	if flusher, ok := stdout.(interface{ Flush() error }); ok {
+		return flusher.Flush()
+	}
+	return nil
+}
+
+// Reading a request. encoding/json cannot say that a field is missing, nor tell a missing field
+// from null, so each object is read as its fields' raw JSON and each field checked here, naming
+// it when it is wrong.
+
+// The request's fields, and its objects', in the document's order.
+var (
+	requestFields = []string{"protocol", "id", "wasm", "wasi", "config", "store", "limits", "calls"}
+	storeFields   = []string{"key", "value"}
+	limitFields   = []string{"timeout_ms", "memory_max_pages", "max_key_len", "max_value_len"}
+	callFields    = []string{"export", "input"}
+)
+
+// maxTimeoutMs is the longest timeout a time.Duration holds, in milliseconds.
+const maxTimeoutMs = math.MaxInt64 / uint64(time.Millisecond)
+
+// parseRequest reads one request line. id is the request's id when it could be read (also when
+// the request is refused), else nil.
+func parseRequest(line []byte) (req *request, id *uint64, reqErr *requestError) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(line, &top); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, nil, malformed("the line is not JSON: %v", err)
+		}
+		return nil, nil, malformed("the line is not a JSON object: %s", show(line))
+	}
+	if top == nil {
+		return nil, nil, malformed("the line is not a JSON object: %s", show(line))
+	}
+	// The id first, so that every other refusal can carry it.
+	if raw, ok := top["id"]; ok {
+		if value, err := readUint(raw, "id", false); err == nil {
+			id = &value.Value
+		}
+	}
+	// Then the version: a request of another version is refused as such, whatever its fields.
+	raw, ok := top["protocol"]
+	if !ok {
+		return nil, id, malformed("missing field `protocol`")
+	}
+	version, err := readUint(raw, "protocol", false)
+	if err != nil {
+		return nil, id, malformed("%v", err)
+	}
+	if version.Value != protocolVersion {
+		return nil, id, &requestError{Kind: errorUnsupportedProtocol, Message: fmt.Sprintf(
+			"protocol %d is not supported: host-go speaks protocol %d", version.Value, protocolVersion)}
+	}
+	req, err = readRequest(top)
+	if err != nil {
+		return nil, id, malformed("%v", err)
+	}
+	return req, id, nil
+}
+
+func readRequest(top map[string]json.RawMessage) (*request, error) {
+	if err := checkFields(top, "", requestFields); err != nil {
+		return nil, err
+	}
+	id, err := readUint(top["id"], "id", false)
+	if err != nil {
+		return nil, err
+	}
+	req := &request{id: id.Value}
+	if req.wasm, err = readString(top["wasm"], "wasm"); err != nil {
+		return nil, err
+	}
+	wasi, err := readString(top["wasi"], "wasi")
+	if err != nil {
+		return nil, err
+	}
+	mode, ok := wasiModes[wasi]
+	if !ok {
+		return nil, fmt.Errorf(`wasi: expected "auto", "on" or "off", got %s`, show(top["wasi"]))
+	}
+	req.wasi = mode
+	if req.config, err = readConfig(top["config"]); err != nil {
+		return nil, err
+	}
+	if req.store, err = readStore(top["store"]); err != nil {
+		return nil, err
+	}
+	if req.limits, err = readLimits(top["limits"]); err != nil {
+		return nil, err
+	}
+	if req.calls, err = readCalls(top["calls"]); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func readConfig(raw json.RawMessage) (map[string]string, error) {
+	var entries map[string]json.RawMessage
+	if err := readObject(raw, "config", &entries); err != nil {
+		return nil, err
+	}
+	config := make(map[string]string, len(entries))
+	for key, value := range entries {
+		text, err := readString(value, fmt.Sprintf("config[%q]", key))
+		if err != nil {
+			return nil, err
+		}
+		config[key] = text
+	}
+	return config, nil
+}
+
+func readStore(raw json.RawMessage) (Store, error) {
+	entries, err := readArray(raw, "store")
+	if err != nil {
+		return nil, err
+	}
+	store := make(Store, len(entries))
+	first := make(map[string]int, len(entries)) // where each key was first given
+	for i, entry := range entries {
+		path := fmt.Sprintf("store[%d]", i)
+		var fields map[string]json.RawMessage
+		if err := readObject(entry, path, &fields); err != nil {
+			return nil, err
+		}
+		if err := checkFields(fields, path, storeFields); err != nil {
+			return nil, err
+		}
+		key, err := readBytes(fields["key"], path+".key")
+		if err != nil {
+			return nil, err
+		}
+		value, err := readBytes(fields["value"], path+".value")
+		if err != nil {
+			return nil, err
+		}
+		if earlier, repeated := first[string(key)]; repeated {
+			return nil, fmt.Errorf("store keys must be distinct: %s.key repeats store[%d].key", path, earlier)
+		}
+		first[string(key)] = i
+		store[string(key)] = value
+	}
+	return store, nil
+}
+
+func readLimits(raw json.RawMessage) (Limits, error) {
+	var limits Limits
+	var fields map[string]json.RawMessage
+	if err := readObject(raw, "limits", &fields); err != nil {
+		return limits, err
+	}
+	if err := checkFields(fields, "limits", limitFields); err != nil {
+		return limits, err
+	}
+	timeout, err := readUint(fields["timeout_ms"], "limits.timeout_ms", true)
+	if err != nil {
+		return limits, err
+	}
+	if timeout.Value > maxTimeoutMs {
+		return limits, fmt.Errorf("limits.timeout_ms: %d is over the longest timeout host-go can set, %d ms",
+			timeout.Value, maxTimeoutMs)
+	}
+	limits.Timeout = Limit[time.Duration]{Value: time.Duration(timeout.Value) * time.Millisecond, Set: timeout.Set}
+	pages, err := readUint(fields["memory_max_pages"], "limits.memory_max_pages", true)
+	if err != nil {
+		return limits, err
+	}
+	if pages.Value > maxPages {
+		return limits, fmt.Errorf("limits.memory_max_pages: %d is over wasm's %d pages", pages.Value, maxPages)
+	}
+	limits.MemoryMaxPages = Limit[uint32]{Value: uint32(pages.Value), Set: pages.Set}
+	if limits.MaxKeyLen, err = readUint(fields["max_key_len"], "limits.max_key_len", true); err != nil {
+		return limits, err
+	}
+	if limits.MaxValueLen, err = readUint(fields["max_value_len"], "limits.max_value_len", true); err != nil {
+		return limits, err
+	}
+	return limits, nil
+}
+
+func readCalls(raw json.RawMessage) ([]exportCall, error) {
+	entries, err := readArray(raw, "calls")
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return nil, errors.New("calls: empty; a request makes at least one call")
+	}
+	calls := make([]exportCall, len(entries))
+	for i, entry := range entries {
+		path := fmt.Sprintf("calls[%d]", i)
+		var fields map[string]json.RawMessage
+		if err := readObject(entry, path, &fields); err != nil {
+			return nil, err
+		}
+		if err := checkFields(fields, path, callFields); err != nil {
+			return nil, err
+		}
+		if calls[i].export, err = readString(fields["export"], path+".export"); err != nil {
+			return nil, err
+		}
+		if calls[i].input, err = readBytes(fields["input"], path+".input"); err != nil {
+			return nil, err
+		}
+	}
+	return calls, nil
+}
+
+// checkFields refuses an object with a field it does not know, then one without a field it
+// needs; path is where the object is in the request ("" for the request itself).
+func checkFields(fields map[string]json.RawMessage, path string, names []string) error {
+	var unknown []string
+	for name := range fields {
+		if !slices.Contains(names, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return fmt.Errorf("unknown field `%s`", join(path, unknown[0]))
+	}
+	for _, name := range names {
+		if _, ok := fields[name]; !ok {
+			return fmt.Errorf("missing field `%s`", join(path, name))
+		}
+	}
+	return nil
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// jsonType is the JSON type raw starts with: what decoding it can be checked against.
+func jsonType(raw json.RawMessage) byte {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
+		return 0
+	}
+	switch c := trimmed[0]; c {
+	case '{', '[', '"', 'n', 't', 'f':
+		return c
+	}
+	return '0' // a number
+}
+
+func readObject(raw json.RawMessage, path string, fields *map[string]json.RawMessage) error {
+	if jsonType(raw) != '{' {
+		return fmt.Errorf("%s: expected an object, got %s", path, show(raw))
+	}
+	if err := json.Unmarshal(raw, fields); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	return nil
+}
+
+func readArray(raw json.RawMessage, path string) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	if jsonType(raw) != '[' {
+		return nil, fmt.Errorf("%s: expected an array, got %s", path, show(raw))
+	}
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return items, nil
+}
+
+func readString(raw json.RawMessage, path string) (string, error) {
+	var text string
+	if jsonType(raw) != '"' || json.Unmarshal(raw, &text) != nil {
+		return "", fmt.Errorf("%s: expected a string, got %s", path, show(raw))
+	}
+	return text, nil
+}
+
+// readBytes reads a byte string: standard base64 with padding, in a JSON string.
+func readBytes(raw json.RawMessage, path string) ([]byte, error) {
+	var text string
+	if jsonType(raw) != '"' || json.Unmarshal(raw, &text) != nil {
+		return nil, fmt.Errorf("%s: expected a base64 string, got %s", path, show(raw))
+	}
+	data, err := base64.StdEncoding.Strict().DecodeString(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not standard base64 (RFC 4648, +/ and = padding): %v", path, err)
+	}
+	return data, nil
+}
+
+// readUint reads a non-negative integer, or with nullable also null (no limit).
+func readUint(raw json.RawMessage, path string, nullable bool) (Limit[uint64], error) {
+	var value Limit[uint64]
+	expected := "a non-negative integer"
+	if nullable {
+		expected += " or null"
+	}
+	switch jsonType(raw) {
+	case 'n':
+		if nullable && string(bytes.TrimSpace(raw)) == "null" {
+			return value, nil
+		}
+	case '0':
+		if err := json.Unmarshal(raw, &value.Value); err == nil {
+			value.Set = true
+			return value, nil
+		}
+	}
+	return value, fmt.Errorf("%s: expected %s, got %s", path, expected, show(raw))
+}
+
+// show is JSON text for a message: whole when short, else its start.
+func show(raw []byte) string {
+	const most = 40
+	text := bytes.TrimSpace(raw)
+	if len(text) <= most {
+		return string(text)
+	}
+	end := most
+	for end > 0 && !utf8.RuneStart(text[end]) {
+		end--
+	}
+	return string(text[:end]) + "..."
 }

@@ -56,8 +56,8 @@ func TestParseSet(t *testing.T) {
 func TestClassify(t *testing.T) {
 	trap := errors.New("wasm error: unreachable\nwasm stack trace:\n\t.$1() i32")
 	refused := fmt.Errorf("%w (recovered by wazero)\nwasm stack trace:\n\t.$1() i32", errMemoryCap)
-	timeout := Limits{Timeout: time.Second}
-	capped := Limits{MemoryMaxPages: 48}
+	timeout := Limits{Timeout: limitOf(time.Second)}
+	capped := Limits{MemoryMaxPages: limitOf[uint32](48)}
 	for name, c := range map[string]struct {
 		in   outcome
 		want *Failure
@@ -176,6 +176,9 @@ func TestUsageErrors(t *testing.T) {
 		{"call", "--memory-max", "65537", "a.wasm", "e"},
 		{"call", "--memory-max", "-1", "a.wasm", "e"},
 		{"call", "--input", "x", "--input-file", "f", "a.wasm", "e"},
+		{"call", "--wasi", "maybe", "a.wasm", "e"},
+		{"call", "a.wasm", "e", "--wasi"},
+		{"call", "--config", "novalue", "a.wasm", "e"},
 		{"demo"},
 		{"demo", "nolabel"},
 		{"demo", "=path"},
@@ -231,6 +234,11 @@ func TestCallCommand(t *testing.T) {
 		{[]string{"call", "--memory-max", "10", probe, "grow"}, 7, "", "error: plugin " + probe + " failed in export grow: out of memory\n"},
 		{[]string{"call", probe, "forged_key"}, 8, "", "error: plugin " + probe +
 			" failed in export forged_key: host function error: hostMemoryGet: key offset 12345 is not an allocated Extism memory block\n"},
+		{[]string{"call", "--config", "greeting=hi", "--config", "greeting=ho=hum", probe, "config_greeting"}, 0, "ho=hum", ""},
+		{[]string{"call", "--wasi", "off", probe, "value_of_hello"}, 3, "",
+			"error: cannot load plugin " + probe + ": it imports wasi_snapshot_preview1.proc_exit, but WASI is off\n"},
+		{[]string{"call", "--wasi=on", probe, "exit_3"}, 5, "", "error: plugin " + probe + " failed in export exit_3: exited with code 3\n"},
+		{[]string{"call", "--wasi", "auto", "--timeout", "0", "--memory-max", "0", probe, "grow"}, 0, "", ""},
 		{[]string{"demo", "probe=" + probe}, 4, "", "── probe: " + probe + "\nerror: plugin " + probe + " has no export say_hello of type () -> i32\n"},
 	} {
 		code, stdout, stderr := cli(c.args, "")

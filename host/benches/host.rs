@@ -88,19 +88,20 @@ fn expected(scenario: &Scenario, store: &Store) -> Vec<u8> {
 
 /// Every plugin language whose toolchain is here, built by the same code as
 /// `cargo xtask build-plugins`.
-fn plugins() -> Vec<(Language, Vec<u8>)> {
+fn plugins() -> Vec<(&'static Language, Vec<u8>)> {
     let sh = xshell::Shell::new().expect("a shell");
-    let plugins = xtask::build_plugins(&sh, Language::ALL).expect("the plugins build");
-    for skipped in &plugins.skipped {
-        eprintln!("bench: {} skipped: {}", skipped.language, skipped.reason);
+    let plugins = xtask::build_plugins(&sh, &xtask::all(xtask::LANGUAGES))
+        .unwrap_or_else(|error| panic!("the plugins build: {error:#}"));
+    for (language, reason) in &plugins.skipped {
+        eprintln!("bench: {language} skipped: {reason}");
     }
     plugins
-        .built
-        .iter()
-        .map(|(artifact, _)| {
-            let wasm = std::fs::read(&artifact.wasm)
-                .unwrap_or_else(|error| panic!("cannot read {}: {error}", artifact.wasm.display()));
-            (artifact.language, wasm)
+        .ready
+        .into_iter()
+        .map(|(language, artifact)| {
+            let wasm = std::fs::read(&artifact.path)
+                .unwrap_or_else(|error| panic!("cannot read {}: {error}", artifact.path.display()));
+            (language, wasm)
         })
         .collect()
 }
@@ -109,7 +110,7 @@ fn plugins() -> Vec<(Language, Vec<u8>)> {
 // selected: `cargo bench -- instance/rust` must not first compile every module (the standard Go
 // one takes seconds cold), nor should a profile of one benchmark show another's setup.
 
-fn compile(c: &mut Criterion, plugins: &[(Language, Vec<u8>)]) {
+fn compile(c: &mut Criterion, plugins: &[(&Language, Vec<u8>)]) {
     let mut group = c.benchmark_group("compile");
     // A standard Go module takes seconds to compile cold: ten samples are plenty.
     group.sample_size(10);
@@ -134,7 +135,7 @@ fn compile(c: &mut Criterion, plugins: &[(Language, Vec<u8>)]) {
 
 /// From a compiled module to an instance that has answered a `noop` call (Extism instantiates
 /// the module at the first call), then dropped. The report subtracts a `noop` call.
-fn instance(c: &mut Criterion, plugins: &[(Language, Vec<u8>)]) {
+fn instance(c: &mut Criterion, plugins: &[(&Language, Vec<u8>)]) {
     let mut group = c.benchmark_group("instance");
     for (language, wasm) in plugins {
         let compiled = OnceCell::new();
@@ -152,7 +153,7 @@ fn instance(c: &mut Criterion, plugins: &[(Language, Vec<u8>)]) {
 }
 
 /// One call of each scenario on one instance, reused: the steady cost of a call.
-fn call(c: &mut Criterion, plugins: &[(Language, Vec<u8>)]) {
+fn call(c: &mut Criterion, plugins: &[(&Language, Vec<u8>)]) {
     let store = bench_store();
     let mut group = c.benchmark_group("call");
     for (language, wasm) in plugins {

@@ -1,12 +1,14 @@
 //! A host for Extism plugins that provides the `env.hostMemoryGet` host function.
 //!
-//! ```no_run
+//! ```rust,ignore
 //! use host::{Plugin, Store};
 //!
 //! let mut plugin = Plugin::from_file("target/plugins/rust/conformance.wasm", Store::seed())?;
 //! let output = plugin.call("say_hello", "👋 Hello from the Go Host app 🤗".as_bytes())?;
-//! # Ok::<(), host::Error>(())
 //! ```
+//!
+//! The trial `cli::the_seed_call_on_every_built_plugin_prints_the_seed_output`
+//! (`host/tests/integration/cli.rs`) compiles this example and runs it on every built plugin.
 //!
 //! # Memory ownership in `hostMemoryGet`
 //!

@@ -3,11 +3,12 @@
 //! test function, so nothing else runs in this process while resident memory is measured.
 //! The figures it prints are the ones in docs/reliability.md.
 
-mod common;
+#[path = "integration/compile.rs"]
+mod compile;
 
 use std::time::Instant;
 
-use common::{compile_wat, LOOKUP_WAT};
+use compile::{compile_wat, LOOKUP_WAT};
 use host::{Limits, Store};
 
 /// Resident set size of this process, in bytes (Linux).

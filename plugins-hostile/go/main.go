@@ -1,5 +1,5 @@
 // Hostile plugins written with go-pdk: every export attacks the host in one way, and
-// host/tests/hostile_plugins.rs checks that each ends in a named failure (never a crash of the
+// host/tests/integration/hostile_plugins.rs checks that each ends in a named failure (never a crash of the
 // host process). The same exports as plugins-hostile/rust, built by standard Go
 // (GOOS=wasip1, -buildmode=c-shared) by `cargo xtask build-hostile`.
 //

@@ -9,17 +9,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use serde::Serialize;
-use xtask::{project_root, Language};
+use xtask::{project_root, Language, LANGUAGES};
 
 /// How many times the built run is timed; the report takes the median.
 const BUILT_RUNS: usize = 5;
-/// Written at the end of the edited file: a comment in every plugin language here, different on
-/// every run so that no compiler's cache has seen the edited source.
-fn edit_text() -> String {
+/// Written at the end of the edited file: a comment in its language (`comment` starts one),
+/// different on every run so that no compiler's cache has seen the edited source.
+fn edit_text(comment: &str) -> String {
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_nanos());
-    format!("\n// edit {nonce} by the conformance-loop benchmark, which restores the file\n")
+    format!("\n{comment} edit {nonce} by the conformance-loop benchmark, which restores the file\n")
 }
 const RESULTS: &str = "target/bench/conformance-loop.json";
 
@@ -56,11 +56,11 @@ fn main() -> anyhow::Result<()> {
         built_run_seconds.push(took.as_secs_f64());
     }
     let mut edits = Vec::new();
-    for (languages, file) in sources()? {
-        let relative = file.display().to_string();
-        let file = root.join(&file);
+    for (languages, file, comment) in sources()? {
+        let relative = file.to_owned();
+        let file = root.join(file);
         let took = {
-            let _edit = EditedFile::edit(&file)?;
+            let _edit = EditedFile::edit(&file, comment)?;
             eprintln!("conformance loop: edited {relative} (it is restored afterwards)");
             conformance_run(&root)?
         };
@@ -85,27 +85,20 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each plugin source directory with a toolchain here, as the languages built from it and the
-/// first Rust or Go file among its sources (`src/lib.rs`, `main.go`), which the edit goes to.
-fn sources() -> anyhow::Result<Vec<(Vec<Language>, PathBuf)>> {
+/// Each plugin's main source file (the table's `main_source`) with the languages built from it
+/// whose toolchain is here, and how a comment starts in it.
+fn sources() -> anyhow::Result<Vec<(Vec<&'static Language>, &'static str, &'static str)>> {
     let sh = xshell::Shell::new()?;
-    let mut sources: Vec<(Vec<Language>, PathBuf)> = Vec::new();
-    for &language in Language::ALL {
-        if language.probe(&sh).is_err() {
-            eprintln!("conformance loop: {language} skipped, its toolchain is missing");
-            continue;
-        }
-        let file = language
-            .source_files()?
-            .into_iter()
-            .find(|file| {
-                file.extension()
-                    .is_some_and(|ext| ext == "rs" || ext == "go")
-            })
-            .with_context(|| format!("{language}: no .rs or .go source file"))?;
-        match sources.iter_mut().find(|(_, known)| *known == file) {
-            Some((languages, _)) => languages.push(language),
-            None => sources.push((vec![language], file)),
+    let mut sources: Vec<(Vec<&'static Language>, &'static str, &'static str)> = Vec::new();
+    let plugins = xtask::build_plugins(&sh, &xtask::all(LANGUAGES))?;
+    for (language, reason) in &plugins.skipped {
+        eprintln!("conformance loop: {language} skipped: {reason}");
+    }
+    for (language, _) in &plugins.ready {
+        let (file, comment) = language.main_source;
+        match sources.iter_mut().find(|(_, known, _)| *known == file) {
+            Some((languages, _, _)) => languages.push(language),
+            None => sources.push((vec![language], file, comment)),
         }
     }
     Ok(sources)
@@ -138,11 +131,11 @@ struct EditedFile {
 }
 
 impl EditedFile {
-    fn edit(path: &Path) -> anyhow::Result<EditedFile> {
+    fn edit(path: &Path, comment: &str) -> anyhow::Result<EditedFile> {
         let original =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let mut edited = original.clone();
-        edited.extend_from_slice(edit_text().as_bytes());
+        edited.extend_from_slice(edit_text(comment).as_bytes());
         std::fs::write(path, edited).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(EditedFile {
             path: path.to_owned(),

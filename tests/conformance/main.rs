@@ -1,25 +1,31 @@
-//! The cross-language, cross-host conformance run: every case in `tests/cases/` against the plugin
-//! of every language on every host, each one trial named `<case>::<language>@<host>`. All of them
-//! share one snapshot per case in `tests/snapshots/`, so a plugin or a host that diverges fails
-//! with a diff. At the end it prints a table of the results and writes them to
+//! The cross-language, cross-host conformance run, in one executable: every case in
+//! `tests/cases/` against the plugin of every language on every host, each one trial named
+//! `<case>::<language>@<host>`, sharing one snapshot per case in `tests/snapshots/`, so a plugin
+//! or a host that diverges fails with a diff. Beside them, sharing the same modules and host
+//! pools: each language's surface, the orphan check, the property test, the fuzz of the
+//! `hostMemoryGet` boundary on each host, each protocol host's own protocol trials and each
+//! host's unit tests. At the end it prints a table of the case results and writes them to
 //! `target/conformance/`.
 
+mod fuzz;
+mod in_process;
+mod property;
+mod protocol_trials;
 mod snapshots;
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use conformance::abi;
 use conformance::case;
-use conformance::hosts::{Driver, Module};
+use conformance::driver::{Driver, ProtocolHost};
 use conformance::known::KnownFailures;
 use conformance::report::{self, Record, Report};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Arguments, Completion, Trial};
-use xtask::{build_hosts, build_plugins, project_root, Host, Language};
+use xtask::{all, build_hosts, build_plugins, project_root, Host, Language, HOSTS, LANGUAGES};
 
 use crate::snapshots::{ORPHAN_TRIAL, SURFACE_TRIAL};
 
@@ -27,7 +33,7 @@ use crate::snapshots::{ORPHAN_TRIAL, SURFACE_TRIAL};
 const REPORT_DIR: &str = "target/conformance";
 
 /// `--list` and the run must name the same trials, so both take their names from here.
-fn trial_name(case: &str, language: Language, host: Host) -> String {
+fn trial_name(case: &str, language: &Language, host: &Host) -> String {
     format!("{case}::{}", report::subject(language.name(), host.name()))
 }
 
@@ -40,7 +46,7 @@ fn main() -> ExitCode {
         // Listing must stay cheap: name the trials without building anything.
         return libtest_mimic::run(&args, list_only(&root)).exit_code();
     }
-    let (trials, report) = match prepare(&root) {
+    let (trials, report) = match prepare(&root, threads(&args)) {
         Ok(prepared) => prepared,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -56,10 +62,16 @@ fn main() -> ExitCode {
     conclusion.exit_code()
 }
 
+/// How many trials run at once: one child per protocol host per thread.
+fn threads(args: &Arguments) -> usize {
+    args.test_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Where a language stands once the build is done.
-enum Subject {
-    /// Its module, compiled for the Rust host and on file for the others.
-    Ready(Arc<Module>),
+pub enum Subject {
+    /// Its module, on file for every host.
+    Ready(PathBuf),
     /// Its toolchain is missing: its trials are reported as ignored, with this reason.
     Skipped(String),
     /// Its module breaks the contract's ABI: its trials fail with these violations, and none
@@ -67,35 +79,36 @@ enum Subject {
     Broken(String),
 }
 
+/// A host that could be built, behind its driver; or why its trials are ignored.
+pub type HostDriver = Result<Arc<dyn Driver>, String>;
+
 /// Builds stale plugins and hosts (the same code as `cargo xtask build-plugins` and
-/// `build-hosts`), lints and compiles each language's module once, and makes one trial per
-/// (case, language, host) and one surface trial per language. A language or host whose toolchain
-/// is missing still gets its trials, reported as ignored with the reason, so a skip is never
-/// silent. Each trial adds its verdict to the report.
-fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
+/// `build-hosts`), lints each language's module once, and makes the trials. A language or host
+/// whose toolchain is missing still gets its trials, reported as ignored with the reason, so a
+/// skip is never silent. Each case trial adds its verdict to the report.
+fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
     let sh = xshell::Shell::new()?;
-    let built = build_plugins(&sh, Language::ALL)?;
-    let hosts = build_hosts(&sh, Host::ALL)?;
+    let built = build_plugins(&sh, &all(LANGUAGES))?;
+    let hosts = build_hosts(&sh, &all(HOSTS))?;
     let mut report = Report::default();
-    for &host in Host::ALL {
-        for &language in Language::ALL {
+    for host in HOSTS {
+        for language in LANGUAGES {
             report
                 .columns
                 .push(report::subject(language.name(), host.name()));
         }
     }
-    let mut subjects = BTreeMap::new();
+    let mut subjects: Vec<(&'static Language, Subject)> = Vec::new();
     let mut trials = Vec::new();
-    for (artifact, _) in &built.built {
-        let language = artifact.language;
+    for (language, artifact) in &built.ready {
         eprintln!("conformance: {language} built by {}", artifact.toolchain);
         report
             .toolchains
             .insert(language.name().to_owned(), artifact.toolchain.clone());
-        let wasm = std::fs::read(&artifact.wasm)
-            .with_context(|| format!("{language}: cannot read {}", artifact.wasm.display()))?;
+        let wasm = std::fs::read(&artifact.path)
+            .with_context(|| format!("{language}: cannot read {}", artifact.path.display()))?;
         let surface = abi::Surface::read(&wasm)
-            .with_context(|| format!("{language}: {}", artifact.wasm.display()))?;
+            .with_context(|| format!("{language}: {}", artifact.path.display()))?;
         let violations = surface.violations();
         trials.push(snapshots::surface_trial(language, surface));
         if !violations.is_empty() {
@@ -106,52 +119,82 @@ fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
                 "{language}: the ABI lint failed, so nothing was called: {}",
                 violations.join("; ")
             );
-            subjects.insert(language, Subject::Broken(why));
+            subjects.push((language, Subject::Broken(why)));
             continue;
         }
-        let module = Module::load(&artifact.wasm).with_context(|| format!("{language}"))?;
-        subjects.insert(language, Subject::Ready(Arc::new(module)));
+        subjects.push((language, Subject::Ready(artifact.path.clone())));
     }
-    for skipped in &built.skipped {
-        let language = skipped.language;
-        eprintln!("conformance: {language} SKIPPED: {}", skipped.reason);
-        report.toolchains.insert(
-            language.name().to_owned(),
-            format!("skipped: {}", skipped.reason),
-        );
-        let why = format!("{language} toolchain missing: see `cargo xtask doctor`");
-        subjects.insert(language, Subject::Skipped(why));
-    }
-    // A host that cannot run gives the reason every one of its trials is ignored.
-    let mut drivers: BTreeMap<Host, Result<Arc<Driver>, String>> = BTreeMap::new();
-    for ready in hosts.ready {
-        let host = ready.host;
-        eprintln!("conformance: {host} built by {}", ready.toolchain);
+    for (language, reason) in &built.skipped {
+        eprintln!("conformance: {language} SKIPPED: {reason}");
         report
             .toolchains
-            .insert(host.name().to_owned(), ready.toolchain);
-        drivers.insert(host, Ok(Arc::new(Driver::new(ready.program))));
+            .insert(language.name().to_owned(), format!("skipped: {reason}"));
+        let why = format!("{language} toolchain missing: see `cargo xtask doctor`");
+        let surface_why = why.clone();
+        trials.push(Trial::ignorable_test(
+            format!("{SURFACE_TRIAL}::{language}"),
+            move || Ok(Completion::ignored_with(surface_why)),
+        ));
+        subjects.push((language, Subject::Skipped(why)));
     }
-    for (host, reason) in hosts.skipped {
+    subjects.sort_by_key(|(language, _)| LANGUAGES.iter().position(|l| l == *language));
+
+    let mut drivers: Vec<(&'static Host, HostDriver)> = Vec::new();
+    for (host, artifact) in &hosts.ready {
+        eprintln!("conformance: {host} built by {}", artifact.toolchain);
+        report
+            .toolchains
+            .insert(host.name().to_owned(), artifact.toolchain.clone());
+        let driver: Arc<dyn Driver> = if host.in_process {
+            Arc::new(in_process::InProcess::new())
+        } else {
+            Arc::new(protocol_host(root, host, &artifact.path, threads))
+        };
+        drivers.push((host, Ok(driver)));
+    }
+    for (host, reason) in &hosts.skipped {
         eprintln!("conformance: {host} SKIPPED: {reason}");
         report
             .toolchains
             .insert(host.name().to_owned(), format!("skipped: {reason}"));
         let why = format!("{host} toolchain missing: see `cargo xtask doctor`");
-        drivers.insert(host, Err(why));
+        drivers.push((host, Err(why)));
     }
+    drivers.sort_by_key(|(host, _)| HOSTS.iter().position(|h| h == *host));
 
     let names = case::names(root)?;
-    let host_names: Vec<&str> = Host::ALL.iter().map(|h| h.name()).collect();
-    let language_names: Vec<&str> = Language::ALL.iter().map(|l| l.name()).collect();
+    let host_names: Vec<&str> = HOSTS.iter().map(|h| h.name()).collect();
+    let language_names: Vec<&str> = LANGUAGES.iter().map(|l| l.name()).collect();
     let known = KnownFailures::load(root, &host_names, &language_names, &names)?;
     trials.push(snapshots::orphan_snapshots(root, &names));
+    trials.push(property::trial(&subjects, &drivers));
+    for (host, driver) in &drivers {
+        trials.push(fuzz::trial(root, host, driver.clone())?);
+    }
+    for (host, artifact) in &hosts.ready {
+        if !host.in_process {
+            trials.extend(protocol_trials::trials(root, host, &artifact.path));
+        }
+        if let Some(unit_tests) = &host.unit_tests {
+            trials.push(unit_tests_trial(root, host, unit_tests, &artifact.path));
+        }
+    }
+    for (host, reason) in &hosts.skipped {
+        for name in side_trial_names(host) {
+            let reason = reason.clone();
+            trials.push(Trial::ignorable_test(name, move || {
+                Ok(Completion::ignored_with(reason))
+            }));
+        }
+    }
+
     let report = Arc::new(Mutex::new(report));
     for name in names {
         // A malformed case fails its own trials and leaves the others running.
         let case = Arc::new(case::load(root, &name).map_err(|error| format!("{error:#}")));
-        for (&host, driver) in &drivers {
-            for (&language, subject) in &subjects {
+        for (host, driver) in &drivers {
+            for (language, subject) in &subjects {
+                let (host, language) = (*host, *language);
                 let trial = trial_name(&name, language, host);
                 let subject_name = report::subject(language.name(), host.name());
                 let known = known
@@ -163,12 +206,14 @@ fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
                         let why = why.clone();
                         Box::new(move || Verdict::Skip(why))
                     }
-                    (Ok(driver), Subject::Ready(module)) => {
-                        let (driver, module) = (Arc::clone(driver), Arc::clone(module));
+                    (Ok(driver), Subject::Ready(wasm)) => {
+                        let (driver, wasm) = (Arc::clone(driver), wasm.clone());
                         let subject_name = subject_name.clone();
                         Box::new(move || {
                             let result = match case.as_ref() {
-                                Ok(case) => snapshots::check(case, &subject_name, &driver, &module),
+                                Ok(case) => {
+                                    snapshots::check(case, &subject_name, driver.as_ref(), &wasm)
+                                }
                                 Err(error) => Err(error.clone()),
                             };
                             Verdict::judge(result, known.as_deref())
@@ -214,6 +259,66 @@ fn prepare(root: &Path) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
     Ok((trials, report))
 }
 
+/// The client of a host that speaks docs/protocol.md, started as its table entry says.
+pub fn protocol_host(root: &Path, host: &Host, artifact: &Path, size: usize) -> ProtocolHost {
+    let (program, args) = host.command.resolve(root, artifact);
+    let env = host
+        .command
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    ProtocolHost::new(host.name(), program, args, env, size)
+}
+
+/// The trials of a host that are not case trials, by name, for `--list` and for a skipped host.
+fn side_trial_names(host: &Host) -> Vec<String> {
+    let mut names = vec![fuzz::trial_name(host)];
+    if !host.in_process {
+        names.extend(
+            protocol_trials::TRIALS
+                .iter()
+                .map(|t| format!("{t}::{host}")),
+        );
+    }
+    if host.unit_tests.is_some() {
+        names.push(format!("unit_tests::{host}"));
+    }
+    names
+}
+
+/// The host's own unit tests (`go test ./...` for the Go host), run in its source directory.
+fn unit_tests_trial(
+    root: &Path,
+    host: &'static Host,
+    unit_tests: &'static xtask::Launch,
+    artifact: &Path,
+) -> Trial {
+    let (program, args) = unit_tests.resolve(root, artifact);
+    let dir = root.join(host.build.source_dir);
+    Trial::test(format!("unit_tests::{host}"), move || {
+        let output = std::process::Command::new(&program)
+            .args(&args)
+            .envs(unit_tests.env.iter().copied())
+            .current_dir(&dir)
+            .output()
+            .map_err(|error| format!("{host}: cannot run {}: {error}", program.display()))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        Err(format!(
+            "{host}: `{} {}` in {} failed ({})\n{}{}",
+            program.display(),
+            args.join(" "),
+            host.build.source_dir,
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into())
+    })
+}
+
 /// The command that runs one trial and nothing else.
 fn rerun_command(trial: &str) -> String {
     format!("cargo test --test conformance -- --exact {trial}")
@@ -244,13 +349,16 @@ fn write_report(root: &Path, report: &Report) -> anyhow::Result<()> {
 /// The trials' names without building anything, for `--list`.
 fn list_only(root: &Path) -> Vec<Trial> {
     let names = case::names(root).unwrap_or_default();
-    let mut listed = vec![ORPHAN_TRIAL.to_owned()];
-    for &language in Language::ALL {
+    let mut listed = vec![ORPHAN_TRIAL.to_owned(), property::TRIAL.to_owned()];
+    for language in LANGUAGES {
         listed.push(format!("{SURFACE_TRIAL}::{language}"));
     }
+    for host in HOSTS {
+        listed.extend(side_trial_names(host));
+    }
     for name in &names {
-        for &host in Host::ALL {
-            for &language in Language::ALL {
+        for host in HOSTS {
+            for language in LANGUAGES {
                 listed.push(trial_name(name, language, host));
             }
         }

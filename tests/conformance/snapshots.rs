@@ -5,10 +5,11 @@ use std::path::Path;
 
 use conformance::abi;
 use conformance::case::{self, Case};
-use conformance::hosts::{Driver, Module, Request};
+use conformance::driver::Driver;
+use conformance::protocol::Request;
 use conformance::render;
 use libtest_mimic::Trial;
-use xtask::{project_root, Language};
+use xtask::{project_root, Language, LANGUAGES};
 
 /// One snapshot per case, named after it and shared by every language.
 pub const SNAPSHOTS_DIR: &str = "tests/snapshots";
@@ -20,18 +21,24 @@ pub const SURFACE_TRIAL: &str = "surface";
 
 /// Runs one case on one language's plugin on one host and compares the output with the case's
 /// shared snapshot.
-pub fn check(case: &Case, subject: &str, driver: &Driver, module: &Module) -> Result<(), String> {
-    let request = Request {
-        export: &case.export,
-        input: &case.input,
-        store: &case.store,
-        limits: &case.limits,
-    };
+pub fn check(case: &Case, subject: &str, driver: &dyn Driver, wasm: &Path) -> Result<(), String> {
+    let request = Request::one(
+        &case.export,
+        &case.input,
+        case.store.clone(),
+        case.limits.clone(),
+    );
     // A failing call is a result like any other: the snapshot says how it failed.
-    let (result, trace) = driver
-        .call(module, &request)
+    let outcomes = driver
+        .run(wasm, &request)
         .map_err(|error| format!("{subject}: {error}"))?;
-    let rendered = render::call(&result, &trace);
+    let [outcome] = outcomes.as_slice() else {
+        return Err(format!(
+            "{subject}: {} outcomes for one call",
+            outcomes.len()
+        ));
+    };
+    let rendered = render::call(&case.export, outcome);
 
     let description = format!("{} ({})", case.description, case.file);
     if matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered) {
@@ -61,7 +68,7 @@ fn matches_snapshot(dir: &str, name: &str, description: String, rendered: String
 /// Each language's imports and exports, snapshotted per language: the one snapshot that is not
 /// shared, because the surface is what compilers legitimately differ in (WASI imports, runtime
 /// exports). The lint above decides what must agree.
-pub fn surface_trial(language: Language, surface: abi::Surface) -> Trial {
+pub fn surface_trial(language: &'static Language, surface: abi::Surface) -> Trial {
     Trial::test(format!("{SURFACE_TRIAL}::{language}"), move || {
         let description = format!("imports and exports of the {language} plugin");
         if matches_snapshot(SURFACES_DIR, language.name(), description, surface.render()) {
@@ -75,31 +82,42 @@ pub fn surface_trial(language: Language, surface: abi::Surface) -> Trial {
     })
 }
 
-/// A trial that fails when a snapshot has no case: a deleted or renamed case must take its
-/// snapshot with it, or the snapshot would silently stop being checked.
+/// A trial that fails when a snapshot has no case, or a surface snapshot no language of the
+/// table: a deleted or renamed case or language must take its snapshot with it, or the snapshot
+/// would silently stop being checked.
 pub fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
-    let dir = root.join(SNAPSHOTS_DIR);
+    let root = root.to_owned();
     let cases = cases.to_vec();
     Trial::test(ORPHAN_TRIAL, move || {
-        let mut orphans = Vec::new();
-        for entry in std::fs::read_dir(&dir).map_err(|error| format!("{SNAPSHOTS_DIR}: {error}"))? {
-            let path = entry.map_err(|error| error.to_string())?.path();
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            if let Some(case) = name.strip_suffix(".snap") {
-                if !cases.iter().any(|known| known == case) {
-                    orphans.push(format!("{SNAPSHOTS_DIR}/{name}"));
-                }
-            }
-        }
+        let languages: Vec<String> = LANGUAGES.iter().map(|l| l.name().to_owned()).collect();
+        let mut orphans = orphans_in(&root, SNAPSHOTS_DIR, &cases)?;
+        orphans.extend(orphans_in(&root, SURFACES_DIR, &languages)?);
         if orphans.is_empty() {
             Ok(())
         } else {
             Err(format!(
-                "snapshots without a case in {}: {} (delete them, or restore their cases)",
+                "snapshots without a case in {} or a language in xtask/src/table.rs: {} \
+                 (delete them, or restore what they belong to)",
                 case::CASES_DIR,
                 orphans.join(", ")
             )
             .into())
         }
     })
+}
+
+/// The `*.snap` files in `dir` whose name is not in `names`.
+fn orphans_in(root: &Path, dir: &str, names: &[String]) -> Result<Vec<String>, String> {
+    let mut orphans = Vec::new();
+    let entries = std::fs::read_dir(root.join(dir)).map_err(|error| format!("{dir}: {error}"))?;
+    for entry in entries {
+        let path = entry.map_err(|error| error.to_string())?.path();
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(stem) = file.strip_suffix(".snap") {
+            if !names.iter().any(|known| known == stem) {
+                orphans.push(format!("{dir}/{file}"));
+            }
+        }
+    }
+    Ok(orphans)
 }

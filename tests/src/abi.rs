@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::protocol::HOST_MEMORY_GET;
 use anyhow::Context;
 use wasmparser::{CompositeInnerType, ExternalKind, FuncType, Parser, Payload, TypeRef, ValType};
 
@@ -136,24 +137,24 @@ impl Surface {
         match self
             .imports
             .iter()
-            .find(|(module, name, _)| module == "env" && name == host::HOST_MEMORY_GET)
+            .find(|(module, name, _)| module == "env" && name == HOST_MEMORY_GET)
         {
             Some((_, _, found)) if *found != host_memory_get => violations.push(format!(
                 "import env.{}: expected {host_memory_get}, found {found}",
-                host::HOST_MEMORY_GET
+                HOST_MEMORY_GET
             )),
             Some(_) => {}
             None => violations.push(format!(
                 "import env.{}: expected {host_memory_get}, found no such import",
-                host::HOST_MEMORY_GET
+                HOST_MEMORY_GET
             )),
         }
         for (module, name, found) in &self.imports {
-            let is_host_function = module == "env" && name == host::HOST_MEMORY_GET;
+            let is_host_function = module == "env" && name == HOST_MEMORY_GET;
             if !is_host_function && !ALLOWED_IMPORT_MODULES.contains(&module.as_str()) {
                 violations.push(format!(
                     "import {module}.{name}: expected imports only from env.{}, {}, found {found}",
-                    host::HOST_MEMORY_GET,
+                    HOST_MEMORY_GET,
                     ALLOWED_IMPORT_MODULES.join(" and ")
                 ));
             }

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use host::{Limits, Store};
 use serde::Deserialize;
+
+use crate::protocol::{bytes, seed_store, Limits, Store};
 
 /// A case as written in its file. Exactly one of the `input*` keys must be set.
 #[derive(Deserialize)]
@@ -27,8 +28,8 @@ struct CaseFile {
     store: Option<BTreeMap<String, String>>,
     /// Store entries whose key and value are hex digits, for bytes that are not text.
     store_hex: Option<BTreeMap<String, String>>,
-    /// Host limits for this case's calls; the host's defaults (`host::Limits::default()`) for
-    /// any not given.
+    /// Host limits for this case's calls; the contract's defaults (`Limits::default()`) for any
+    /// not given.
     limits: Option<LimitsFile>,
 }
 
@@ -99,7 +100,7 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
             decode_hex(&hex).with_context(|| format!("{file}: bad input-hex"))?
         }
         (None, None, Some(base64), None) => {
-            crate::base64::decode(&base64).with_context(|| format!("{file}: bad input-base64"))?
+            bytes::decode(&base64).with_context(|| format!("{file}: bad input-base64"))?
         }
         (None, None, None, Some(Repeat { pattern, times })) => pattern.repeat(times).into_bytes(),
         _ => bail!(
@@ -107,7 +108,7 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
         ),
     };
     let store = match (parsed.store, parsed.store_hex) {
-        (None, None) => Store::seed(),
+        (None, None) => seed_store(),
         (text, hex) => {
             let mut entries: Vec<(Vec<u8>, Vec<u8>)> = text
                 .unwrap_or_default()
@@ -134,14 +135,10 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
         limits: parsed.limits.map_or_else(Limits::default, |limits| {
             let default = Limits::default();
             Limits {
-                timeout: limits
-                    .timeout_ms
-                    .map(std::time::Duration::from_millis)
-                    .or(default.timeout),
+                timeout_ms: limits.timeout_ms.or(default.timeout_ms),
                 memory_max_pages: limits.memory_max_pages.or(default.memory_max_pages),
-                max_key_len: limits.max_key_len.unwrap_or(default.max_key_len),
-                max_value_len: limits.max_value_len.unwrap_or(default.max_value_len),
-                ..default
+                max_key_len: limits.max_key_len.or(default.max_key_len),
+                max_value_len: limits.max_value_len.or(default.max_value_len),
             }
         }),
     })

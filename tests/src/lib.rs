@@ -1,12 +1,14 @@
-//! The conformance contract's machinery, shared by the conformance run
-//! (`tests/conformance/main.rs`) and the property test (`tests/generated.rs`): reading case files,
-//! the ABI lint, rendering a call into snapshot text, the known-failure lists and the report.
+//! The conformance contract's machinery, for the conformance run (`tests/conformance/`): the
+//! protocol's types and the host-neutral outcome of a call, the client of protocol hosts,
+//! reading case files, the ABI lint, rendering an outcome into snapshot text, the known-failure
+//! lists and the report. It does not depend on any host: the in-process Rust host is driven
+//! from the conformance binary, so this library's own tests link no wasm engine.
 
 pub mod abi;
-pub mod base64;
 pub mod case;
-pub mod hosts;
+pub mod driver;
 pub mod known;
+pub mod protocol;
 pub mod render;
 pub mod report;
 pub mod verdict;

@@ -1,7 +1,7 @@
 //! How a call's result and host-call trace are written into a snapshot. This is where the
 //! contract's normalised form of a failure lives (see CONTRACT.md, "Failures").
 
-use host::{Error, Failure, HostCall};
+use crate::protocol::{Failure, HostCall, Outcome};
 use sha2::{Digest, Sha256};
 
 /// Longest text output shown whole; longer output, and non-UTF-8 output over twice
@@ -10,45 +10,45 @@ const SHOWN_WHOLE: usize = 4096;
 const SHOWN_ENDS: usize = 64;
 
 /// The trace first, then the outcome: output bytes come last because they may span lines.
-pub fn call(result: &Result<Vec<u8>, Error>, trace: &[HostCall]) -> String {
-    let trace = match result {
+/// `export` is the export that was called.
+pub fn call(export: &str, outcome: &Outcome) -> String {
+    let trace = match outcome.result {
         // How far a call gets before its deadline depends on the machine, not the language.
-        Err(Error::Call {
-            failure: Failure::Timeout,
-            ..
-        }) => "host calls: not compared after a timeout".to_owned(),
-        _ => self::trace(trace),
+        Err(Failure::Timeout {}) => "host calls: not compared after a timeout".to_owned(),
+        _ => self::trace(&outcome.trace),
     };
-    format!("{trace}\n{}", outcome(result))
+    format!("{trace}\n{}", self::outcome(export, &outcome.result))
 }
 
-fn outcome(result: &Result<Vec<u8>, Error>) -> String {
-    match result {
-        Ok(output) => format!("outcome: ok\noutput: {}", self::output(output)),
-        Err(Error::Call { failure, .. }) => match failure {
-            Failure::Plugin { message } => format!("outcome: plugin error\nmessage: {message}"),
-            // Compilers may end a module's panic by trapping or by a WASI exit with a non-zero
-            // code (a standard Go command exits with 2). The contract only asks that the call
-            // is aborted.
-            Failure::Trap { .. } | Failure::Exit { .. } => "outcome: aborted".to_owned(),
-            Failure::ReturnCode { code } => {
-                format!("outcome: returned {code} without an error message")
-            }
-            Failure::HostFunction { message } => {
-                format!("outcome: host function error\nmessage: {message}")
-            }
-            Failure::Timeout => "outcome: timed out".to_owned(),
-            Failure::OutOfMemory => "outcome: out of memory".to_owned(),
-            Failure::OutOfFuel => "outcome: out of fuel".to_owned(),
-            Failure::KeyTooLong { len, max } => {
-                format!("outcome: key too long\nkey: {len} bytes, limit {max}")
-            }
-            Failure::ValueTooLong { len, max } => {
-                format!("outcome: value too long\nvalue: {len} bytes, limit {max}")
-            }
-        },
-        Err(Error::MissingExport { export, .. }) => format!("outcome: no export {export}"),
-        Err(other) => format!("outcome: {other}"),
+fn outcome(export: &str, result: &Result<Vec<u8>, Failure>) -> String {
+    let failure = match result {
+        Ok(output) => return format!("outcome: ok\noutput: {}", self::output(output)),
+        Err(failure) => failure,
+    };
+    match failure {
+        Failure::Plugin { message } => format!("outcome: plugin error\nmessage: {message}"),
+        // Compilers may end a module's panic by trapping or by a WASI exit with a non-zero
+        // code (a standard Go command exits with 2). The contract only asks that the call is
+        // aborted.
+        Failure::Trap { .. } | Failure::Exit { .. } => "outcome: aborted".to_owned(),
+        Failure::ReturnCode { code } => {
+            format!("outcome: returned {code} without an error message")
+        }
+        Failure::HostFunction { message } => {
+            format!("outcome: host function error\nmessage: {message}")
+        }
+        Failure::Timeout {} => "outcome: timed out".to_owned(),
+        Failure::OutOfMemory {} => "outcome: out of memory".to_owned(),
+        Failure::OutOfFuel {} => "outcome: out of fuel".to_owned(),
+        Failure::KeyTooLong { len, max } => {
+            format!("outcome: key too long\nkey: {len} bytes, limit {max}")
+        }
+        Failure::ValueTooLong { len, max } => {
+            format!("outcome: value too long\nvalue: {len} bytes, limit {max}")
+        }
+        Failure::MissingExport {} => format!("outcome: no export {export}"),
+        // The message is the SDK's own wording, never compared.
+        Failure::Load { .. } => "outcome: the plugin could not be loaded".to_owned(),
     }
 }
 

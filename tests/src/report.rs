@@ -56,38 +56,27 @@ impl Report {
     }
 
     pub fn json(&self) -> String {
-        let mut out = String::from("{\n  \"toolchains\": {");
-        let toolchains: Vec<String> = self
-            .toolchains
-            .iter()
-            .map(|(language, version)| format!("\n    {}: {}", json(language), json(version)))
-            .collect();
-        out += &toolchains.join(",");
-        out += "\n  },\n  \"summary\": {";
-        let counts: Vec<String> = self
-            .counts()
-            .iter()
-            .map(|(word, count)| format!("{}: {count}", json(word)))
-            .collect();
-        out += &counts.join(", ");
-        out += "},\n  \"results\": [";
-        let results: Vec<String> = self
+        let results: Vec<serde_json::Value> = self
             .sorted()
             .iter()
             .map(|record| {
-                format!(
-                    "\n    {{\"case\": {}, \"language\": {}, \"host\": {}, \"verdict\": {}, \"detail\": {}}}",
-                    json(&record.case),
-                    json(&record.language),
-                    json(&record.host),
-                    json(record.verdict.word()),
-                    json(record.verdict.detail())
-                )
+                serde_json::json!({
+                    "case": record.case,
+                    "language": record.language,
+                    "host": record.host,
+                    "verdict": record.verdict.word(),
+                    "detail": record.verdict.detail(),
+                })
             })
             .collect();
-        out += &results.join(",");
-        out += "\n  ]\n}\n";
-        out
+        let report = serde_json::json!({
+            "toolchains": self.toolchains,
+            "summary": self.counts(),
+            "results": results,
+        });
+        let mut text = serde_json::to_string_pretty(&report).expect("a report is plain data");
+        text.push('\n');
+        text
     }
 
     /// JUnit XML: one test case per (case, language, host), classname `<language>@<host>`. A known failure
@@ -187,26 +176,6 @@ impl Report {
     }
 }
 
-fn json(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out += "\\\"",
-            '\\' => out += "\\\\",
-            '\n' => out += "\\n",
-            '\r' => out += "\\r",
-            '\t' => out += "\\t",
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -262,18 +231,20 @@ mod tests {
     }
 
     #[test]
-    fn json_escapes_and_sorts() {
-        let json = report().json();
-        assert!(json.contains("\"go\": \"go version \\\"1\\\"\""), "{json}");
-        assert!(json.contains(
-            "{\"case\": \"seed_call\", \"language\": \"go\", \"host\": \"rust-host\", \"verdict\": \"fail\", \"detail\": \"a <diff>\\nhere\"}"
-        ));
-        assert!(json.contains(
-            "\"summary\": {\"fail\": 1, \"pass\": 1, \"skip\": 1, \"xfail\": 1, \"xpass\": 0}"
-        ));
-        let echo = json.find("\"case\": \"echo\"").unwrap();
-        let seed = json.find("\"case\": \"seed_call\"").unwrap();
-        assert!(echo < seed);
+    fn json_holds_every_record_sorted_with_the_counts() {
+        let json: serde_json::Value = serde_json::from_str(&report().json()).unwrap();
+        assert_eq!(json["toolchains"]["go"], "go version \"1\"");
+        assert_eq!(
+            json["summary"],
+            serde_json::json!({"fail": 1, "pass": 1, "skip": 1, "xfail": 1, "xpass": 0})
+        );
+        let results = json["results"].as_array().unwrap();
+        assert_eq!(results[0]["case"], "echo");
+        assert_eq!(
+            results[2],
+            serde_json::json!({"case": "seed_call", "language": "go", "host": "rust-host",
+                "verdict": "fail", "detail": "a <diff>\nhere"})
+        );
     }
 
     #[test]

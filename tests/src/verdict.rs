@@ -26,11 +26,6 @@ impl Verdict {
         }
     }
 
-    /// Whether the run fails because of this trial.
-    pub fn is_failure(&self) -> bool {
-        matches!(self, Verdict::Fail(_) | Verdict::XPass(_))
-    }
-
     /// The short word for tables and reports.
     pub fn word(&self) -> &'static str {
         match self {
@@ -78,7 +73,5 @@ mod tests {
         );
         let xpass = Verdict::judge(Ok(()), Some("why"));
         assert_eq!(xpass, Verdict::XPass("why".to_owned()));
-        assert!(xpass.is_failure());
-        assert!(!Verdict::XFail("why".to_owned()).is_failure());
     }
 }

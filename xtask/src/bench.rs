@@ -1,6 +1,8 @@
-//! `cargo xtask bench-report`: runs the Rust host's benchmarks (`cargo bench`), the Go host's
-//! (`go test -bench` in host-go) on the same `.wasm` files and the conformance-loop benchmark,
-//! then writes `docs/performance.md` and its chart `docs/performance.svg`.
+//! `cargo xtask bench-report`: runs each host's benchmarks as its table entry says (the Rust
+//! host's `cargo bench`, the Go host's `go test -bench`, on the same `.wasm` files) and the
+//! conformance-loop benchmark, then writes `docs/performance.md` and its chart
+//! `docs/performance.svg`. A host without benchmarks, or one that was skipped, is shown as not
+//! measured.
 
 mod chart;
 mod environment;
@@ -15,10 +17,10 @@ use std::process::{Command, Stdio};
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
-use crate::{build_hosts, build_plugins, project_root, Artifact, Host, Language};
+use crate::{all, build_hosts, build_plugins, project_root, Host, Language, HOSTS, LANGUAGES};
 use results::{Figures, Loop};
 
-/// The per-call scenarios, named as both hosts' benchmarks name them.
+/// The per-call scenarios, named alike by every host's benchmarks.
 pub(crate) const SCENARIOS: &[&str] = &["noop", "say_hello", "get_0B", "get_1KiB", "get_1MiB"];
 
 const RESULTS_DIR: &str = "target/bench";
@@ -26,11 +28,58 @@ const PAGE: &str = "docs/performance.md";
 const CHART: &str = "docs/performance.svg";
 const NOTES: &str = "docs/performance-notes.md";
 
+/// A figure id (`call/rust/noop`) and its mean nanoseconds per iteration.
+pub type Figure = (String, f64);
+
+/// How one host is benchmarked: its benchmarks name their figures `call/<language>/<scenario>`,
+/// `compile/<language>/cold|cached` and `instance/<language>`, so the page sets hosts side by
+/// side by name.
+pub struct HostBench {
+    /// Where the figures come from, for the page.
+    pub what: &'static str,
+    /// Runs the benchmarks from the project root, leaving their results in the directory given.
+    pub run: fn(&Shell, &Path) -> anyhow::Result<()>,
+    /// Reads the results back from that directory: (figure id, mean nanoseconds).
+    pub read: fn(&Path) -> anyhow::Result<Vec<Figure>>,
+    /// Its `instance/<language>` figure includes one `noop` call (a runtime that instantiates at
+    /// the first call), which the ready-instance figure subtracts.
+    pub instance_includes_noop: bool,
+}
+
+pub(crate) static RUST_HOST: HostBench = HostBench {
+    what: "`cargo bench` (criterion, release profile, `host/benches/host.rs`)",
+    run: |sh, dir| {
+        let cargo = crate::cargo();
+        cmd!(sh, "{cargo} bench --package host --bench host")
+            .env("CRITERION_HOME", dir)
+            .run()
+            .context("cargo bench --package host failed")
+    },
+    read: |dir| results::read_criterion(dir),
+    instance_includes_noop: true,
+};
+
+pub(crate) static GO_HOST: HostBench = HostBench {
+    what: "`go test -bench` in `host-go/`",
+    run: |_, dir| {
+        let output = go_bench(&project_root())?;
+        let file = dir.join("go-bench.txt");
+        std::fs::write(&file, output).with_context(|| format!("cannot write {}", file.display()))
+    },
+    read: |dir| {
+        let file = dir.join("go-bench.txt");
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        results::read_go_bench(&text)
+    },
+    instance_includes_noop: false,
+};
+
 /// Each built plugin's size in bytes.
-pub(crate) struct Sizes(Vec<(Language, u64)>);
+pub(crate) struct Sizes(Vec<(&'static Language, u64)>);
 
 impl Sizes {
-    pub(crate) fn get(&self, language: Language) -> Option<u64> {
+    pub(crate) fn get(&self, language: &Language) -> Option<u64> {
         self.0
             .iter()
             .find(|(l, _)| *l == language)
@@ -38,51 +87,55 @@ impl Sizes {
     }
 }
 
+/// The hosts that have benchmarks, in table order: the page's columns.
+pub(crate) fn measured_hosts() -> Vec<(&'static Host, &'static HostBench)> {
+    HOSTS
+        .iter()
+        .filter_map(|host| host.bench.map(|bench| (host, bench)))
+        .collect()
+}
+
 /// Measures (unless `run` is false: then the last run's results are used) and writes the page.
 pub fn bench_report(sh: &Shell, run: bool) -> anyhow::Result<()> {
     let root = project_root();
     let results = root.join(RESULTS_DIR);
-    let criterion_dir = results.join("criterion");
-    let go_output = results.join("go-bench.txt");
     let loop_json = results.join("conformance-loop.json");
     if run {
-        let plugins = build_plugins(sh, Language::ALL)?;
-        let hosts = build_hosts(sh, Host::ALL)?;
-        for skipped in &plugins.skipped {
-            eprintln!(
-                "bench-report: {} not measured: {}",
-                skipped.language, skipped.reason
-            );
-        }
-        // Stale results of benchmarks that no longer exist must not reach the page.
-        for stale in [&criterion_dir, &go_output, &loop_json] {
-            if stale.is_dir() {
-                std::fs::remove_dir_all(stale)
-            } else if stale.exists() {
-                std::fs::remove_file(stale)
-            } else {
-                Ok(())
-            }
-            .with_context(|| format!("cannot remove {}", stale.display()))?;
+        let plugins = build_plugins(sh, &all(LANGUAGES))?;
+        let hosts = build_hosts(sh, &all(HOSTS))?;
+        for (language, reason) in &plugins.skipped {
+            eprintln!("bench-report: {language} not measured: {reason}");
         }
         std::fs::create_dir_all(&results)
             .with_context(|| format!("cannot create {}", results.display()))?;
-        let cargo = crate::cargo();
-        eprintln!("bench-report: the Rust host (cargo bench, a few minutes)");
-        cmd!(sh, "{cargo} bench --package host --bench host")
-            .env("CRITERION_HOME", &criterion_dir)
-            .run()
-            .context("the Rust host's benchmarks failed")?;
-        match hosts.skipped.iter().find(|(host, _)| *host == Host::Go) {
-            Some((_, reason)) => eprintln!("bench-report: go-host not measured: {reason}"),
-            None => {
-                eprintln!("bench-report: the Go host (go test -bench, a few minutes)");
-                let output = go_bench(&root)?;
-                std::fs::write(&go_output, output)
-                    .with_context(|| format!("cannot write {}", go_output.display()))?;
+        for host in HOSTS {
+            let dir = results.join(host.name());
+            // Stale results of benchmarks that no longer run must not reach the page.
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("cannot remove {}", dir.display()))?;
+            }
+            let skipped = hosts.skipped.iter().find(|(h, _)| *h == host);
+            match (host.bench, skipped) {
+                (None, _) => eprintln!("bench-report: {host} has no benchmarks"),
+                (Some(_), Some((_, reason))) => {
+                    eprintln!("bench-report: {host} not measured: {reason}")
+                }
+                (Some(bench), None) => {
+                    eprintln!("bench-report: {host}: {} (a few minutes)", bench.what);
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                    (bench.run)(sh, &dir)
+                        .with_context(|| format!("the benchmarks of {host} failed"))?;
+                }
             }
         }
+        if loop_json.exists() {
+            std::fs::remove_file(&loop_json)
+                .with_context(|| format!("cannot remove {}", loop_json.display()))?;
+        }
         eprintln!("bench-report: the conformance loop (cargo test, several runs)");
+        let cargo = crate::cargo();
         cmd!(
             sh,
             "{cargo} bench --package conformance-tests --bench conformance_loop"
@@ -92,17 +145,16 @@ pub fn bench_report(sh: &Shell, run: bool) -> anyhow::Result<()> {
     }
 
     let mut figures = Figures::default();
-    if !criterion_dir.is_dir() {
-        bail!(
-            "no results in {}: run `cargo xtask bench-report` without --no-run first",
-            criterion_dir.display()
-        );
+    for (host, bench) in measured_hosts() {
+        let dir = results.join(host.name());
+        if dir.is_dir() {
+            for (id, ns) in (bench.read)(&dir).with_context(|| format!("{host}'s results"))? {
+                figures.insert(host, &id, ns);
+            }
+        }
     }
-    figures.read_criterion(&criterion_dir)?;
-    if go_output.exists() {
-        let text = std::fs::read_to_string(&go_output)
-            .with_context(|| format!("cannot read {}", go_output.display()))?;
-        figures.read_go_bench(&text)?;
+    if figures.len() == 0 {
+        bail!("no results in {RESULTS_DIR}: run `cargo xtask bench-report` without --no-run first");
     }
     let conformance_loop = if loop_json.exists() {
         Some(Loop::read(&loop_json)?)
@@ -110,13 +162,12 @@ pub fn bench_report(sh: &Shell, run: bool) -> anyhow::Result<()> {
         None
     };
     let sizes = Sizes(
-        Language::ALL
+        LANGUAGES
             .iter()
-            .filter_map(|&l| Artifact::load(&root, l).map(|a| (l, a.size)))
+            .filter_map(|l| crate::load(&l.build).map(|a| (l, a.size)))
             .collect(),
     );
-    let languages = Language::ALL;
-    let verdicts = targets::check(&figures, &sizes, conformance_loop.as_ref(), languages);
+    let verdicts = targets::check(&figures, &sizes, conformance_loop.as_ref());
     let notes = std::fs::read_to_string(root.join(NOTES))
         .with_context(|| format!("cannot read {NOTES}"))?;
     let date = cmd!(sh, "date -u +%Y-%m-%d").quiet().read()?;
@@ -130,14 +181,13 @@ pub fn bench_report(sh: &Shell, run: bool) -> anyhow::Result<()> {
         figures: &figures,
         sizes: &sizes,
         conformance_loop: conformance_loop.as_ref(),
-        languages,
         verdicts: &verdicts,
         notes,
         chart: &chart_name,
     };
     std::fs::write(root.join(PAGE), page.render())
         .with_context(|| format!("cannot write {PAGE}"))?;
-    std::fs::write(root.join(CHART), chart::draw(&figures, languages)?)
+    std::fs::write(root.join(CHART), chart::draw(&figures)?)
         .with_context(|| format!("cannot write {CHART}"))?;
     let missed = verdicts.iter().filter(|v| v.met == Some(false)).count();
     let met = verdicts.iter().filter(|v| v.met == Some(true)).count();
@@ -155,7 +205,7 @@ pub fn bench_report(sh: &Shell, run: bool) -> anyhow::Result<()> {
 fn go_bench(root: &Path) -> anyhow::Result<String> {
     let mut child = Command::new("go")
         .args(["test", "-run", "^$", "-bench", ".", "-benchtime", "2s"])
-        .current_dir(root.join(Host::Go.source_dir()))
+        .current_dir(root.join("host-go"))
         .env("POLYGLOT_PLUGINS_DIR", root.join("target/plugins"))
         .stdout(Stdio::piped())
         .spawn()

@@ -1,15 +1,18 @@
-use std::path::Path;
+//! The one loop that builds what the table lists: probe the toolchains, skip (or, under
+//! `CI=true`, fail) when one is missing, run the prepare step when its lock file changed, and
+//! compile unless the stamp beside the artifact vouches for the same sources and toolchain.
+
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use xshell::Shell;
 
-use crate::artifact::Stamp;
 use crate::fingerprint::fingerprint;
-use crate::language::{in_ci, Requirement};
-use crate::{project_root, Artifact, Language, Toolchain};
+use crate::table::{Build, Host, Hostile, Language};
+use crate::{project_root, Toolchain};
 
-/// Whether `build_plugins` had to compile a language.
+/// Whether the build had to compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Built {
     UpToDate,
@@ -26,6 +29,184 @@ impl Built {
     }
 }
 
+/// A built thing at its well-known place, with what built it.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub path: PathBuf,
+    /// Its size in bytes; 0 for the in-process host, which cargo builds.
+    pub size: u64,
+    /// The version line of the toolchain that built it.
+    pub toolchain: String,
+    pub built: Built,
+}
+
+impl Artifact {
+    /// The size for people: bytes below 1 KiB, else KiB or MiB with one decimal.
+    pub fn human_size(&self) -> String {
+        human_size(self.size)
+    }
+}
+
+/// Bytes below 1 KiB, else KiB or MiB with one decimal.
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        n if n < 1024 => format!("{n} B"),
+        n if n < 1024 * 1024 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// What building a list of entries came to: each is ready or skipped with the reason.
+#[derive(Debug)]
+pub struct Outcomes<T: 'static> {
+    pub ready: Vec<(&'static T, Artifact)>,
+    /// Which tool is missing and how to install it, in one line.
+    pub skipped: Vec<(&'static T, String)>,
+}
+
+impl<T> Default for Outcomes<T> {
+    fn default() -> Self {
+        Outcomes {
+            ready: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+}
+
+impl<T: std::fmt::Display> Outcomes<T> {
+    /// Fails on the first skipped entry: for callers that named the entries they want.
+    pub fn require_all(&self) -> anyhow::Result<()> {
+        match self.skipped.first() {
+            Some((entry, reason)) => Err(anyhow::anyhow!("{entry}: {reason}")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Anything with a [`Build`]: languages, hosts, hostile plugins.
+pub trait Buildable: std::fmt::Display + Sync + 'static {
+    fn build(&self) -> &Build;
+}
+
+impl Buildable for Language {
+    fn build(&self) -> &Build {
+        &self.build
+    }
+}
+
+impl Buildable for Host {
+    fn build(&self) -> &Build {
+        &self.build
+    }
+}
+
+impl Buildable for Hostile {
+    fn build(&self) -> &Build {
+        &self.build
+    }
+}
+
+/// Builds the plugin of each language into `target/plugins/<lang>/conformance.wasm`.
+pub fn build_plugins(
+    sh: &Shell,
+    languages: &[&'static Language],
+) -> anyhow::Result<Outcomes<Language>> {
+    build_all(sh, languages, "plugin")
+}
+
+/// Builds each host that is a program of its own into `target/hosts/<host>/`.
+pub fn build_hosts(sh: &Shell, hosts: &[&'static Host]) -> anyhow::Result<Outcomes<Host>> {
+    build_all(sh, hosts, "host")
+}
+
+/// Builds each hostile plugin into `target/hostile/<lang>/hostile.wasm`.
+pub fn build_hostile_plugins(
+    sh: &Shell,
+    hostile: &[&'static Hostile],
+) -> anyhow::Result<Outcomes<Hostile>> {
+    build_all(sh, hostile, "hostile plugin")
+}
+
+/// Builds every entry in turn, skipping those whose sources and toolchain did not change. An
+/// entry whose toolchain is missing is skipped, except under `CI=true`, where every entry of
+/// the table is required: then it is an error. Reports each entry on stderr (stdout is the
+/// caller's).
+pub fn build_all<T: Buildable>(
+    sh: &Shell,
+    entries: &[&'static T],
+    what: &str,
+) -> anyhow::Result<Outcomes<T>> {
+    let root = project_root();
+    let _root = sh.push_dir(&root);
+    let mut outcomes = Outcomes::default();
+    for &entry in entries {
+        match build_one(sh, &root, entry.build())? {
+            Ok(artifact) => {
+                report(&root, entry.build(), &artifact);
+                outcomes.ready.push((entry, artifact));
+            }
+            Err(reason) => {
+                eprintln!("{:<13} {:<15} {reason}", entry.build().name, "skipped");
+                outcomes.skipped.push((entry, reason));
+            }
+        }
+    }
+    if !outcomes.ready.is_empty()
+        && outcomes
+            .ready
+            .iter()
+            .all(|(_, artifact)| artifact.built == Built::UpToDate)
+    {
+        eprintln!("nothing to do: every {what} is up to date");
+    }
+    Ok(outcomes)
+}
+
+/// `Ok(Err(reason))`: skipped because a toolchain is missing.
+fn build_one(sh: &Shell, root: &Path, build: &Build) -> anyhow::Result<Result<Artifact, String>> {
+    let toolchain = match probe_all(sh, build.toolchains) {
+        Ok(version) => version,
+        Err(missing) => return skip_reason(build.name, missing).map(Err),
+    };
+    let out = root.join(build.output);
+    let Some(compile) = build.compile else {
+        return Ok(Ok(Artifact {
+            path: out,
+            size: 0,
+            toolchain,
+            built: Built::UpToDate,
+        }));
+    };
+    if let Some(prepare) = &build.prepare {
+        prepare_if_changed(sh, root, build, prepare)?;
+    }
+    let built = build_fingerprinted(sh, build, &toolchain, &out, compile)?;
+    let size = std::fs::metadata(&out)
+        .with_context(|| format!("{}: no {} after the build", build.name, out.display()))?
+        .len();
+    Ok(Ok(Artifact {
+        path: out,
+        size,
+        toolchain,
+        built,
+    }))
+}
+
+fn report(root: &Path, build: &Build, artifact: &Artifact) {
+    let status = artifact.built.describe();
+    let shown = artifact.path.strip_prefix(root).unwrap_or(&artifact.path);
+    let size = match artifact.size {
+        0 => String::new(),
+        _ => artifact.human_size(),
+    };
+    eprintln!(
+        "{:<13} {status:<15} {:<40} {size:>9}  {}",
+        build.name,
+        shown.display().to_string(),
+        artifact.toolchain
+    );
+}
+
 /// Probes every toolchain in `toolchains` and returns the version line of the first, the
 /// compiler; the error names the first one missing and its fix.
 pub(crate) fn probe_all(sh: &Shell, toolchains: &[&Toolchain]) -> anyhow::Result<String> {
@@ -37,20 +218,71 @@ pub(crate) fn probe_all(sh: &Shell, toolchains: &[&Toolchain]) -> anyhow::Result
     Ok(versions.swap_remove(0))
 }
 
-/// One fingerprinted build: `compile` writes `out` from the sources in `source_dir` (skipping
-/// its `ignored` top-level directories), unless the stamp beside `out` records the same
-/// fingerprint (source contents + toolchain version line) and `out` exists. `what` names it in
-/// errors.
-pub(crate) fn build_fingerprinted(
+/// Why an entry whose toolchain is `missing` is skipped; an error instead under `CI=true`,
+/// where every language and host of the table is required.
+pub fn skip_reason(name: &str, missing: anyhow::Error) -> anyhow::Result<String> {
+    skip_reason_in(name, missing, in_ci())
+}
+
+fn skip_reason_in(name: &str, missing: anyhow::Error, ci: bool) -> anyhow::Result<String> {
+    if ci {
+        anyhow::bail!("{name} is required under CI=true: {missing:#}");
+    }
+    Ok(format!("{missing:#}"))
+}
+
+/// Whether `CI` is set to true, as CI services (and `.ci/run` on CI) do.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
+}
+
+/// Runs the prepare step unless the stamp in `target/prepare/<name>.stamp` records the same
+/// lock file contents.
+fn prepare_if_changed(
     sh: &Shell,
-    what: &str,
-    source_dir: &str,
-    ignored: &[&str],
+    root: &Path,
+    build: &Build,
+    prepare: &crate::table::Prepare,
+) -> anyhow::Result<()> {
+    let lock = root.join(build.source_dir).join(prepare.lock_file);
+    let contents = std::fs::read(&lock)
+        .with_context(|| format!("{}: cannot read {}", build.name, lock.display()))?;
+    let stamp = root
+        .join("target/prepare")
+        .join(format!("{}.stamp", build.name));
+    let wanted = crate::fingerprint::hash_bytes(&contents);
+    if std::fs::read_to_string(&stamp).is_ok_and(|text| text.trim() == wanted) {
+        return Ok(());
+    }
+    let _dir = sh.push_dir(root.join(build.source_dir));
+    sh.remove_path(&stamp)?;
+    (prepare.run)(sh).with_context(|| {
+        format!(
+            "{}: installing its dependencies ({} changed) failed",
+            build.name, prepare.lock_file
+        )
+    })?;
+    sh.create_dir(stamp.parent().context("a stamp lives in a directory")?)?;
+    std::fs::write(&stamp, format!("{wanted}\n"))
+        .with_context(|| format!("cannot write {}", stamp.display()))?;
+    Ok(())
+}
+
+/// One fingerprinted build: `compile` writes `out` from the entry's sources, unless the stamp
+/// beside `out` records the same fingerprint (source contents + toolchain version line) and
+/// `out` exists.
+fn build_fingerprinted(
+    sh: &Shell,
+    build: &Build,
     toolchain: &str,
     out: &Path,
-    compile: impl FnOnce(&Shell, &Path) -> anyhow::Result<()>,
+    compile: fn(&Shell, &Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<Built> {
-    let fingerprint = fingerprint(&project_root().join(source_dir), ignored, toolchain)?;
+    let fingerprint = fingerprint(
+        &project_root().join(build.source_dir),
+        build.ignored,
+        toolchain,
+    )?;
     let stamp_path = out.with_extension("stamp");
     let fresh = Stamp::read(&stamp_path).is_some_and(|stamp| stamp.fingerprint == fingerprint)
         && out.is_file();
@@ -64,7 +296,8 @@ pub(crate) fn build_fingerprinted(
     )?;
     // A failed build must not leave a stamp that vouches for an old output.
     sh.remove_path(&stamp_path)?;
-    compile(sh, out).with_context(|| format!("{what}: building {source_dir} failed"))?;
+    compile(sh, out)
+        .with_context(|| format!("{}: building {} failed", build.name, build.source_dir))?;
     Stamp {
         fingerprint,
         toolchain: toolchain.to_owned(),
@@ -73,145 +306,105 @@ pub(crate) fn build_fingerprinted(
     Ok(Built::Compiled(started.elapsed()))
 }
 
-/// A language left out because its toolchain is missing.
-#[derive(Debug, Clone)]
-pub struct Skipped {
-    pub language: Language,
-    /// Which tool is missing and how to install it, in one line.
-    pub reason: String,
-}
-
-/// What `build_plugins` did: every language is either built or skipped.
-#[derive(Debug, Default)]
-pub struct Plugins {
-    pub built: Vec<(Artifact, Built)>,
-    pub skipped: Vec<Skipped>,
-}
-
-impl Plugins {
-    /// Fails on the first skipped language: for callers that named the languages they want.
-    pub fn require_all(&self) -> anyhow::Result<()> {
-        match self.skipped.first() {
-            Some(skipped) => Err(anyhow::anyhow!("{}: {}", skipped.language, skipped.reason)),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Builds the plugin of each language in `languages` into `target/plugins/<lang>/`, skipping
-/// those whose sources and toolchain have not changed since the last build. A language whose
-/// toolchain is missing is skipped, unless it is required and this is CI: then it is an error.
-/// Reports each language on stderr (stdout is left to the caller's own output).
-pub fn build_plugins(sh: &Shell, languages: &[Language]) -> anyhow::Result<Plugins> {
-    let root = project_root();
-    let _root = sh.push_dir(&root);
-    let mut plugins = Plugins::default();
-    for &language in languages {
-        let toolchain = match language.probe(sh) {
-            Ok(version) => version,
-            Err(missing) => {
-                let skipped = skip(language, missing, in_ci())?;
-                eprintln!("{language:<6} {:<15} {}", "skipped", skipped.reason);
-                plugins.skipped.push(skipped);
-                continue;
-            }
-        };
-        let built = build_one(sh, &root, language, toolchain)?;
-        let artifact = Artifact::load(&root, language)
-            .with_context(|| format!("{language}: no plugin after the build"))?;
-        report(&root, &artifact, built);
-        plugins.built.push((artifact, built));
-    }
-    if !plugins.built.is_empty()
-        && plugins
-            .built
-            .iter()
-            .all(|(_, built)| *built == Built::UpToDate)
-    {
-        eprintln!("nothing to do: every plugin is up to date");
-    }
-    Ok(plugins)
-}
-
-/// A language whose toolchain is missing is skipped, except a required one on CI.
-fn skip(language: Language, missing: anyhow::Error, ci: bool) -> anyhow::Result<Skipped> {
-    Ok(Skipped {
-        language,
-        reason: skip_reason_in(language.name(), language.requirement(), missing, ci)?,
-    })
-}
-
-/// Why a language or host whose toolchain is `missing` is skipped; an error instead when it
-/// is required and this is CI.
-pub fn skip_reason(
-    name: &str,
-    requirement: Requirement,
-    missing: anyhow::Error,
-) -> anyhow::Result<String> {
-    skip_reason_in(name, requirement, missing, in_ci())
-}
-
-fn skip_reason_in(
-    name: &str,
-    requirement: Requirement,
-    missing: anyhow::Error,
-    ci: bool,
-) -> anyhow::Result<String> {
-    if ci && requirement == Requirement::Required {
-        anyhow::bail!("{name} is required under CI=true: {missing:#}");
-    }
-    Ok(format!("{missing:#}"))
-}
-
-fn build_one(
-    sh: &Shell,
-    root: &Path,
-    language: Language,
+/// What an artifact was built from, in the file beside it.
+struct Stamp {
+    fingerprint: String,
     toolchain: String,
-) -> anyhow::Result<Built> {
-    let methods = language.obj();
-    build_fingerprinted(
-        sh,
-        language.name(),
-        methods.source_dir(),
-        methods.ignored_dirs(),
-        &toolchain,
-        &Artifact::wasm_path(root, language),
-        |sh, out| methods.compile(sh, out),
-    )
 }
 
-fn report(root: &Path, artifact: &Artifact, built: Built) {
-    let status = built.describe();
-    let wasm = artifact.wasm.strip_prefix(root).unwrap_or(&artifact.wasm);
-    eprintln!(
-        "{:<6} {:<15} {:<40} {:>9}  {}",
-        artifact.language,
-        status,
-        wasm.display().to_string(),
-        artifact.human_size(),
-        artifact.toolchain
-    );
+impl Stamp {
+    fn read(path: &Path) -> Option<Stamp> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let mut fingerprint = None;
+        let mut toolchain = None;
+        for line in text.lines() {
+            match line.split_once(' ') {
+                Some(("fingerprint", value)) => fingerprint = Some(value.to_owned()),
+                Some(("toolchain", value)) => toolchain = Some(value.to_owned()),
+                _ => {}
+            }
+        }
+        Some(Stamp {
+            fingerprint: fingerprint?,
+            toolchain: toolchain?,
+        })
+    }
+
+    fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let text = format!(
+            "fingerprint {}\ntoolchain {}\n",
+            self.fingerprint, self.toolchain
+        );
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// The artifact of `build` as last built, if it and its stamp are both there: for readers that
+/// must not build (the benchmark report).
+pub fn load(build: &Build) -> Option<Artifact> {
+    let path = project_root().join(build.output);
+    let stamp = Stamp::read(&path.with_extension("stamp"))?;
+    let size = std::fs::metadata(&path).ok()?.len();
+    Some(Artifact {
+        path,
+        size,
+        toolchain: stamp.toolchain,
+        built: Built::UpToDate,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::{Prepare, Style};
 
     #[test]
-    fn a_missing_required_language_fails_only_on_ci() {
+    fn a_missing_toolchain_is_a_skip_except_on_ci() {
         let missing = || anyhow::anyhow!("`go` is not on PATH; install Go");
-        let skipped = skip(Language::Go, missing(), false).unwrap();
-        assert_eq!(skipped.reason, "`go` is not on PATH; install Go");
-        let error = skip(Language::Go, missing(), true).unwrap_err();
+        let reason = skip_reason_in("go", missing(), false).unwrap();
+        assert_eq!(reason, "`go` is not on PATH; install Go");
+        let error = skip_reason_in("go", missing(), true).unwrap_err();
         assert_eq!(
             error.to_string(),
             "go is required under CI=true: `go` is not on PATH; install Go"
         );
-        for &language in Language::ALL {
-            if language.requirement() == Requirement::Optional {
-                assert!(skip(language, missing(), true).is_ok(), "{language}");
-            }
-        }
+    }
+
+    #[test]
+    fn the_prepare_step_runs_only_when_the_lock_file_changed() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static RUNS: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("xtask-prepare-test-{}", std::process::id());
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("app.lock"), "v1").unwrap();
+        // The build's directories are relative to the root; a temporary root keeps the test
+        // out of the workspace's target/.
+        let root = dir.clone();
+        let build = Build {
+            name: "prepare-test",
+            source_dir: ".",
+            ignored: &[],
+            toolchains: &[],
+            prepare: None,
+            compile: None,
+            output: "out",
+            style: Style::Go { wasm: false },
+        };
+        let prepare = Prepare {
+            lock_file: "app.lock",
+            run: |_| {
+                RUNS.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            },
+        };
+        let sh = Shell::new().unwrap();
+        prepare_if_changed(&sh, &root, &build, &prepare).unwrap();
+        prepare_if_changed(&sh, &root, &build, &prepare).unwrap();
+        assert_eq!(RUNS.load(Ordering::SeqCst), 1);
+        std::fs::write(dir.join("app.lock"), "v2").unwrap();
+        prepare_if_changed(&sh, &root, &build, &prepare).unwrap();
+        assert_eq!(RUNS.load(Ordering::SeqCst), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -21,6 +21,13 @@ pub(crate) fn fingerprint(dir: &Path, ignored: &[&str], toolchain: &str) -> anyh
     Ok(format!("{:016x}-{}", hasher.finish(), files.len()))
 }
 
+/// A hash of `bytes` for stamps, such as a lock file's contents.
+pub(crate) fn hash_bytes(bytes: &[u8]) -> String {
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    format!("{:016x}-{}", hasher.finish(), bytes.len())
+}
+
 /// Every file under `dir`, relative to it with `/` separators, in path order, skipping the
 /// `ignored` top-level directories: what a fingerprint covers.
 pub(crate) fn source_files(dir: &Path, ignored: &[&str]) -> anyhow::Result<Vec<String>> {

@@ -1,32 +1,37 @@
-//! Build logic for the workspace: the `cargo xtask` binary and the conformance tests both call
-//! this library, so there is one implementation of "build the plugins".
+//! Build logic for the workspace: the `cargo xtask` binary and the tests both call this library,
+//! so there is one implementation of "build the plugins" and "build the hosts".
 
-mod artifact;
 mod bench;
 mod build;
 mod checks;
+mod demo;
 mod doctor;
 mod fingerprint;
-mod host_kind;
-mod hostile;
-mod language;
-mod languages;
 mod setup;
+mod table;
 mod tinygo_install;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
 
-pub use artifact::{Artifact, PLUGIN_NAME};
 pub use bench::bench_report;
-pub use build::{build_plugins, skip_reason, Built, Plugins, Skipped};
+pub use build::{
+    build_all, build_hostile_plugins, build_hosts, build_plugins, human_size, in_ci, load,
+    skip_reason, Artifact, Buildable, Built, Outcomes,
+};
 pub use checks::{fmt, lint};
+pub use demo::demo;
 pub use doctor::doctor;
-pub use host_kind::{build_hosts, Host, HostProgram, Hosts};
-pub use hostile::{build_hostile_plugins, HostilePlugin};
-pub use language::{in_ci, Language, LanguageMethods, Requirement};
 pub use setup::setup;
+pub use table::{
+    Build, Host, Hostile, Language, Launch, Prepare, Program, Style, HOSTILE, HOSTS, LANGUAGES,
+};
 pub use toolchain::Toolchain;
+
+/// Every entry of a table, as the build functions take them.
+pub fn all<T>(table: &'static [T]) -> Vec<&'static T> {
+    table.iter().collect()
+}
 
 /// The workspace root, whichever directory the caller runs in.
 pub fn project_root() -> PathBuf {

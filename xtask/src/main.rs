@@ -2,10 +2,9 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use xshell::{cmd, Shell};
-use xtask::{build_hosts, build_plugins, project_root, Host, Language, Plugins};
+use xshell::Shell;
+use xtask::{all, build_plugins, project_root, Language, Outcomes, HOSTILE, HOSTS, LANGUAGES};
 
 #[derive(Parser)]
 #[command(
@@ -21,7 +20,7 @@ struct Cli {
 enum Command {
     /// Build every plugin language into target/plugins/<lang>/ (skipped when nothing changed)
     BuildPlugins(Languages),
-    /// Build the hosts that are programs of their own (host-go) into target/hosts/<host>/
+    /// Build the hosts that are programs of their own into target/hosts/<host>/
     BuildHosts,
     /// Build the hostile test plugins of plugins-hostile/ into target/hostile/<lang>/ (skipped when nothing changed)
     BuildHostile,
@@ -29,17 +28,17 @@ enum Command {
     Demo(Languages),
     /// Install the toolchains this machine can install by itself (TinyGo, on Debian), then run doctor
     Setup,
-    /// List every toolchain the workspace uses: found or missing, version, required or optional, fix
+    /// List every toolchain the workspace uses: found or missing, version, who needs it, fix
     Doctor,
-    /// Format the Rust workspaces and the Go modules (plugins-go, host-go)
+    /// Format every Rust workspace and Go module of the table
     Fmt {
         /// Only report unformatted code, change nothing
         #[arg(long)]
         check: bool,
     },
-    /// Run clippy with warnings as errors on the Rust workspaces, and go vet on the Go modules
+    /// Run clippy with warnings as errors on every Rust workspace, and go vet on every Go module
     Lint,
-    /// Benchmark both hosts on every plugin and the conformance loop, then write docs/performance.md and its chart
+    /// Benchmark every host on every plugin and the conformance loop, then write docs/performance.md and its chart
     BenchReport {
         /// Write the page from the last run's results in target/bench/ without measuring again
         #[arg(long)]
@@ -50,17 +49,16 @@ enum Command {
 #[derive(clap::Args)]
 struct Languages {
     /// Only these languages (repeat or comma-separate): each must build. By default every
-    /// language, skipping those whose toolchain is missing (an error under CI=true for a
-    /// required language)
+    /// language, skipping those whose toolchain is missing (an error under CI=true)
     #[arg(long = "lang", value_name = "LANG", value_delimiter = ',', value_parser = Language::from_name)]
-    languages: Vec<Language>,
+    languages: Vec<&'static Language>,
 }
 
 impl Languages {
     /// Builds the selected languages; a language named with `--lang` must not be skipped.
-    fn build(&self, sh: &Shell) -> anyhow::Result<Plugins> {
+    fn build(&self, sh: &Shell) -> anyhow::Result<Outcomes<Language>> {
         if self.languages.is_empty() {
-            build_plugins(sh, Language::ALL)
+            build_plugins(sh, &all(LANGUAGES))
         } else {
             let plugins = build_plugins(sh, &self.languages)?;
             plugins.require_all()?;
@@ -88,50 +86,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             languages.build(&sh)?;
         }
         Command::BuildHosts => {
-            build_hosts(&sh, Host::ALL)?;
+            xtask::build_hosts(&sh, &all(HOSTS))?;
         }
         Command::BuildHostile => {
-            xtask::build_hostile_plugins(&sh)?;
+            xtask::build_hostile_plugins(&sh, &all(HOSTILE))?;
         }
-        Command::Demo(languages) => demo(&sh, &languages)?,
+        Command::Demo(languages) => xtask::demo(&sh, &languages.build(&sh)?.ready)?,
         Command::Setup => xtask::setup(&sh)?,
         Command::Doctor => xtask::doctor(&sh)?,
         Command::Fmt { check } => xtask::fmt(&sh, check)?,
         Command::Lint => xtask::lint(&sh)?,
         Command::BenchReport { no_run } => xtask::bench_report(&sh, !no_run)?,
-    }
-    Ok(())
-}
-
-/// The seed's call through every built plugin, on the Rust host and then on every other host.
-fn demo(sh: &Shell, languages: &Languages) -> anyhow::Result<()> {
-    let built = languages.build(sh)?.built;
-    if built.is_empty() {
-        anyhow::bail!("no plugin was built, so there is nothing to demo");
-    }
-    let hosts = build_hosts(sh, Host::ALL)?;
-    let root = project_root();
-    for program in &hosts.ready {
-        let host = program.host;
-        let plugins: Vec<String> = built
-            .iter()
-            .map(|(artifact, _)| {
-                let wasm = artifact.wasm.strip_prefix(&root).unwrap_or(&artifact.wasm);
-                format!("{} on {host}={}", artifact.language, wasm.display())
-            })
-            .collect();
-        match &program.program {
-            None => {
-                let cargo = xtask::cargo();
-                cmd!(
-                    sh,
-                    "{cargo} run --quiet --package host --bin host -- demo {plugins...}"
-                )
-                .run()
-            }
-            Some(program) => cmd!(sh, "{program} demo {plugins...}").run(),
-        }
-        .with_context(|| format!("the demo on {host} failed"))?;
     }
     Ok(())
 }

@@ -4,34 +4,44 @@
 use anyhow::bail;
 use xshell::Shell;
 
-use crate::language::in_ci;
-use crate::tinygo_install;
-use crate::toolchain;
+use crate::build::in_ci;
 
-/// Installs TinyGo when no `tinygo` is found (the only toolchain no registry here ships), then
-/// checks every toolchain. Under `CI=true` anything required that is still missing is an error;
-/// elsewhere it is a warning, and the conformance run skips that language by name.
+/// Runs the installer of every toolchain in the table that has one and wants it (TinyGo, the
+/// only one no registry here ships), then checks every toolchain. Under `CI=true` anything still
+/// missing is an error; elsewhere a warning, and the conformance run skips what needs it by name.
+/// Everything it prints goes to stderr.
 pub fn setup(sh: &Shell) -> anyhow::Result<()> {
     let _root = sh.push_dir(crate::project_root());
-    let on_path = !tinygo_install::wrapper().is_file() && toolchain::TINYGO.probe(sh).is_ok();
-    if !on_path {
+    for toolchain in crate::doctor::toolchains() {
+        let Some(install) = &toolchain.install else {
+            continue;
+        };
+        if !(install.wanted)(sh) {
+            continue;
+        }
         let started = std::time::Instant::now();
-        match tinygo_install::install(sh) {
+        match (install.run)(sh) {
             Ok(version) => eprintln!(
-                "tinygo: {version}, in target/tools/tinygo ({:.1}s)",
+                "{}: {version} ({:.1}s)",
+                toolchain.name,
                 started.elapsed().as_secs_f64()
             ),
-            Err(error) if in_ci() => return Err(error.context("tinygo could not be installed")),
-            Err(error) => eprintln!("warning: tinygo could not be installed: {error:#}"),
+            Err(error) if in_ci() => {
+                return Err(error.context(format!("{} could not be installed", toolchain.name)))
+            }
+            Err(error) => eprintln!(
+                "warning: {} could not be installed: {error:#}",
+                toolchain.name
+            ),
         }
     }
-    let missing = crate::doctor::table(sh)?;
+    let missing = crate::doctor::table(sh, &mut std::io::stderr())?;
     match missing.as_slice() {
         [] => Ok(()),
-        missing if in_ci() => bail!("required toolchains missing: {}", missing.join(", ")),
+        missing if in_ci() => bail!("toolchains missing: {}", missing.join(", ")),
         missing => {
             eprintln!(
-                "warning: required toolchains missing: {}; their languages are skipped outside CI",
+                "warning: toolchains missing: {}; what needs them is skipped outside CI",
                 missing.join(", ")
             );
             Ok(())

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
+use crate::toolchain::run_to_stderr;
+
 const MODULE: &str = "github.com/tinygo-org/tinygo";
 const VERSION: &str = "v0.41.1";
 /// The `h1:` hash of the release's module zip, so a different zip is refused.
@@ -124,15 +126,14 @@ fn install_debian_packages(sh: &Shell) -> anyhow::Result<()> {
     };
     let listed = missing.join(" ");
     eprintln!("tinygo: installing Debian packages: {listed}");
-    cmd!(sh, "{apt} {apt_args...} update -q")
-        .run()
-        .context("apt-get update failed")?;
+    // apt's progress goes to stderr with ours: stdout is the result of the command that ran
+    // setup (the seed's lines, for `cargo xtask setup && cargo xtask demo`).
+    run_to_stderr(cmd!(sh, "{apt} {apt_args...} update -q")).context("apt-get update failed")?;
     let _frontend = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
-    cmd!(
+    run_to_stderr(cmd!(
         sh,
         "{apt} {apt_args...} install -y -q --no-install-recommends {missing...}"
-    )
-    .run()
+    ))
     .with_context(|| format!("apt-get could not install {listed}"))?;
     Ok(())
 }
@@ -166,26 +167,19 @@ fn download(sh: &Shell) -> anyhow::Result<PathBuf> {
     let json = cmd!(sh, "go mod download -json {MODULE}@{VERSION}")
         .read()
         .with_context(|| format!("the Go module proxy did not serve {MODULE}@{VERSION}"))?;
-    let dir = json_string(&json, "Dir").context("`go mod download` named no Dir")?;
-    let sum = json_string(&json, "Sum").context("`go mod download` named no Sum")?;
+    let json: serde_json::Value =
+        serde_json::from_str(&json).context("`go mod download -json` printed no JSON")?;
+    let field = |name: &str| {
+        json[name]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("`go mod download -json` named no {name}"))
+    };
+    let (dir, sum) = (field("Dir")?, field("Sum")?);
     if sum != MODULE_SUM {
         bail!("{MODULE}@{VERSION} has hash {sum}, expected {MODULE_SUM}");
     }
     Ok(PathBuf::from(dir))
-}
-
-/// A top-level string field of `go mod download -json` output, which puts one field per line.
-fn json_string(json: &str, field: &str) -> Option<String> {
-    let prefix = format!("\"{field}\": \"");
-    json.lines().find_map(|line| {
-        let value = line.trim().strip_prefix(&prefix)?;
-        Some(
-            value
-                .trim_end_matches(',')
-                .strip_suffix('"')?
-                .replace("\\\\", "\\"),
-        )
-    })
 }
 
 fn build_compiler(sh: &Shell, prefix: &Path, module: &Path) -> anyhow::Result<()> {
@@ -196,9 +190,11 @@ fn build_compiler(sh: &Shell, prefix: &Path, module: &Path) -> anyhow::Result<()
     let _dir = sh.push_dir(module);
     // TinyGo's own go.mod and go.sum pin every dependency; the module cache folder is read-only
     // and nothing is written into it.
-    cmd!(sh, "go build -mod=readonly -tags llvm{LLVM} -o {partial} .")
-        .run()
-        .context("building TinyGo failed")?;
+    run_to_stderr(cmd!(
+        sh,
+        "go build -mod=readonly -tags llvm{LLVM} -o {partial} ."
+    ))
+    .context("building TinyGo failed")?;
     sh.copy_file(&partial, libexec.join("tinygo"))?;
     sh.remove_path(&partial)?;
     Ok(())
@@ -244,7 +240,7 @@ fn seed_libraries(sh: &Shell, prefix: &Path) -> anyhow::Result<()> {
     sh.remove_path(&prebuilt)?;
     let libc_dir = prebuilt.join(WASI_LIBC);
     sh.create_dir(&libc_dir)?;
-    cmd!(sh, "cp -R {WASI_INCLUDE} {libc_dir}/include").run()?;
+    run_to_stderr(cmd!(sh, "cp -R {WASI_INCLUDE} {libc_dir}/include"))?;
     let libc_a = libc_dir.join("lib.a");
     sh.copy_file(&libc, &libc_a)?;
     cmd!(sh, "chmod u+w {libc_a}").quiet().run()?;
@@ -253,7 +249,7 @@ fn seed_libraries(sh: &Shell, prefix: &Path) -> anyhow::Result<()> {
     // wasi-libc build leaves it out as well.
     let members = cmd!(sh, "llvm-ar-{LLVM} t {libc_a}").read()?;
     if members.lines().any(|member| member == "dlmalloc.o") {
-        cmd!(sh, "llvm-ar-{LLVM} d {libc_a} dlmalloc.o").run()?;
+        run_to_stderr(cmd!(sh, "llvm-ar-{LLVM} d {libc_a} dlmalloc.o"))?;
     }
     let rt_dir = prebuilt.join(COMPILER_RT);
     sh.create_dir(&rt_dir)?;
@@ -289,20 +285,4 @@ XDG_CACHE_HOME="$prefix/cache" TINYGOROOT="$prefix" exec "$prefix/libexec/tinygo
     sh.write_file(&wrapper, script)?;
     cmd!(sh, "chmod 755 {wrapper}").quiet().run()?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_fields_of_go_mod_download_json() {
-        let json = "{\n\t\"Path\": \"github.com/tinygo-org/tinygo\",\n\t\"Dir\": \"/root/go/pkg/mod/github.com/tinygo-org/tinygo@v0.41.1\",\n\t\"Sum\": \"h1:abc=\",\n\t\"Origin\": {\n\t\t\"Ref\": \"refs/tags/v0.41.1\"\n\t}\n}";
-        assert_eq!(
-            json_string(json, "Dir").as_deref(),
-            Some("/root/go/pkg/mod/github.com/tinygo-org/tinygo@v0.41.1")
-        );
-        assert_eq!(json_string(json, "Sum").as_deref(), Some("h1:abc="));
-        assert_eq!(json_string(json, "Zip"), None);
-    }
 }

@@ -14,6 +14,17 @@ pub struct Toolchain {
     probe: fn(&Shell) -> anyhow::Result<String>,
     /// How to install it, for the message about a missing one.
     pub fix: &'static str,
+    /// What `cargo xtask setup` does about it, if it can install it by itself.
+    pub install: Option<Install>,
+}
+
+/// An installer `cargo xtask setup` runs.
+pub struct Install {
+    /// Whether to run it: the tool is missing, or it is an earlier install of ours that the
+    /// installer may bring up to date (it returns at once when nothing changed).
+    pub wanted: fn(&Shell) -> bool,
+    /// Installs the tool and returns its version line.
+    pub run: fn(&Shell) -> anyhow::Result<String>,
 }
 
 impl Toolchain {
@@ -33,24 +44,28 @@ pub const CARGO: Toolchain = Toolchain {
     name: "cargo",
     probe: |sh| version_line(sh, &crate::cargo(), &["--version"]),
     fix: RUSTUP_FIX,
+    install: None,
 };
 
 pub const RUSTFMT: Toolchain = Toolchain {
     name: "rustfmt",
     probe: |sh| version_line(sh, "rustfmt", &["--version"]),
     fix: RUSTUP_FIX,
+    install: None,
 };
 
 pub const CLIPPY: Toolchain = Toolchain {
     name: "clippy",
     probe: |sh| version_line(sh, &crate::cargo(), &["clippy", "--version"]),
     fix: RUSTUP_FIX,
+    install: None,
 };
 
 pub const RUSTC: Toolchain = Toolchain {
     name: "rustc",
     probe: |sh| version_line(sh, "rustc", &["--version"]),
     fix: RUSTUP_FIX,
+    install: None,
 };
 
 pub const WASM32_UNKNOWN: &str = "wasm32-unknown-unknown";
@@ -71,6 +86,7 @@ pub const WASM32_UNKNOWN_TARGET: Toolchain = Toolchain {
     },
     fix:
         "run `rustup toolchain install` at the root, or `rustup target add wasm32-unknown-unknown`",
+    install: None,
 };
 
 pub const GO: Toolchain = Toolchain {
@@ -83,6 +99,7 @@ pub const GO: Toolchain = Toolchain {
         Ok(line)
     },
     fix: "install Go 1.24 or newer (https://go.dev/dl, or your package manager)",
+    install: None,
 };
 
 pub const TINYGO: Toolchain = Toolchain {
@@ -96,7 +113,27 @@ pub const TINYGO: Toolchain = Toolchain {
     fix:
         "run `cargo xtask setup` (on Debian it builds TinyGo into target/tools/tinygo), or install \
           TinyGo 0.34 or newer (https://tinygo.org/getting-started/install/)",
+    install: Some(Install {
+        // A TinyGo on PATH is used as it is; our own install is kept up to date.
+        wanted: |sh| crate::tinygo_install::wrapper().is_file() || TINYGO.probe(sh).is_err(),
+        run: crate::tinygo_install::install,
+    }),
 };
+
+/// Runs `cmd` with its stdout sent to our stderr: a tool's chatter (apt, copies) must not reach
+/// the stdout of a command whose stdout is its result (`cargo xtask demo`).
+pub(crate) fn run_to_stderr(cmd: xshell::Cmd<'_>) -> anyhow::Result<()> {
+    let shown = cmd.to_string();
+    let mut command = std::process::Command::from(cmd);
+    command.stdout(std::io::stderr());
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed: {status}");
+    }
+    Ok(())
+}
 
 /// The first line a command prints on stdout, trimmed.
 fn version_line(sh: &Shell, program: &str, args: &[&str]) -> anyhow::Result<String> {

@@ -1,5 +1,5 @@
 //! Hostile plugins written with `extism-pdk`: every export attacks the host in one way, and
-//! `host/tests/hostile_plugins.rs` checks that each ends in a named failure (never a crash of the
+//! `host/tests/integration/hostile_plugins.rs` checks that each ends in a named failure (never a crash of the
 //! host process). Built for wasm by `cargo xtask build-hostile`; it never depends on the host
 //! crates. `plugins-hostile/go/` has the same exports in Go.
 

@@ -37,19 +37,16 @@ pub(crate) fn describe(sh: &Shell, root: &Path) -> Vec<(String, String)> {
     if let Ok(kernel) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
         rows.push(("Linux".to_owned(), kernel.trim().to_owned()));
     }
-    for &language in crate::Language::ALL {
-        let version = language
-            .probe(sh)
+    for language in crate::LANGUAGES {
+        let version = crate::build::probe_all(sh, language.build.toolchains)
             .unwrap_or_else(|_| "not found".to_owned());
         rows.push((format!("{language} plugins built by"), version));
     }
-    for &host in crate::Host::ALL {
-        let version = host
-            .toolchains()
-            .first()
-            .and_then(|toolchain| toolchain.probe(sh).ok())
-            .unwrap_or_else(|| "not found".to_owned());
+    for host in crate::HOSTS {
+        let version = crate::build::probe_all(sh, host.build.toolchains)
+            .unwrap_or_else(|_| "not found".to_owned());
         rows.push((format!("{host} built by"), version));
+        rows.push((format!("{host} runs on"), host.runtime.to_owned()));
     }
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
     for krate in ["extism", "wasmtime"] {

@@ -1,12 +1,12 @@
-//! `docs/performance.md`: every figure, its ratio to the no-op floor and to the Go host, the
-//! targets, and where the numbers came from.
+//! `docs/performance.md`: every figure of every host with benchmarks, its ratio to the no-op
+//! floor and to the reference (in-process) host, the targets, and where the numbers came from.
 
 use std::fmt::Write;
 
 use crate::bench::results::{Figures, Loop};
 use crate::bench::targets::{ready_instance_ns, Verdict};
-use crate::bench::{duration, Sizes, SCENARIOS};
-use crate::{Host, Language};
+use crate::bench::{duration, measured_hosts, Sizes, SCENARIOS};
+use crate::{Host, LANGUAGES};
 
 pub(crate) struct Page<'a> {
     pub(crate) date: String,
@@ -14,7 +14,6 @@ pub(crate) struct Page<'a> {
     pub(crate) figures: &'a Figures,
     pub(crate) sizes: &'a Sizes,
     pub(crate) conformance_loop: Option<&'a Loop>,
-    pub(crate) languages: &'a [Language],
     pub(crate) verdicts: &'a [Verdict],
     /// The hand-written analysis, `docs/performance-notes.md`.
     pub(crate) notes: String,
@@ -26,14 +25,18 @@ impl Page<'_> {
         let mut page = String::new();
         let out = &mut page;
         let _ = writeln!(out, "# Performance\n");
+        let sources: Vec<String> = measured_hosts()
+            .iter()
+            .map(|(host, bench)| format!("{host}'s from {}", bench.what))
+            .collect();
         let _ = writeln!(
             out,
             "Written by `cargo xtask bench-report` on {}; do not edit by hand (the analysis at \
-             the end comes from `docs/performance-notes.md`). The Rust host's figures come from \
-             `cargo bench` (criterion, release profile, `host/benches/host.rs`), the Go host's \
-             from `go test -bench` in `host-go/` on the same `.wasm` files, the loop from \
+             the end comes from `docs/performance-notes.md`). The figures of each host come \
+             from its own benchmarks, on the same `.wasm` files: {}; the loop from \
              `tests/benches/conformance_loop.rs`. Times are means per iteration.\n",
-            self.date
+            self.date,
+            sources.join("; ")
         );
         self.targets(out);
         self.calls(out);
@@ -69,104 +72,133 @@ impl Page<'_> {
     }
 
     fn calls(&self, out: &mut String) {
+        let hosts = hosts();
         let _ = writeln!(
             out,
             "## Per call\n\nOne instance, called over and over. `x noop` is the call's time over \
              the `noop` export's on the same host and plugin (the fixed cost of a call); \
-             `go/rust` is the Go host's time over the Rust host's.\n"
+             `<host>/<reference>` is a host's time over the reference host's.\n"
         );
-        let _ = writeln!(
-            out,
-            "| scenario | plugin | rust-host | x noop | go-host | x noop | go/rust |\n\
-             |---|---|---:|---:|---:|---:|---:|"
-        );
+        let mut header = "| scenario | plugin |".to_owned();
+        let mut rule = "|---|---|".to_owned();
+        for host in &hosts {
+            let _ = write!(header, " {host} | x noop |");
+            rule += "---:|---:|";
+        }
+        for (host, reference) in others(&hosts) {
+            let _ = write!(header, " {}/{} |", short(host), short(reference));
+            rule += "---:|";
+        }
+        let _ = writeln!(out, "{header}\n{rule}");
         for scenario in SCENARIOS {
-            for &language in self.languages {
+            for language in LANGUAGES {
                 let id = format!("call/{language}/{scenario}");
                 let noop = format!("call/{language}/noop");
-                let (rust, go) = (self.ns(Host::Rust, &id), self.ns(Host::Go, &id));
-                let over_noop = |host: Host, ns: Option<f64>| match (ns, self.ns(host, &noop)) {
-                    (Some(ns), Some(floor)) => format!("{:.2}", ns / floor),
-                    _ => "-".to_owned(),
-                };
-                let _ = writeln!(
-                    out,
-                    "| {scenario} | {language} | {} | {} | {} | {} | {} |",
-                    time(rust),
-                    over_noop(Host::Rust, rust),
-                    time(go),
-                    over_noop(Host::Go, go),
-                    ratio(go, rust)
-                );
+                let mut row = format!("| {scenario} | {language} |");
+                for &host in &hosts {
+                    let ns = self.ns(host, &id);
+                    let over_noop = match (ns, self.ns(host, &noop)) {
+                        (Some(ns), Some(floor)) => format!("{:.2}", ns / floor),
+                        _ => "-".to_owned(),
+                    };
+                    let _ = write!(row, " {} | {over_noop} |", time(ns));
+                }
+                for (host, reference) in others(&hosts) {
+                    let _ = write!(
+                        row,
+                        " {} |",
+                        ratio(self.ns(host, &id), self.ns(reference, &id))
+                    );
+                }
+                let _ = writeln!(out, "{row}");
             }
         }
         let _ = writeln!(out);
     }
 
     fn values(&self, out: &mut String) {
+        let hosts = hosts();
         let _ = writeln!(
             out,
             "## Moving values\n\n`lookup` of a key whose value has the given size: one \
              `hostMemoryGet` that copies the value into Extism memory, the plugin reading it, \
              and the same bytes going back out as the call's output. Bytes of value per second.\n"
         );
-        let _ = writeln!(
-            out,
-            "| value | plugin | rust-host | go-host | rust/go |\n|---|---|---:|---:|---:|"
-        );
+        let mut header = "| value | plugin |".to_owned();
+        let mut rule = "|---|---|".to_owned();
+        for host in &hosts {
+            let _ = write!(header, " {host} |");
+            rule += "---:|";
+        }
+        for (host, reference) in others(&hosts) {
+            let _ = write!(header, " {}/{} |", short(reference), short(host));
+            rule += "---:|";
+        }
+        let _ = writeln!(out, "{header}\n{rule}");
         for (scenario, bytes) in [("get_1KiB", 1u64 << 10), ("get_1MiB", 1 << 20)] {
-            for &language in self.languages {
+            for language in LANGUAGES {
                 let id = format!("call/{language}/{scenario}");
-                let rate = |ns: Option<f64>| ns.map(|ns| bytes as f64 / ns * 1e9);
-                let (rust, go) = (rate(self.ns(Host::Rust, &id)), rate(self.ns(Host::Go, &id)));
-                let _ = writeln!(
-                    out,
-                    "| {} | {language} | {} | {} | {} |",
-                    &scenario[4..],
-                    throughput(rust),
-                    throughput(go),
-                    ratio(rust, go)
-                );
+                let rate = |host: &Host| self.ns(host, &id).map(|ns| bytes as f64 / ns * 1e9);
+                let mut row = format!("| {} | {language} |", &scenario[4..]);
+                for &host in &hosts {
+                    let _ = write!(row, " {} |", throughput(rate(host)));
+                }
+                for (host, reference) in others(&hosts) {
+                    let _ = write!(row, " {} |", ratio(rate(reference), rate(host)));
+                }
+                let _ = writeln!(out, "{row}");
             }
         }
         let _ = writeln!(out);
     }
 
     fn compile_and_instance(&self, out: &mut String) {
+        let hosts = hosts();
         let _ = writeln!(
             out,
             "## Compiling and instantiating\n\nCold: no compilation cache. Cached: the module \
-             compiled before (wasmtime's on-disk cache on the Rust host, a wazero compilation \
-             cache on the Go host). Ready instance: from a compiled module to an instance that \
-             can take a call, including a WASI reactor's `_initialize`, and dropping it (on the \
-             Rust host, whose runtime instantiates at the first call, a `noop` call is \
+             compiled before (each host's own compilation cache: wasmtime's on-disk cache, a \
+             wazero compilation cache). Ready instance: from a compiled module to an instance \
+             that can take a call, including a WASI reactor's `_initialize`, and dropping it (on \
+             a host whose runtime instantiates at the first call, a `noop` call is \
              subtracted).\n"
         );
-        let _ = writeln!(
-            out,
-            "| plugin | what | rust-host | go-host | go/rust |\n|---|---|---:|---:|---:|"
-        );
-        for &language in self.languages {
-            for (what, how) in [("compile, cold", "cold"), ("compile, cached", "cached")] {
-                let id = format!("compile/{language}/{how}");
-                let (rust, go) = (self.ns(Host::Rust, &id), self.ns(Host::Go, &id));
-                let _ = writeln!(
-                    out,
-                    "| {language} | {what} | {} | {} | {} |",
-                    time(rust),
-                    time(go),
-                    ratio(go, rust)
-                );
+        let mut header = "| plugin | what |".to_owned();
+        let mut rule = "|---|---|".to_owned();
+        for host in &hosts {
+            let _ = write!(header, " {host} |");
+            rule += "---:|";
+        }
+        for (host, reference) in others(&hosts) {
+            let _ = write!(header, " {}/{} |", short(host), short(reference));
+            rule += "---:|";
+        }
+        let _ = writeln!(out, "{header}\n{rule}");
+        for language in LANGUAGES {
+            let rows: [(&str, Figure); 3] = [
+                (
+                    "compile, cold",
+                    Box::new(|host| self.ns(host, &format!("compile/{language}/cold"))),
+                ),
+                (
+                    "compile, cached",
+                    Box::new(|host| self.ns(host, &format!("compile/{language}/cached"))),
+                ),
+                (
+                    "ready instance",
+                    Box::new(|host| ready_instance_ns(self.figures, host, language)),
+                ),
+            ];
+            for (what, ns) in rows {
+                let mut row = format!("| {language} | {what} |");
+                for &host in &hosts {
+                    let _ = write!(row, " {} |", time(ns(host)));
+                }
+                for (host, reference) in others(&hosts) {
+                    let _ = write!(row, " {} |", ratio(ns(host), ns(reference)));
+                }
+                let _ = writeln!(out, "{row}");
             }
-            let rust = ready_instance_ns(self.figures, Host::Rust, language);
-            let go = ready_instance_ns(self.figures, Host::Go, language);
-            let _ = writeln!(
-                out,
-                "| {language} | ready instance | {} | {} | {} |",
-                time(rust),
-                time(go),
-                ratio(go, rust)
-            );
         }
         let _ = writeln!(out);
     }
@@ -177,7 +209,7 @@ impl Page<'_> {
             "## Plugin sizes\n\n`target/plugins/<language>/conformance.wasm` as \
              `cargo xtask build-plugins` leaves it.\n\n| plugin | bytes |\n|---|---:|"
         );
-        for &language in self.languages {
+        for language in LANGUAGES {
             let bytes = self
                 .sizes
                 .get(language)
@@ -223,9 +255,29 @@ impl Page<'_> {
         let _ = writeln!(out);
     }
 
-    fn ns(&self, host: Host, id: &str) -> Option<f64> {
+    fn ns(&self, host: &Host, id: &str) -> Option<f64> {
         self.figures.ns(host, id)
     }
+}
+
+/// One figure of a plugin, read for any host.
+type Figure<'a> = Box<dyn Fn(&Host) -> Option<f64> + 'a>;
+
+/// The hosts with benchmarks: the page's columns.
+fn hosts() -> Vec<&'static Host> {
+    measured_hosts().into_iter().map(|(host, _)| host).collect()
+}
+
+/// Each host after the first, with the first: the ratio columns.
+fn others<'a>(
+    hosts: &'a [&'static Host],
+) -> impl Iterator<Item = (&'static Host, &'static Host)> + 'a {
+    hosts.iter().skip(1).map(move |&host| (host, hosts[0]))
+}
+
+/// `go-host` is `go` in a ratio's column head.
+fn short(host: &Host) -> &str {
+    host.name().strip_suffix("-host").unwrap_or(host.name())
 }
 
 fn time(ns: Option<f64>) -> String {

@@ -1,5 +1,5 @@
-//! The measurements, read back from where the benchmarks leave them: criterion's JSON files for
-//! the Rust host, `go test -bench` output for the Go host, the conformance-loop JSON.
+//! The measurements, read back from where the benchmarks leave them: criterion's JSON files,
+//! `go test -bench` output, the conformance-loop JSON.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,60 +12,63 @@ use crate::Host;
 /// Mean nanoseconds per iteration, by host and benchmark id (`call/rust/noop`).
 #[derive(Debug, Default)]
 pub(crate) struct Figures {
-    ns: BTreeMap<(Host, String), f64>,
+    ns: BTreeMap<(String, String), f64>,
 }
 
 impl Figures {
-    pub(crate) fn insert(&mut self, host: Host, id: &str, ns: f64) {
-        self.ns.insert((host, id.to_owned()), ns);
+    pub(crate) fn insert(&mut self, host: &Host, id: &str, ns: f64) {
+        self.ns.insert((host.name().to_owned(), id.to_owned()), ns);
     }
 
-    pub(crate) fn ns(&self, host: Host, id: &str) -> Option<f64> {
-        self.ns.get(&(host, id.to_owned())).copied()
+    pub(crate) fn ns(&self, host: &Host, id: &str) -> Option<f64> {
+        self.ns
+            .get(&(host.name().to_owned(), id.to_owned()))
+            .copied()
     }
 
     pub(crate) fn len(&self) -> usize {
         self.ns.len()
     }
+}
 
-    /// Every `new/benchmark.json` (with its `estimates.json`) under criterion's directory.
-    pub(crate) fn read_criterion(&mut self, dir: &Path) -> anyhow::Result<()> {
-        let mut pending = vec![dir.to_owned()];
-        while let Some(dir) = pending.pop() {
-            let entries = std::fs::read_dir(&dir)
-                .with_context(|| format!("cannot list {}", dir.display()))?;
-            for entry in entries {
-                let path = entry?.path();
-                if path.is_dir() {
-                    if path.file_name().is_some_and(|name| name == "new") {
-                        let (id, ns) = read_criterion_benchmark(&path)?;
-                        self.insert(Host::Rust, &id, ns);
-                    } else {
-                        pending.push(path);
-                    }
+/// Every `new/benchmark.json` (with its `estimates.json`) under criterion's directory.
+pub(crate) fn read_criterion(dir: &Path) -> anyhow::Result<Vec<(String, f64)>> {
+    let mut figures = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|name| name == "new") {
+                    figures.push(read_criterion_benchmark(&path)?);
+                } else {
+                    pending.push(path);
                 }
             }
         }
-        Ok(())
     }
+    Ok(figures)
+}
 
-    /// The result lines of `go test -bench` output: `BenchmarkCall/rust/noop-2  1000  5120 ns/op`.
-    pub(crate) fn read_go_bench(&mut self, output: &str) -> anyhow::Result<()> {
-        for line in output.lines() {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let Some(name) = fields.first().and_then(|f| f.strip_prefix("Benchmark")) else {
-                continue;
-            };
-            let Some(at) = fields.iter().position(|&f| f == "ns/op") else {
-                continue;
-            };
-            let ns: f64 = fields[at - 1]
-                .parse()
-                .with_context(|| format!("go bench: no number before ns/op in {line:?}"))?;
-            self.insert(Host::Go, &go_bench_id(name), ns);
-        }
-        Ok(())
+/// The result lines of `go test -bench` output: `BenchmarkCall/rust/noop-2  1000  5120 ns/op`.
+pub(crate) fn read_go_bench(output: &str) -> anyhow::Result<Vec<(String, f64)>> {
+    let mut figures = Vec::new();
+    for line in output.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let Some(name) = fields.first().and_then(|f| f.strip_prefix("Benchmark")) else {
+            continue;
+        };
+        let Some(at) = fields.iter().position(|&f| f == "ns/op") else {
+            continue;
+        };
+        let ns: f64 = fields[at - 1]
+            .parse()
+            .with_context(|| format!("go bench: no number before ns/op in {line:?}"))?;
+        figures.push((go_bench_id(name), ns));
     }
+    Ok(figures)
 }
 
 /// `Call/rust/noop-2` is `call/rust/noop`: the group in lower case, without GOMAXPROCS.
@@ -166,20 +169,19 @@ mod tests {
         let output = "goos: linux\nBenchmarkCall/rust/noop-2   \t 1000000\t      5120 ns/op\n\
                       BenchmarkCall/go/get_1MiB-2 \t 100\t 812345.5 ns/op\t 1290.8 MB/s\n\
                       BenchmarkInstance/tinygo \t 10\t 70000 ns/op\nPASS\n";
-        let mut figures = Figures::default();
-        figures.read_go_bench(output).unwrap();
-        assert_eq!(figures.ns(Host::Go, "call/rust/noop"), Some(5120.0));
-        assert_eq!(figures.ns(Host::Go, "call/go/get_1MiB"), Some(812345.5));
-        assert_eq!(figures.ns(Host::Go, "instance/tinygo"), Some(70000.0));
-        assert_eq!(figures.len(), 3);
+        assert_eq!(
+            read_go_bench(output).unwrap(),
+            [
+                ("call/rust/noop".to_owned(), 5120.0),
+                ("call/go/get_1MiB".to_owned(), 812345.5),
+                ("instance/tinygo".to_owned(), 70000.0)
+            ]
+        );
     }
 
     #[test]
     fn a_go_bench_line_without_a_number_is_an_error() {
-        let mut figures = Figures::default();
-        let error = figures
-            .read_go_bench("BenchmarkCall/rust/noop-2 10 fast ns/op\n")
-            .unwrap_err();
+        let error = read_go_bench("BenchmarkCall/rust/noop-2 10 fast ns/op\n").unwrap_err();
         assert!(
             format!("{error:#}").contains("no number before ns/op"),
             "{error:#}"

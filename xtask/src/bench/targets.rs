@@ -2,14 +2,14 @@
 //! the reason), for every language it applies to.
 
 use crate::bench::results::{Figures, Loop};
-use crate::bench::Sizes;
-use crate::{Host, Language};
+use crate::bench::{measured_hosts, Sizes};
+use crate::{Host, Language, LANGUAGES};
 
 /// One target for one subject.
 pub(crate) struct Verdict {
     /// The target's anchor in the analysis notes (`docs/performance-notes.md`).
     pub(crate) id: &'static str,
-    pub(crate) target: &'static str,
+    pub(crate) target: String,
     pub(crate) subject: String,
     pub(crate) measured: String,
     /// `None`: not measured, and `measured` says why.
@@ -18,83 +18,29 @@ pub(crate) struct Verdict {
 
 const NOT_MEASURED: &str = "not measured";
 
+/// The host the per-call targets are set for: the in-process one, the reference every other
+/// host is compared with.
+pub(crate) fn reference_host() -> Option<&'static Host> {
+    crate::HOSTS.iter().find(|host| host.in_process)
+}
+
 pub(crate) fn check(
     figures: &Figures,
     sizes: &Sizes,
     conformance_loop: Option<&Loop>,
-    languages: &[Language],
 ) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
-    let rust = Host::Rust;
-    for &language in languages {
-        let call =
-            |host: Host, scenario: &str| figures.ns(host, &format!("call/{language}/{scenario}"));
-        let subject = format!("{language} on rust-host");
-        verdicts.push(ratio_at_most(
-            "say-hello-vs-noop",
-            "say_hello at most 1.3x the no-op call (Rust host)",
-            subject.clone(),
-            call(rust, "say_hello"),
-            call(rust, "noop"),
-            1.3,
-        ));
-        let (go_hello, rust_hello) = (call(Host::Go, "say_hello"), call(rust, "say_hello"));
-        verdicts.push(match (go_hello, rust_hello) {
-            (Some(go), Some(rust)) => Verdict {
-                id: "rust-vs-go-host",
-                target: "Rust host at least 3x faster per say_hello than the Go host",
-                subject: format!("{language}"),
-                measured: format!("{:.2}x faster", go / rust),
-                met: Some(go / rust >= 3.0),
-            },
-            _ => not_measured(
-                "rust-vs-go-host",
-                "Rust host at least 3x faster per say_hello than the Go host",
-                format!("{language}"),
-            ),
-        });
-        verdicts.push(match call(rust, "get_1MiB") {
-            Some(ns) => {
-                let gib_s = (1u64 << 20) as f64 / ns * 1e9 / (1u64 << 30) as f64;
-                Verdict {
-                    id: "one-mib-value",
-                    target: "at least 4 GiB/s for a 1 MiB value (Rust host)",
-                    subject: subject.clone(),
-                    measured: format!("{gib_s:.2} GiB/s"),
-                    met: Some(gib_s >= 4.0),
-                }
-            }
-            None => not_measured(
-                "one-mib-value",
-                "at least 4 GiB/s for a 1 MiB value (Rust host)",
-                subject.clone(),
-            ),
-        });
-        verdicts.push(match ready_instance_ns(figures, rust, language) {
-            Some(ns) => Verdict {
-                id: "ready-instance",
-                target: "a ready instance in under 50 us (Rust host)",
-                subject: subject.clone(),
-                measured: super::duration(ns),
-                met: Some(ns < 50_000.0),
-            },
-            None => not_measured(
-                "ready-instance",
-                "a ready instance in under 50 us (Rust host)",
-                subject.clone(),
-            ),
-        });
-        let size_limit = match language {
-            Language::Rust => Some(40_000),
-            Language::TinyGo => Some(200_000),
-            // No target: the page reports its size and instance cost and what shrinks them.
-            Language::Go => None,
-        };
-        if let Some(limit) = size_limit {
-            let target = match language {
-                Language::Rust => "the Rust plugin under 40 KB",
-                _ => "the TinyGo plugin under 200 KB",
-            };
+    let others: Vec<&Host> = measured_hosts()
+        .into_iter()
+        .map(|(host, _)| host)
+        .filter(|host| !host.in_process)
+        .collect();
+    for language in LANGUAGES {
+        if let Some(reference) = reference_host() {
+            reference_targets(&mut verdicts, figures, reference, &others, language);
+        }
+        if let Some(limit) = language.size_target {
+            let target = format!("the {language} plugin under {} KB", limit / 1000);
             verdicts.push(match sizes.get(language) {
                 Some(bytes) => Verdict {
                     id: "plugin-size",
@@ -114,7 +60,7 @@ pub(crate) fn check(
             for (file, languages, seconds) in &measured.edits {
                 verdicts.push(Verdict {
                     id: "edit-to-verdict",
-                    target: edit_target,
+                    target: edit_target.to_owned(),
                     subject: format!("{file} ({})", languages.join(", ")),
                     measured: format!("{seconds:.1} s"),
                     met: Some(*seconds < 15.0),
@@ -123,7 +69,7 @@ pub(crate) fn check(
             let median = measured.built_run_median();
             verdicts.push(Verdict {
                 id: "built-run",
-                target: run_target,
+                target: run_target.to_owned(),
                 subject: "cargo test --test conformance".to_owned(),
                 measured: format!(
                     "{median:.1} s (median of {})",
@@ -135,12 +81,12 @@ pub(crate) fn check(
         None => {
             verdicts.push(not_measured(
                 "edit-to-verdict",
-                edit_target,
+                edit_target.to_owned(),
                 "every plugin source".into(),
             ));
             verdicts.push(not_measured(
                 "built-run",
-                run_target,
+                run_target.to_owned(),
                 "cargo test --test conformance".into(),
             ));
         }
@@ -148,19 +94,87 @@ pub(crate) fn check(
     verdicts
 }
 
-/// An instance ready for a call: the Rust host's benchmark makes one and calls `noop` (Extism
-/// instantiates at the first call), so a `noop` call comes off; host-go's makes one outright.
-pub(crate) fn ready_instance_ns(figures: &Figures, host: Host, language: Language) -> Option<f64> {
+/// The per-call targets of the reference host for one language, and its lead over each other
+/// host.
+fn reference_targets(
+    verdicts: &mut Vec<Verdict>,
+    figures: &Figures,
+    reference: &Host,
+    others: &[&Host],
+    language: &Language,
+) {
+    let call =
+        |host: &Host, scenario: &str| figures.ns(host, &format!("call/{language}/{scenario}"));
+    let subject = format!("{language} on {reference}");
+    verdicts.push(ratio_at_most(
+        "say-hello-vs-noop",
+        format!("say_hello at most 1.3x the no-op call ({reference})"),
+        subject.clone(),
+        call(reference, "say_hello"),
+        call(reference, "noop"),
+        1.3,
+    ));
+    for &other in others {
+        let target = format!("{reference} at least 3x faster per say_hello than {other}");
+        verdicts.push(
+            match (call(other, "say_hello"), call(reference, "say_hello")) {
+                (Some(theirs), Some(ours)) => Verdict {
+                    id: "rust-vs-go-host",
+                    target,
+                    subject: format!("{language}"),
+                    measured: format!("{:.2}x faster", theirs / ours),
+                    met: Some(theirs / ours >= 3.0),
+                },
+                _ => not_measured("rust-vs-go-host", target, format!("{language}")),
+            },
+        );
+    }
+    let target = format!("at least 4 GiB/s for a 1 MiB value ({reference})");
+    verdicts.push(match call(reference, "get_1MiB") {
+        Some(ns) => {
+            let gib_s = (1u64 << 20) as f64 / ns * 1e9 / (1u64 << 30) as f64;
+            Verdict {
+                id: "one-mib-value",
+                target,
+                subject: subject.clone(),
+                measured: format!("{gib_s:.2} GiB/s"),
+                met: Some(gib_s >= 4.0),
+            }
+        }
+        None => not_measured("one-mib-value", target, subject.clone()),
+    });
+    let target = format!("a ready instance in under 50 us ({reference})");
+    verdicts.push(match ready_instance_ns(figures, reference, language) {
+        Some(ns) => Verdict {
+            id: "ready-instance",
+            target,
+            subject,
+            measured: super::duration(ns),
+            met: Some(ns < 50_000.0),
+        },
+        None => not_measured("ready-instance", target, subject),
+    });
+}
+
+/// An instance ready for a call: a host whose benchmark makes one and calls `noop` (a runtime
+/// that instantiates at the first call) has a `noop` call taken off.
+pub(crate) fn ready_instance_ns(
+    figures: &Figures,
+    host: &Host,
+    language: &Language,
+) -> Option<f64> {
     let instance = figures.ns(host, &format!("instance/{language}"))?;
-    match host {
-        Host::Rust => Some(instance - figures.ns(host, &format!("call/{language}/noop"))?),
-        Host::Go => Some(instance),
+    match host.bench {
+        Some(bench) if bench.instance_includes_noop => {
+            Some(instance - figures.ns(host, &format!("call/{language}/noop"))?)
+        }
+        _ => Some(instance),
     }
 }
 
 fn ratio_at_most(
     id: &'static str,
-    target: &'static str,
+    target: String,
     subject: String,
     numerator: Option<f64>,
     denominator: Option<f64>,
@@ -178,7 +192,7 @@ fn ratio_at_most(
     }
 }
 
-fn not_measured(id: &'static str, target: &'static str, subject: String) -> Verdict {
+fn not_measured(id: &'static str, target: String, subject: String) -> Verdict {
     Verdict {
         id,
         target,
@@ -201,14 +215,20 @@ mod tests {
 
     #[test]
     fn targets_are_judged_from_the_figures_and_unmeasured_ones_say_so() {
+        let host = |name| crate::HOSTS.iter().find(|h| h.name() == name).unwrap();
+        let language = |name| Language::from_name(name).unwrap();
+        let (rust_host, go_host) = (host("rust-host"), host("go-host"));
         let mut figures = Figures::default();
-        figures.insert(Host::Rust, "call/rust/noop", 4_000.0);
-        figures.insert(Host::Rust, "call/rust/say_hello", 5_000.0);
-        figures.insert(Host::Go, "call/rust/say_hello", 12_000.0);
-        figures.insert(Host::Rust, "call/rust/get_1MiB", 2_000_000.0);
-        figures.insert(Host::Rust, "instance/rust", 44_000.0);
-        let sizes = Sizes(vec![(Language::Rust, 39_999), (Language::TinyGo, 200_000)]);
-        let verdicts = check(&figures, &sizes, None, &[Language::Rust, Language::TinyGo]);
+        figures.insert(rust_host, "call/rust/noop", 4_000.0);
+        figures.insert(rust_host, "call/rust/say_hello", 5_000.0);
+        figures.insert(go_host, "call/rust/say_hello", 12_000.0);
+        figures.insert(rust_host, "call/rust/get_1MiB", 2_000_000.0);
+        figures.insert(rust_host, "instance/rust", 44_000.0);
+        let sizes = Sizes(vec![
+            (language("rust"), 39_999),
+            (language("tinygo"), 200_000),
+        ]);
+        let verdicts = check(&figures, &sizes, None);
 
         let ratio = verdict(&verdicts, "say-hello-vs-noop", "rust on rust-host");
         assert_eq!((ratio.measured.as_str(), ratio.met), ("1.25x", Some(true)));

@@ -1,4 +1,4 @@
-//! Fuzzing the `hostMemoryGet` boundary on every host: a probe module builds arbitrary kernel
+//! Fuzzing the `hostMemoryGet` boundary, one trial per host (`fuzz_memory_get::<host>`): a probe module builds arbitrary kernel
 //! memory (blocks of random sizes and contents, some freed, some with a forged header) and passes
 //! `hostMemoryGet` an offset that is a live block, a freed one, a point inside or before a block,
 //! 0, negative or far past the end. Each answer must be exactly what the contract says: the
@@ -8,14 +8,18 @@
 //! time budget: `FUZZ_SECONDS` (default 60 under CI=true, 5 elsewhere). `tests/fuzz/corpus.txt`
 //! holds inputs that are always run first.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use conformance::hosts::{Driver, Module, Request};
-use host::{Error, Failure, Limits, Store};
+use conformance::driver::Driver;
+use conformance::protocol::{Failure, Limits, Request, Store};
+use libtest_mimic::{Completion, Trial};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use xtask::{build_hosts, in_ci, project_root, Host};
+use xtask::{in_ci, Host};
+
+use crate::HostDriver;
 
 /// Input layout (little-endian): n blocks (1..=8); n sizes (u16); a free mask (bit i frees
 /// block i); target kind; target block; a delta or raw offset (i64). Block i holds the byte
@@ -133,7 +137,7 @@ impl Probe {
     }
 
     fn store(&self) -> Store {
-        let mut store = Store::from_iter([(Vec::new(), self.empty_key_value.clone())]);
+        let mut store = Store::from([(Vec::new(), self.empty_key_value.clone())]);
         for (&index, value) in &self.values {
             store.insert(self.key(index), value.clone());
         }
@@ -147,9 +151,9 @@ impl Probe {
         let store = self.store();
         match self.target {
             Target::Block { index } if self.freed & (1 << index) == 0 => {
-                Some(store.get(&self.key(index)).to_vec())
+                Some(store.get(&self.key(index)).cloned().unwrap_or_default())
             }
-            Target::Raw(0) => Some(store.get(b"").to_vec()),
+            Target::Raw(0) => Some(store.get(&Vec::new()).cloned().unwrap_or_default()),
             _ => None,
         }
     }
@@ -197,46 +201,28 @@ fn probe() -> impl Strategy<Value = Probe> {
         })
 }
 
-fn check(drivers: &[(Host, Driver)], module: &Module, probe: &Probe) -> Result<(), String> {
+fn check(host: &Host, driver: &dyn Driver, wasm: &Path, probe: &Probe) -> Result<(), String> {
     let input = probe.input();
-    let store = probe.store();
-    let limits = Limits::default();
-    let request = Request {
-        export: "probe",
-        input: &input,
-        store: &store,
-        limits: &limits,
-    };
+    let request = Request::one("probe", &input, probe.store(), Limits::default());
     let expected = probe.expected();
     let forged = matches!(probe.target, Target::Forged { .. });
-    for (host, driver) in drivers {
-        let (result, _) = driver.call(module, &request)?;
-        let fine = match (&result, &expected) {
-            // A forged length: whatever the host read, it must have answered or refused; the
-            // process living on to the next probe is the point.
-            (Ok(_), _) if forged => true,
-            (
-                Err(Error::Call {
-                    failure: Failure::HostFunction { .. } | Failure::KeyTooLong { .. },
-                    ..
-                }),
-                _,
-            ) if forged => true,
-            (Ok(output), Some(value)) => output == value,
-            (
-                Err(Error::Call {
-                    failure: Failure::HostFunction { message },
-                    ..
-                }),
-                None,
-            ) => message.contains("is not an allocated Extism memory block"),
-            _ => false,
-        };
-        if !fine {
-            return Err(format!(
-                "{host}: {probe:?}\nexpected {expected:?}, got {result:?}"
-            ));
+    let outcomes = driver.run(wasm, &request)?;
+    let result = &outcomes.first().ok_or("no outcome")?.result;
+    let fine = match (result, &expected) {
+        // A forged length: whatever the host read, it must have answered or refused; the
+        // process living on to the next probe is the point.
+        (Ok(_), _) if forged => true,
+        (Err(Failure::HostFunction { .. } | Failure::KeyTooLong { .. }), _) if forged => true,
+        (Ok(output), Some(value)) => output == value,
+        (Err(Failure::HostFunction { message }), None) => {
+            message.contains("is not an allocated Extism memory block")
         }
+        _ => false,
+    };
+    if !fine {
+        return Err(format!(
+            "{host}: {probe:?}\nexpected {expected:?}, got {result:?}"
+        ));
     }
     Ok(())
 }
@@ -314,29 +300,43 @@ fn parse_corpus_line(line: &str) -> anyhow::Result<Probe> {
     Ok(probe)
 }
 
-#[test]
-fn host_memory_get_answers_every_offset_as_the_contract_says() -> anyhow::Result<()> {
-    let root = project_root();
-    let sh = xshell::Shell::new()?;
-    let mut drivers = Vec::new();
-    for ready in build_hosts(&sh, Host::ALL)?.ready {
-        drivers.push((ready.host, Driver::new(ready.program)));
-    }
+pub fn trial_name(host: &Host) -> String {
+    format!("fuzz_memory_get::{host}")
+}
+
+/// The fuzz of one host: the corpus first, then generated probes for the time budget.
+pub fn trial(root: &Path, host: &'static Host, driver: HostDriver) -> anyhow::Result<Trial> {
     let wasm_path = root.join("target/fuzz/memory_get_probe.wasm");
     std::fs::create_dir_all(wasm_path.parent().expect("a parent"))?;
-    std::fs::write(&wasm_path, wat::parse_str(PROBE)?)?;
-    let module = Module::load(&wasm_path)?;
+    let wasm = wat::parse_str(PROBE)?;
+    // Every host's trial writes the same bytes; only write when they differ, so a host reading
+    // the file never sees it half-written.
+    if std::fs::read(&wasm_path).ok().as_deref() != Some(&wasm[..]) {
+        std::fs::write(&wasm_path, &wasm)?;
+    }
+    let corpus = root.join("tests/fuzz/corpus.txt");
+    Ok(Trial::ignorable_test(trial_name(host), move || {
+        let driver = match &driver {
+            Ok(driver) => driver.clone(),
+            Err(why) => return Ok(Completion::ignored_with(why)),
+        };
+        fuzz(host, driver.as_ref(), &wasm_path, &corpus)
+            .map(|()| Completion::Completed)
+            .map_err(|error| format!("{error:#}").into())
+    }))
+}
 
-    let corpus = std::fs::read_to_string(root.join("tests/fuzz/corpus.txt"))?;
+fn fuzz(host: &Host, driver: &dyn Driver, wasm: &Path, corpus: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(corpus)?;
     let mut replayed = 0;
-    for (number, line) in corpus.lines().enumerate() {
+    for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let probe = parse_corpus_line(line)
             .map_err(|error| anyhow::anyhow!("tests/fuzz/corpus.txt:{}: {error}", number + 1))?;
-        check(&drivers, &module, &probe)
+        check(host, driver, wasm, &probe)
             .map_err(|error| anyhow::anyhow!("tests/fuzz/corpus.txt:{}: {error}", number + 1))?;
         replayed += 1;
     }
@@ -361,7 +361,7 @@ fn host_memory_get_answers_every_offset_as_the_contract_says() -> anyhow::Result
         let mut runner = TestRunner::new(config);
         runner
             .run(&probe(), |probe| {
-                check(&drivers, &module, &probe).map_err(TestCaseError::fail)
+                check(host, driver, wasm, &probe).map_err(TestCaseError::fail)
             })
             .map_err(|failure| {
                 anyhow::anyhow!(
@@ -371,8 +371,7 @@ fn host_memory_get_answers_every_offset_as_the_contract_says() -> anyhow::Result
         cases += 64;
     }
     eprintln!(
-        "fuzz: {replayed} corpus inputs, then {cases} generated probes x {} hosts in {:.1?}",
-        drivers.len(),
+        "fuzz: {host}: {replayed} corpus inputs, then {cases} generated probes in {:.1?}",
         started.elapsed()
     );
     Ok(())

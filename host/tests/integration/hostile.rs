@@ -2,12 +2,13 @@
 //! after each the same process makes a fresh instance of an honest plugin and checks its output.
 //! The figures these tests print are the ones in docs/reliability.md.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{attack, compile_wat, failure, host_still_answers, LOOKUP_WAT};
 use host::{Failure, Limits, Store, HOST_MEMORY_GET};
+use libtest_mimic::Trial;
+
+use crate::common::{attack, failure, host_still_answers};
+use crate::compile::{compile_wat, LOOKUP_WAT};
 
 /// Every hostile behaviour as one export. `$key` makes a block holding "hello".
 const HOSTILE: &str = r#"
@@ -93,7 +94,13 @@ const HOSTILE: &str = r#"
 )
 "#;
 
-#[test]
+pub fn trials() -> Vec<Trial> {
+    tests!(
+        every_attack_ends_in_a_named_failure_and_the_host_goes_on,
+        fuel_and_length_limits_are_named_failures,
+    )
+}
+
 fn every_attack_ends_in_a_named_failure_and_the_host_goes_on() {
     let timeout = Duration::from_millis(500);
     let limits = Limits {
@@ -208,7 +215,6 @@ fn every_attack_ends_in_a_named_failure_and_the_host_goes_on() {
     host_still_answers(&honest, "fails_mid_run");
 }
 
-#[test]
 fn fuel_and_length_limits_are_named_failures() {
     let fuel = Limits {
         fuel: Some(100_000),

@@ -5,71 +5,109 @@
 //! hand-written WAT; these show that what a compiler and a PDK actually emit ends the same way.
 //! Every module is built by `xtask::build_hostile_plugins` (`cargo xtask build-hostile`).
 
-mod common;
-
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{attack, compile, failure, host_still_answers};
 use host::{CompiledPlugin, Failure, HostCall, Limits, Store, HOST_MEMORY_GET};
+use libtest_mimic::{Arguments, Completion, Trial};
 use xshell::Shell;
-use xtask::{HostilePlugin, Language};
+
+use crate::common::{attack, failure, host_still_answers};
+use crate::compile::compile;
 
 /// The short timeout every attack but `million_host_calls` runs under.
 const TIMEOUT: Duration = Duration::from_millis(500);
 /// The memory cap of those attacks: 16 MiB, over what either module starts with.
 const MEMORY_MAX_PAGES: u32 = 256;
 
-/// The trap each language's module ends in where the two languages differ.
+/// The trap each language's module ends in where the languages differ.
 struct Traps {
     /// Part of the trap message of `unbounded_recursion`.
     recursion: &'static str,
 }
 
-fn traps(language: &str) -> Traps {
-    match language {
-        // rustc puts the shadow stack (1 MiB, in linear memory) first, below the data, and each
-        // `recurse` frame keeps a buffer there: the stack pointer runs below address 0, wraps,
-        // and the first store there is out of bounds, long before wasmtime's own stack (512 KiB
-        // of native frames) is full.
-        "rust" => Traps {
+/// The expected traps of each hostile language of `xtask::HOSTILE`, by name.
+const TRAPS: &[(&str, Traps)] = &[
+    // rustc puts the shadow stack (1 MiB, in linear memory) first, below the data, and each
+    // `recurse` frame keeps a buffer there: the stack pointer runs below address 0, wraps, and
+    // the first store there is out of bounds, long before wasmtime's own stack (512 KiB of
+    // native frames) is full.
+    (
+        "rust",
+        Traps {
             recursion: "out of bounds memory access",
         },
-        // Go grows goroutine stacks itself (in linear memory, up to 1 GB, far over the cap), but
-        // its calls are wasm calls too: wasmtime's native stack runs out first. Not a WASI exit:
-        // the runtime never gets to print "stack overflow" and exit.
-        "go" => Traps {
+    ),
+    // Go grows goroutine stacks itself (in linear memory, up to 1 GB, far over the cap), but its
+    // calls are wasm calls too: wasmtime's native stack runs out first. Not a WASI exit: the
+    // runtime never gets to print "stack overflow" and exit.
+    (
+        "go",
+        Traps {
             recursion: "call stack exhausted",
         },
-        other => panic!("no expected traps for hostile plugin language {other}"),
-    }
-}
+    ),
+];
 
-#[test]
-fn every_hostile_plugin_ends_in_a_named_failure_and_the_host_goes_on() {
-    let sh = Shell::new().unwrap();
-    let hostile = xtask::build_hostile_plugins(&sh).expect("the hostile plugins build");
-    let plugins = xtask::build_plugins(&sh, &[Language::Rust]).expect("the Rust plugin builds");
-    // Under CI=true a missing toolchain already failed both builds above.
-    let Some((honest, _)) = plugins.built.first() else {
-        eprintln!("skipped: the honest Rust plugin was not built (see cargo xtask doctor)");
-        return;
-    };
-    let honest = CompiledPlugin::from_file(&honest.wasm).expect("the honest plugin compiles");
-    host_still_answers(&honest, "nothing");
-    assert!(
-        !hostile.is_empty() || !xtask::in_ci(),
-        "no hostile plugin was built"
-    );
-    for plugin in &hostile {
-        attack_with(plugin, &honest);
+/// One trial per hostile language, `hostile_plugins::<lang>`. When any of them runs, builds
+/// every hostile module and the honest Rust plugin first, once; a language skipped for a
+/// missing toolchain (never under CI=true, where the build fails instead) is an ignored trial
+/// with the reason.
+pub fn trials(args: &Arguments) -> anyhow::Result<Vec<Trial>> {
+    let names: Vec<String> = xtask::HOSTILE
+        .iter()
+        .map(|hostile| crate::trial_name(module_path!(), hostile.name()))
+        .collect();
+    if !names.iter().any(|name| crate::runs(args, name)) {
+        // `--list`, or a filter that leaves none of them: the names are all that is needed.
+        return Ok(names
+            .into_iter()
+            .map(|name| Trial::test(name, || Err("filtered out, so not built".into())))
+            .collect());
     }
+    let sh = Shell::new()?;
+    let hostile = xtask::build_hostile_plugins(&sh, &xtask::all(xtask::HOSTILE))?;
+    let rust = xtask::Language::from_name("rust")?;
+    let honest = xtask::build_plugins(&sh, &[rust])?;
+    let honest: Result<PathBuf, String> = match (honest.ready.first(), honest.skipped.first()) {
+        (Some((_, artifact)), _) => Ok(artifact.path.clone()),
+        (None, Some((_, reason))) => Err(format!("the honest Rust plugin was not built: {reason}")),
+        (None, None) => anyhow::bail!("building the honest Rust plugin came to nothing"),
+    };
+    let mut trials = Vec::new();
+    for (plugin, name) in xtask::HOSTILE.iter().zip(names) {
+        let ready = hostile.ready.iter().find(|(built, _)| *built == plugin);
+        let skipped = hostile.skipped.iter().find(|(built, _)| *built == plugin);
+        let outcome = match (ready, skipped) {
+            (Some((_, artifact)), _) => {
+                honest.clone().map(|honest| (artifact.path.clone(), honest))
+            }
+            (None, Some((_, reason))) => Err(reason.clone()),
+            (None, None) => anyhow::bail!("building the hostile {plugin} plugin came to nothing"),
+        };
+        trials.push(Trial::ignorable_test(name, move || {
+            let (wasm, honest) = match outcome {
+                Ok(paths) => paths,
+                Err(reason) => return Ok(Completion::ignored_with(reason)),
+            };
+            attack_with(plugin.name(), &wasm, &honest)?;
+            Ok(Completion::Completed)
+        }));
+    }
+    Ok(trials)
 }
 
 /// Every export of one language's hostile module, each followed by the honest plugin's check.
-fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
-    let language = plugin.language;
-    let expected = traps(language);
-    let wasm = std::fs::read(&plugin.wasm).expect("the module was built");
+fn attack_with(language: &str, wasm: &Path, honest: &Path) -> Result<(), String> {
+    let Some((_, expected)) = TRAPS.iter().find(|(name, _)| *name == language) else {
+        return Err(format!(
+            "no expected traps for hostile plugin language `{language}`: add it to TRAPS in \
+             host/tests/integration/hostile_plugins.rs"
+        ));
+    };
+    let honest = &CompiledPlugin::from_file(honest).expect("the honest plugin compiles");
+    host_still_answers(honest, "nothing");
+    let wasm = std::fs::read(wasm).expect("the module was built");
     let short = Limits {
         timeout: Some(TIMEOUT),
         memory_max_pages: Some(MEMORY_MAX_PAGES),
@@ -176,4 +214,5 @@ fn attack_with(plugin: &HostilePlugin, honest: &CompiledPlugin) {
         other => panic!("{language} unreachable: {other:?}"),
     }
     host_still_answers(honest, &format!("{language} unreachable"));
+    Ok(())
 }

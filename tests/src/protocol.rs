@@ -1,0 +1,333 @@
+//! The conformance protocol (docs/protocol.md) in types, and the host-neutral outcome of a call
+//! that every host, in process or not, is turned into. The renderer and the checks only ever see
+//! these types, never one host's own errors.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The version of docs/protocol.md these types implement.
+pub const VERSION: u32 = 1;
+
+/// The contract's one host function.
+pub const HOST_MEMORY_GET: &str = "hostMemoryGet";
+
+/// Byte strings travel as standard base64 (docs/protocol.md, "Encoding").
+pub mod bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn encode(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    pub fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+        base64::engine::general_purpose::STANDARD.decode(text)
+    }
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        decode(&text).map_err(|error| serde::de::Error::custom(format!("bad base64: {error}")))
+    }
+
+    /// For `Option<Vec<u8>>` fields that are `null` or base64.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            bytes: &Option<Vec<u8>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match bytes {
+                Some(bytes) => super::serialize(bytes, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Vec<u8>>, D::Error> {
+            match Option::<String>::deserialize(deserializer)? {
+                Some(text) => super::decode(&text)
+                    .map(Some)
+                    .map_err(|error| serde::de::Error::custom(format!("bad base64: {error}"))),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// The store `hostMemoryGet` looks keys up in; a missing key is the empty value.
+pub type Store = BTreeMap<Vec<u8>, Vec<u8>>;
+
+/// The seed's store (CONTRACT.md, "The seed's store").
+pub fn seed_store() -> Store {
+    Store::from([
+        (b"hello".to_vec(), "👋 Hello World 🌍".as_bytes().to_vec()),
+        (b"message".to_vec(), "I 💜 Extism 😍".as_bytes().to_vec()),
+    ])
+}
+
+/// Limits of a call; `None` is no limit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub timeout_ms: Option<u64>,
+    pub memory_max_pages: Option<u32>,
+    pub max_key_len: Option<u64>,
+    pub max_value_len: Option<u64>,
+}
+
+impl Default for Limits {
+    /// The contract's defaults, which a case's `[limits]` overrides: safe for untrusted
+    /// plugins, as the Rust host's own defaults (30 s, 4096 pages, 1 MiB keys, 64 MiB values).
+    fn default() -> Limits {
+        Limits {
+            timeout_ms: Some(30_000),
+            memory_max_pages: Some(4096),
+            max_key_len: Some(1 << 20),
+            max_value_len: Some(64 << 20),
+        }
+    }
+}
+
+/// WASI for a plugin: `auto` is on exactly when the module imports `wasi_snapshot_preview1`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Wasi {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// One export call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    pub export: String,
+    #[serde(with = "bytes")]
+    pub input: Vec<u8>,
+}
+
+/// Everything that decides a call's outcome but the plugin: the plugin's setup (WASI, config,
+/// limits, store) and the calls made, in order, on one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub wasi: Wasi,
+    pub config: BTreeMap<String, String>,
+    pub store: Store,
+    pub limits: Limits,
+    pub calls: Vec<Call>,
+}
+
+impl Request {
+    /// One call with the default setup.
+    pub fn one(export: &str, input: &[u8], store: Store, limits: Limits) -> Request {
+        Request {
+            wasi: Wasi::Auto,
+            config: BTreeMap::new(),
+            store,
+            limits,
+            calls: vec![Call {
+                export: export.to_owned(),
+                input: input.to_vec(),
+            }],
+        }
+    }
+}
+
+/// A request line, as docs/protocol.md spells it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireRequest {
+    pub protocol: u32,
+    pub id: u64,
+    pub wasm: PathBuf,
+    pub wasi: Wasi,
+    pub config: BTreeMap<String, String>,
+    pub store: Vec<WireEntry>,
+    pub limits: Limits,
+    pub calls: Vec<Call>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireEntry {
+    #[serde(with = "bytes")]
+    pub key: Vec<u8>,
+    #[serde(with = "bytes")]
+    pub value: Vec<u8>,
+}
+
+impl WireRequest {
+    pub fn new(id: u64, wasm: PathBuf, request: &Request) -> WireRequest {
+        WireRequest {
+            protocol: VERSION,
+            id,
+            wasm,
+            wasi: request.wasi,
+            config: request.config.clone(),
+            store: request
+                .store
+                .iter()
+                .map(|(key, value)| WireEntry {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            limits: request.limits.clone(),
+            calls: request.calls.clone(),
+        }
+    }
+}
+
+/// An answer line: results, or an error for a request the host could not act on.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireAnswer {
+    pub protocol: u32,
+    pub id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<WireResult>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<WireError>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireResult {
+    #[serde(with = "bytes::option")]
+    pub output: Option<Vec<u8>>,
+    pub failure: Option<Failure>,
+    pub trace: Vec<HostCall>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    UnsupportedProtocol,
+    MalformedRequest,
+}
+
+/// Why a call gave no output: the protocol's failure kinds (docs/protocol.md, "Failures").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Failure {
+    Plugin { message: String },
+    ReturnCode { code: i32 },
+    Trap { message: String },
+    Exit { code: i32 },
+    HostFunction { message: String },
+    // Kinds without fields are written `{}` so that serde refuses a field they do not take
+    // (it ignores unknown fields of a unit variant).
+    Timeout {},
+    OutOfMemory {},
+    OutOfFuel {},
+    KeyTooLong { len: u64, max: u64 },
+    ValueTooLong { len: u64, max: u64 },
+    MissingExport {},
+    Load { message: String },
+}
+
+/// One host-function call a plugin made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostCall {
+    pub function: String,
+    #[serde(with = "bytes")]
+    pub key: Vec<u8>,
+    pub value_len: u64,
+}
+
+/// What one call came to, on any host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: Result<Vec<u8>, Failure>,
+    pub trace: Vec<HostCall>,
+}
+
+impl WireResult {
+    /// The outcome, or why this result breaks the protocol.
+    pub fn into_outcome(self) -> Result<Outcome, String> {
+        let result = match (self.output, self.failure) {
+            (Some(output), None) => Ok(output),
+            (None, Some(failure)) => Err(failure),
+            (Some(_), Some(_)) => return Err("a result with both an output and a failure".into()),
+            (None, None) => return Err("a result with neither an output nor a failure".into()),
+        };
+        Ok(Outcome {
+            result,
+            trace: self.trace,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_answers_are_spelled_as_docs_protocol_md_says() {
+        let mut request = Request::one("say_hello", b"hi", seed_store(), Limits::default());
+        request.limits.timeout_ms = None;
+        let line = serde_json::to_string(&WireRequest::new(7, "/p.wasm".into(), &request)).unwrap();
+        assert!(line.starts_with(r#"{"protocol":1,"id":7,"wasm":"/p.wasm","wasi":"auto","config":{},"store":[{"key":"aGVsbG8=","#), "{line}");
+        assert!(line.contains(r#""limits":{"timeout_ms":null,"memory_max_pages":4096,"max_key_len":1048576,"max_value_len":67108864},"calls":[{"export":"say_hello","input":"aGk="}]}"#), "{line}");
+
+        let answer: WireAnswer = serde_json::from_str(
+            r#"{"protocol":1,"id":7,"results":[
+                {"output":"AP8=","failure":null,"trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}]},
+                {"output":null,"failure":{"kind":"key_too_long","len":5,"max":4},"trace":[]},
+                {"output":null,"failure":{"kind":"timeout"},"trace":[]}]}"#,
+        )
+        .unwrap();
+        let outcomes: Vec<Outcome> = answer
+            .results
+            .unwrap()
+            .into_iter()
+            .map(|r| r.into_outcome().unwrap())
+            .collect();
+        assert_eq!(outcomes[0].result, Ok(vec![0, 0xff]));
+        assert_eq!(outcomes[0].trace[0].key, b"hello");
+        assert_eq!(
+            outcomes[1].result,
+            Err(Failure::KeyTooLong { len: 5, max: 4 })
+        );
+        assert_eq!(outcomes[2].result, Err(Failure::Timeout {}));
+    }
+
+    #[test]
+    fn answers_that_break_the_protocol_are_refused() {
+        let refused = |line: &str| serde_json::from_str::<WireAnswer>(line).is_err();
+        // A field a kind does not take, a kind that does not exist, bad base64, a typo.
+        assert!(refused(
+            r#"{"protocol":1,"id":1,"results":[{"output":null,"failure":{"kind":"timeout","message":"x"},"trace":[]}]}"#
+        ));
+        assert!(refused(
+            r#"{"protocol":1,"id":1,"results":[{"output":null,"failure":{"kind":"crash"},"trace":[]}]}"#
+        ));
+        assert!(refused(
+            r#"{"protocol":1,"id":1,"results":[{"output":"@@","failure":null,"trace":[]}]}"#
+        ));
+        assert!(refused(r#"{"protocol":1,"id":1,"reslts":[]}"#));
+        let both: WireAnswer = serde_json::from_str(
+            r#"{"protocol":1,"id":1,"results":[{"output":"","failure":{"kind":"timeout"},"trace":[]}]}"#,
+        )
+        .unwrap();
+        let result = both.results.unwrap().pop().unwrap();
+        assert!(result.into_outcome().is_err());
+    }
+}

@@ -1,0 +1,418 @@
+//! The one table of everything the workspace builds: plugin languages, hosts and hostile
+//! plugins. Each entry says where its sources are, what builds it, where the result lands and,
+//! for a host, how to start it. Adding a language or a host is one entry here plus its
+//! directory; nothing outside this module matches on a language or a host.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use xshell::{cmd, Shell};
+
+use crate::toolchain::{self, Toolchain};
+
+/// How one thing is built: the same shape for a plugin, a host and a hostile plugin, so one
+/// loop (`crate::build`) builds, fingerprints and skips all of them.
+pub struct Build {
+    /// Short name used in paths, `--lang`, trial names and reports.
+    pub name: &'static str,
+    /// The sources, relative to the project root. Entries may share one.
+    pub source_dir: &'static str,
+    /// Directories under `source_dir` (relative to it) that hold build output, installed
+    /// dependencies or virtual environments rather than sources: the fingerprint skips them.
+    pub ignored: &'static [&'static str],
+    /// The tools the build runs, its compiler first: the compiler's version line is recorded
+    /// with the artifact, and a change of it rebuilds.
+    pub toolchains: &'static [&'static Toolchain],
+    /// A step before the build that installs dependencies, run only when its lock file changed.
+    pub prepare: Option<Prepare>,
+    /// Writes the artifact at `out` from the project root; `None` when cargo builds it as part
+    /// of the workspace (the in-process Rust host).
+    pub compile: Option<fn(&Shell, &Path) -> anyhow::Result<()>>,
+    /// Where the artifact lands, relative to the project root.
+    pub output: &'static str,
+    /// How its formatter and linter run (`cargo xtask fmt`, `lint`).
+    pub style: Style,
+}
+
+/// Installing dependencies before a build: `npm ci`, `pip install -r`, `go mod download`.
+pub struct Prepare {
+    /// The lock file, relative to the source directory: the step runs again when it changes.
+    pub lock_file: &'static str,
+    /// Runs in the source directory.
+    pub run: fn(&Shell) -> anyhow::Result<()>,
+}
+
+/// The formatter and linter of a source directory. Entries that share a directory share this.
+#[derive(Clone, Copy)]
+pub enum Style {
+    /// A cargo workspace: `cargo fmt --check` and clippy `-D warnings`, for the wasm target when
+    /// `wasm` is set.
+    Cargo { manifest: &'static str, wasm: bool },
+    /// A Go module: gofmt and `go vet`, for GOOS=wasip1 when `wasm` is set.
+    Go { wasm: bool },
+}
+
+/// A program and what comes before its subcommand: `program args... serve`.
+pub struct Launch {
+    pub program: Program,
+    pub args: &'static [&'static str],
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+pub enum Program {
+    /// The cargo that runs us (`crate::cargo()`).
+    Cargo,
+    /// The build's own artifact (`Build::output`).
+    Artifact,
+    /// A path relative to the project root, or a name on PATH.
+    Path(&'static str),
+}
+
+/// One plugin language: a build that writes `target/plugins/<name>/conformance.wasm`
+/// implementing every export of CONTRACT.md.
+pub struct Language {
+    pub build: Build,
+    /// The plugin's main source file, relative to the project root, and how a line comment
+    /// starts in it: the conformance-loop benchmark times an edit of it.
+    pub main_source: (&'static str, &'static str),
+    /// The largest module the benchmarks' size target accepts, in bytes; `None`: no target.
+    pub size_target: Option<u64>,
+}
+
+/// One host the conformance run runs plugins on.
+pub struct Host {
+    pub build: Build,
+    /// The Extism SDK and wasm engine, for people: the README and the reports.
+    pub runtime: &'static str,
+    /// The host's program: `<it> serve` speaks docs/protocol.md, `<it> demo LABEL=PATH...` is the
+    /// seed's program, `<it> call` the command-line tool.
+    pub command: Launch,
+    /// The conformance run calls this host as a library in its own process instead of `serve`.
+    pub in_process: bool,
+    /// The host's own unit tests, run in its source directory as one conformance trial.
+    pub unit_tests: Option<Launch>,
+    /// Its benchmarks for `cargo xtask bench-report`; `None`: shown as not measured.
+    pub bench: Option<&'static crate::bench::HostBench>,
+}
+
+/// A hostile plugin: attacks written with one language's PDK, for the host's own tests.
+pub struct Hostile {
+    pub build: Build,
+}
+
+impl Language {
+    pub fn name(&self) -> &'static str {
+        self.build.name
+    }
+
+    /// Parses a name as given to `--lang`; the error lists the names that exist.
+    pub fn from_name(name: &str) -> anyhow::Result<&'static Language> {
+        find(LANGUAGES, name, "language", |l| l.name())
+    }
+}
+
+impl Host {
+    pub fn name(&self) -> &'static str {
+        self.build.name
+    }
+}
+
+impl Hostile {
+    pub fn name(&self) -> &'static str {
+        self.build.name
+    }
+}
+
+fn find<T>(
+    table: &'static [T],
+    name: &str,
+    what: &str,
+    name_of: fn(&T) -> &'static str,
+) -> anyhow::Result<&'static T> {
+    table.iter().find(|t| name_of(t) == name).ok_or_else(|| {
+        let known: Vec<_> = table.iter().map(name_of).collect();
+        anyhow::anyhow!("unknown {what} `{name}`; known: {}", known.join(", "))
+    })
+}
+
+impl Launch {
+    /// The program to run and its leading arguments, for `root` and the entry's artifact.
+    pub fn resolve(&self, root: &Path, artifact: &Path) -> (PathBuf, Vec<String>) {
+        let program = match self.program {
+            Program::Cargo => PathBuf::from(crate::cargo()),
+            Program::Artifact => artifact.to_owned(),
+            Program::Path(path) if path.contains('/') => root.join(path),
+            Program::Path(name) => PathBuf::from(name),
+        };
+        let args = self.args.iter().map(|arg| arg.to_string()).collect();
+        (program, args)
+    }
+}
+
+macro_rules! by_name {
+    ($($ty:ty),*) => {$(
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.name() == other.name()
+            }
+        }
+        impl Eq for $ty {}
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(self.name())
+            }
+        }
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    )*};
+}
+by_name!(Language, Host, Hostile);
+
+/// Every plugin language, in the order reports list them.
+pub static LANGUAGES: &[Language] = &[
+    Language {
+        main_source: ("plugins-rust/src/lib.rs", "//"),
+        build: Build {
+            name: "rust",
+            source_dir: "plugins-rust",
+            ignored: &["target"],
+            toolchains: &[&toolchain::RUSTC, &toolchain::WASM32_UNKNOWN_TARGET],
+            prepare: None,
+            compile: Some(|sh, out| build_cdylib(sh, "plugins-rust", "conformance", out)),
+            output: "target/plugins/rust/conformance.wasm",
+            style: Style::Cargo {
+                manifest: "plugins-rust/Cargo.toml",
+                wasm: true,
+            },
+        },
+        size_target: Some(40_000),
+    },
+    // plugins-go/ built by standard Go as a WASI reactor: -buildmode=c-shared keeps the
+    // //go:wasmexport functions and adds _initialize, which the host runs before any export.
+    Language {
+        main_source: ("plugins-go/main.go", "//"),
+        build: Build {
+            name: "go",
+            source_dir: "plugins-go",
+            ignored: &[],
+            toolchains: &[&toolchain::GO],
+            prepare: None,
+            compile: Some(|sh, out| go_wasm(sh, "plugins-go", out)),
+            output: "target/plugins/go/conformance.wasm",
+            style: Style::Go { wasm: true },
+        },
+        // No target: the page reports its size and instance cost and what shrinks them.
+        size_target: None,
+    },
+    // plugins-go/ again, built by TinyGo (the seed's compiler) as a WASI reactor: the two
+    // compilers must agree on one source. TinyGo runs `go` to load packages, so it needs both.
+    Language {
+        main_source: ("plugins-go/main.go", "//"),
+        build: Build {
+            name: "tinygo",
+            source_dir: "plugins-go",
+            ignored: &[],
+            toolchains: &[&toolchain::TINYGO, &toolchain::GO],
+            prepare: None,
+            compile: Some(tinygo_wasm),
+            output: "target/plugins/tinygo/conformance.wasm",
+            style: Style::Go { wasm: true },
+        },
+        size_target: Some(200_000),
+    },
+];
+
+/// Every host, in the order reports list them.
+pub static HOSTS: &[Host] = &[
+    Host {
+        build: Build {
+            name: "rust-host",
+            source_dir: "host",
+            ignored: &[],
+            toolchains: &[&toolchain::RUSTC],
+            prepare: None,
+            compile: None,
+            output: "target/debug/host",
+            style: Style::Cargo {
+                manifest: "Cargo.toml",
+                wasm: false,
+            },
+        },
+        runtime: "extism 1.41 on wasmtime 49",
+        command: Launch {
+            program: Program::Cargo,
+            args: &["run", "--quiet", "--package", "host", "--bin", "host", "--"],
+            env: &[],
+        },
+        in_process: true,
+        // `cargo test` runs them itself.
+        unit_tests: None,
+        bench: Some(&crate::bench::RUST_HOST),
+    },
+    Host {
+        build: Build {
+            name: "go-host",
+            source_dir: "host-go",
+            ignored: &[],
+            toolchains: &[&toolchain::GO],
+            prepare: Some(Prepare {
+                lock_file: "go.sum",
+                run: |sh| Ok(cmd!(sh, "go mod download").run()?),
+            }),
+            compile: Some(|sh, out| {
+                let _dir = sh.push_dir("host-go");
+                Ok(cmd!(sh, "go build -trimpath -o {out} .").run()?)
+            }),
+            output: "target/hosts/go-host/host-go",
+            style: Style::Go { wasm: false },
+        },
+        runtime: "github.com/extism/go-sdk 1.7.1 on wazero 1.9",
+        command: Launch {
+            program: Program::Artifact,
+            args: &[],
+            env: &[],
+        },
+        in_process: false,
+        unit_tests: Some(Launch {
+            program: Program::Path("go"),
+            args: &["test", "./..."],
+            env: &[],
+        }),
+        bench: Some(&crate::bench::GO_HOST),
+    },
+];
+
+/// The hostile plugins of `plugins-hostile/`, one module per language whose every export
+/// attacks the host, for `host/tests/integration/hostile_plugins.rs`. They are not contract
+/// plugins: no conformance case runs them.
+pub static HOSTILE: &[Hostile] = &[
+    Hostile {
+        build: Build {
+            name: "rust",
+            source_dir: "plugins-hostile/rust",
+            ignored: &["target"],
+            toolchains: &[&toolchain::RUSTC, &toolchain::WASM32_UNKNOWN_TARGET],
+            prepare: None,
+            compile: Some(|sh, out| build_cdylib(sh, "plugins-hostile/rust", "hostile", out)),
+            output: "target/hostile/rust/hostile.wasm",
+            style: Style::Cargo {
+                manifest: "plugins-hostile/rust/Cargo.toml",
+                wasm: true,
+            },
+        },
+    },
+    Hostile {
+        build: Build {
+            name: "go",
+            source_dir: "plugins-hostile/go",
+            ignored: &[],
+            toolchains: &[&toolchain::GO],
+            prepare: None,
+            compile: Some(|sh, out| go_wasm(sh, "plugins-hostile/go", out)),
+            output: "target/hostile/go/hostile.wasm",
+            style: Style::Go { wasm: true },
+        },
+    },
+];
+
+/// The Rust plugins' target, and their target dir: kept apart from the host's, whose lock the
+/// host build may hold while the conformance tests build plugins.
+pub(crate) const WASM_TARGET: &str = toolchain::WASM32_UNKNOWN;
+pub(crate) const WASM_TARGET_DIR: &str = "target/wasm";
+
+/// Builds the cdylib crate `name` in `dir` (its own cargo workspace) for wasm and copies the
+/// module to `out`; the shell is at the project root.
+fn build_cdylib(sh: &Shell, dir: &str, name: &str, out: &Path) -> anyhow::Result<()> {
+    let cargo = crate::cargo();
+    let target_dir = sh.current_dir().join(WASM_TARGET_DIR);
+    let _dir = sh.push_dir(dir);
+    cmd!(
+        sh,
+        "{cargo} build --release --locked --target {WASM_TARGET} --target-dir {target_dir}"
+    )
+    .run()?;
+    let built = target_dir
+        .join(WASM_TARGET)
+        .join("release")
+        .join(format!("{name}.wasm"));
+    sh.copy_file(&built, out)
+        .map_err(|error| anyhow::anyhow!("{dir}: cargo built no {}: {error}", built.display()))?;
+    Ok(())
+}
+
+/// A Go module built by standard Go as a WASI reactor.
+fn go_wasm(sh: &Shell, dir: &str, out: &Path) -> anyhow::Result<()> {
+    let _dir = sh.push_dir(dir);
+    let _os = sh.push_env("GOOS", "wasip1");
+    let _arch = sh.push_env("GOARCH", "wasm");
+    // -trimpath keeps this machine's paths out of the module, so builds compare across machines.
+    // -ldflags=-s drops the name section (Go writes no DWARF for wasm, so -w adds nothing).
+    cmd!(
+        sh,
+        "go build -buildmode=c-shared -trimpath -ldflags=-s -o {out} ."
+    )
+    .run()?;
+    Ok(())
+}
+
+fn tinygo_wasm(sh: &Shell, out: &Path) -> anyhow::Result<()> {
+    let tinygo = crate::tinygo_install::program();
+    let _dir = sh.push_dir("plugins-go");
+    // -no-debug drops DWARF. -scheduler=none drops asyncify, which ran every export as a
+    // goroutine; the contract uses no goroutines. -panic=trap makes a panic `unreachable`
+    // without printing code. The default optimisation, -opt=z, is already the smallest.
+    cmd!(
+        sh,
+        "{tinygo} build -target wasip1 -buildmode=c-shared -no-debug -scheduler=none -panic=trap -o {out} ."
+    )
+    .run()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_outputs_distinct() {
+        let builds: Vec<&Build> = LANGUAGES
+            .iter()
+            .map(|l| &l.build)
+            .chain(HOSTS.iter().map(|h| &h.build))
+            .collect();
+        for (i, a) in builds.iter().enumerate() {
+            for b in &builds[i + 1..] {
+                assert_ne!(a.output, b.output, "{} and {}", a.name, b.name);
+            }
+        }
+        for table in [
+            LANGUAGES.iter().map(|l| l.name()).collect::<Vec<_>>(),
+            HOSTS.iter().map(|h| h.name()).collect(),
+            HOSTILE.iter().map(|h| h.name()).collect(),
+        ] {
+            let mut sorted = table.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), table.len(), "{table:?}");
+        }
+        assert_eq!(
+            Language::from_name("cobol").unwrap_err().to_string(),
+            "unknown language `cobol`; known: rust, go, tinygo"
+        );
+        assert_eq!(HOSTS.iter().filter(|h| h.in_process).count(), 1);
+        for language in LANGUAGES {
+            let (file, _) = language.main_source;
+            assert!(
+                file.starts_with(language.build.source_dir),
+                "{language}: {file}"
+            );
+            assert!(
+                crate::project_root().join(file).is_file(),
+                "{language}: {file}"
+            );
+        }
+    }
+}
