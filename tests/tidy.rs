@@ -32,3 +32,22 @@ fn xtask_and_plugins_do_not_depend_on_the_host() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The conformance library depends on no host, so its unit tests link no wasm engine (only the
+/// conformance executable, a dev-dependency user, drives the in-process host).
+#[test]
+fn the_conformance_library_depends_on_no_host() -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(xtask::project_root().join("tests/Cargo.toml"))?;
+    let parsed: toml::Table = text.parse()?;
+    let deps = parsed
+        .get("dependencies")
+        .and_then(|deps| deps.as_table())
+        .ok_or_else(|| anyhow::anyhow!("tests/Cargo.toml has no [dependencies]"))?;
+    for name in ["host", "extism", "wasmtime"] {
+        anyhow::ensure!(
+            !deps.contains_key(name),
+            "tests/Cargo.toml: [dependencies] must not name `{name}` (a dev-dependency is fine)"
+        );
+    }
+    Ok(())
+}

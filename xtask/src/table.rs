@@ -260,7 +260,7 @@ pub static HOSTS: &[Host] = &[
             toolchains: &[&toolchain::GO],
             prepare: Some(Prepare {
                 lock_file: "go.sum",
-                run: |sh| Ok(cmd!(sh, "go mod download").run()?),
+                run: |sh| toolchain::run_to_stderr(cmd!(sh, "go mod download")),
             }),
             compile: Some(|sh, out| {
                 let _dir = sh.push_dir("host-go");

@@ -305,3 +305,48 @@ fn throughput(bytes_per_second: Option<f64>) -> String {
 fn cell(text: &str) -> String {
     text.replace('|', "/").replace('\n', " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::results::Figures;
+    use crate::HOSTS;
+
+    #[test]
+    fn every_host_with_benchmarks_gets_its_columns_and_a_ratio_to_the_reference() {
+        let host = |name| HOSTS.iter().find(|h| h.name() == name).unwrap();
+        let mut figures = Figures::default();
+        figures.insert(host("rust-host"), "call/rust/noop", 1_000.0);
+        figures.insert(host("rust-host"), "call/rust/say_hello", 2_000.0);
+        figures.insert(host("go-host"), "call/rust/say_hello", 6_000.0);
+        let sizes = Sizes(Vec::new());
+        let page = Page {
+            date: "2026-12-01".into(),
+            environment: Vec::new(),
+            figures: &figures,
+            sizes: &sizes,
+            conformance_loop: None,
+            verdicts: &[],
+            notes: String::new(),
+            chart: "chart.svg",
+        }
+        .render();
+        assert!(
+            page.contains(
+                "| scenario | plugin | rust-host | x noop | go-host | x noop | go/rust |"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("| say_hello | rust | 2.0 us | 2.00 | 6.0 us | - | 3.00 |"),
+            "{page}"
+        );
+        assert!(
+            page.contains("| say_hello | go | - | - | - | - | - |"),
+            "{page}"
+        );
+        // The chart draws whatever hosts and languages there are.
+        let svg = crate::bench::chart::draw(&figures).unwrap();
+        assert!(svg.contains("rust-host (blue), go-host (orange)"), "{svg}");
+    }
+}
