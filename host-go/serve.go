@@ -384,11 +384,8 @@ func readStore(raw json.RawMessage) (Store, error) {
 	first := make(map[string]int, len(entries)) // where each key was first given
 	for i, entry := range entries {
 		path := fmt.Sprintf("store[%d]", i)
-		var fields map[string]json.RawMessage
-		if err := readObject(entry, path, &fields); err != nil {
-			return nil, err
-		}
-		if err := checkFields(fields, path, storeFields); err != nil {
+		fields, err := readFields(entry, path, storeFields)
+		if err != nil {
 			return nil, err
 		}
 		key, err := readBytes(fields["key"], path+".key")
@@ -410,11 +407,8 @@ func readStore(raw json.RawMessage) (Store, error) {
 
 func readLimits(raw json.RawMessage) (Limits, error) {
 	var limits Limits
-	var fields map[string]json.RawMessage
-	if err := readObject(raw, "limits", &fields); err != nil {
-		return limits, err
-	}
-	if err := checkFields(fields, "limits", limitFields); err != nil {
+	fields, err := readFields(raw, "limits", limitFields)
+	if err != nil {
 		return limits, err
 	}
 	timeout, err := readUint(fields["timeout_ms"], "limits.timeout_ms", true)
@@ -454,11 +448,8 @@ func readCalls(raw json.RawMessage) ([]exportCall, error) {
 	calls := make([]exportCall, len(entries))
 	for i, entry := range entries {
 		path := fmt.Sprintf("calls[%d]", i)
-		var fields map[string]json.RawMessage
-		if err := readObject(entry, path, &fields); err != nil {
-			return nil, err
-		}
-		if err := checkFields(fields, path, callFields); err != nil {
+		fields, err := readFields(entry, path, callFields)
+		if err != nil {
 			return nil, err
 		}
 		if calls[i].export, err = readString(fields["export"], path+".export"); err != nil {
@@ -520,6 +511,15 @@ func readObject(raw json.RawMessage, path string, fields *map[string]json.RawMes
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	return nil
+}
+
+// readFields reads the object at path whose fields are exactly names.
+func readFields(raw json.RawMessage, path string, names []string) (map[string]json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := readObject(raw, path, &fields); err != nil {
+		return nil, err
+	}
+	return fields, checkFields(fields, path, names)
 }
 
 func readArray(raw json.RawMessage, path string) ([]json.RawMessage, error) {

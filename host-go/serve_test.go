@@ -32,6 +32,20 @@ func checkAnswers(t *testing.T, requests, want []string) {
 	}
 }
 
+// serveCase is one request line and the answer line it must get.
+type serveCase struct{ request, want string }
+
+// checkCases sends every case's request to one serve session, in order, and checks each answer.
+func checkCases(t *testing.T, cases []serveCase) {
+	t.Helper()
+	requests := make([]string, len(cases))
+	want := make([]string, len(cases))
+	for i, c := range cases {
+		requests[i], want[i] = c.request, c.want
+	}
+	checkAnswers(t, requests, want)
+}
+
 // writeProbe writes wasm to a file and returns its path.
 func writeProbe(t *testing.T, wasm []byte) string {
 	t.Helper()
@@ -103,10 +117,7 @@ func malformedAnswer(id, message string) string {
 func TestServeRefusesMalformedRequests(t *testing.T) {
 	path := writeProbe(t, probeModule())
 	good := line(t, protocolRequest(path), nil)
-	cases := []struct {
-		request string
-		want    string
-	}{
+	cases := []serveCase{
 		{`{"protocol":1,"id":`, malformedAnswer("null", "the line is not JSON: unexpected end of JSON input")},
 		{good + ` x`, malformedAnswer("null", "the line is not JSON: invalid character 'x' after top-level value")},
 		{`[1, 2]`, malformedAnswer("null", "the line is not a JSON object: [1, 2]")},
@@ -165,12 +176,7 @@ func TestServeRefusesMalformedRequests(t *testing.T) {
 		// After all of them, a good request is still answered.
 		{good, answer(helloResult)},
 	}
-	var requests, want []string
-	for _, c := range cases {
-		requests = append(requests, c.request)
-		want = append(want, c.want)
-	}
-	checkAnswers(t, requests, want)
+	checkCases(t, cases)
 }
 
 func TestServeAnswersEachKindOfFailure(t *testing.T) {
@@ -185,7 +191,7 @@ func TestServeAnswersEachKindOfFailure(t *testing.T) {
 		})
 	}
 	absent := filepath.Join(t.TempDir(), "absent.wasm")
-	cases := []struct{ request, want string }{
+	cases := []serveCase{
 		{with("value_of_hello", nil), answer(helloResult)},
 		{with("fail_boom", nil), answer(failed(`{"kind":"plugin","message":"boom"}`))},
 		{with("return_7", nil), answer(failed(`{"kind":"return_code","code":7}`))},
@@ -201,12 +207,7 @@ func TestServeAnswersEachKindOfFailure(t *testing.T) {
 		{request(func(r map[string]any) { r["wasm"] = absent }), answer(failed(
 			`{"kind":"load","message":"cannot load plugin ` + absent + `: cannot read it: no such file or directory"}`))},
 	}
-	var requests, want []string
-	for _, c := range cases {
-		requests = append(requests, c.request)
-		want = append(want, c.want)
-	}
-	checkAnswers(t, requests, want)
+	checkCases(t, cases)
 }
 
 func TestServeMakesEveryCallOnOneInstance(t *testing.T) {
@@ -288,7 +289,7 @@ func TestServeAppliesEachRequestsLimits(t *testing.T) {
 	hello := answer(helloResult)
 	// Requests for one plugin under different limits, in an order where a limit left over from
 	// the one before would show.
-	cases := []struct{ request, want string }{
+	cases := []serveCase{
 		{request("grow", map[string]any{"memory_max_pages": 10}), answer(failed(`{"kind":"out_of_memory"}`))},
 		{request("grow", nil), ok},
 		{request("grow", map[string]any{"memory_max_pages": 200, "timeout_ms": 60000}), ok},
@@ -302,12 +303,7 @@ func TestServeAppliesEachRequestsLimits(t *testing.T) {
 		{request("value_of_hello", map[string]any{"memory_max_pages": 0}), answer(failed(`{"kind":"out_of_memory"}`))},
 		{request("value_of_hello", map[string]any{"timeout_ms": 60000}), hello},
 	}
-	var requests, want []string
-	for _, c := range cases {
-		requests = append(requests, c.request)
-		want = append(want, c.want)
-	}
-	checkAnswers(t, requests, want)
+	checkCases(t, cases)
 }
 
 // The serve command: blank lines get no answer, a request's content never ends it, end of stdin

@@ -1,7 +1,6 @@
 //! The in-process Rust host (`host/`) behind the same [`Driver`] as every protocol host: its
 //! `host::Error`s become the protocol's host-neutral failures here, and nowhere else.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -101,11 +100,7 @@ fn options(request: &Request) -> Options {
             protocol::Wasi::On => Wasi::On,
             protocol::Wasi::Off => Wasi::Off,
         },
-        config: request
-            .config
-            .clone()
-            .into_iter()
-            .collect::<BTreeMap<_, _>>(),
+        config: request.config.clone(),
         ..Options::default()
     }
 }

@@ -275,16 +275,16 @@ pub fn protocol_host(root: &Path, host: &Host, artifact: &Path, size: usize) -> 
 fn side_trial_names(host: &Host) -> Vec<String> {
     let mut names = vec![fuzz::trial_name(host)];
     if !host.in_process {
-        names.extend(
-            protocol_trials::TRIALS
-                .iter()
-                .map(|t| format!("{t}::{host}")),
-        );
+        names.extend(protocol_trials::trial_names(host));
     }
     if host.unit_tests.is_some() {
-        names.push(format!("unit_tests::{host}"));
+        names.push(unit_tests_name(host));
     }
     names
+}
+
+fn unit_tests_name(host: &Host) -> String {
+    format!("unit_tests::{host}")
 }
 
 /// The host's own unit tests (`go test ./...` for the Go host), run in its source directory.
@@ -296,7 +296,7 @@ fn unit_tests_trial(
 ) -> Trial {
     let (program, args) = unit_tests.resolve(root, artifact);
     let dir = root.join(host.build.source_dir);
-    Trial::test(format!("unit_tests::{host}"), move || {
+    Trial::test(unit_tests_name(host), move || {
         let output = std::process::Command::new(&program)
             .args(&args)
             .envs(unit_tests.env.iter().copied())

@@ -15,7 +15,7 @@ use libtest_mimic::Trial;
 use serde_json::{json, Value};
 use xtask::Host;
 
-pub const TRIALS: [&str; 2] = ["protocol::malformed_requests", "protocol::killed_child"];
+const TRIALS: [&str; 2] = ["protocol::malformed_requests", "protocol::killed_child"];
 
 /// `lookup` answers the store's value for its input; `spin` never returns.
 const MODULE: &str = r#"
@@ -31,6 +31,11 @@ const MODULE: &str = r#"
   (func (export "spin") (result i32) (loop $forever (br $forever)) (i32.const 0))
 )
 "#;
+
+/// This host's protocol trials, named as `--list` and the run name them.
+pub fn trial_names(host: &Host) -> [String; 2] {
+    TRIALS.map(|trial| format!("{trial}::{host}"))
+}
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -48,12 +53,13 @@ pub fn trials(root: &Path, host: &'static Host, artifact: &Path) -> Vec<Trial> {
     let make = |root: &Path| crate::protocol_host(root, host, artifact, 1);
     let (first, second) = (make(root), make(root));
     let (wasm_a, wasm_b, setup_b) = (wasm.clone(), wasm, setup.clone());
+    let [malformed_name, killed_name] = trial_names(host);
     vec![
-        Trial::test(format!("{}::{host}", TRIALS[0]), move || {
+        Trial::test(malformed_name, move || {
             setup?;
             malformed_requests(&first, &wasm_a).map_err(|why| format!("{host}: {why}").into())
         }),
-        Trial::test(format!("{}::{host}", TRIALS[1]), move || {
+        Trial::test(killed_name, move || {
             setup_b?;
             killed_child(&second, &wasm_b).map_err(|why| format!("{host}: {why}").into())
         }),

@@ -113,10 +113,7 @@ impl ProtocolHost {
             Ok(answer) => Ok(answer),
             Err(error) => {
                 // Whatever state it is in, the next request gets a fresh child.
-                if let Some(mut dead) = server.take() {
-                    let _ = dead.child.kill();
-                    let _ = dead.child.wait();
-                }
+                discard(server);
                 Err(format!(
                     "{} ({}): {error}",
                     self.name,
@@ -184,10 +181,7 @@ impl Driver for ProtocolHost {
             Ok(outcomes) => Ok(outcomes),
             Err(why) => {
                 // An answer out of step with its request leaves the next one unreadable too.
-                if let Some(mut garbled) = server.take() {
-                    let _ = garbled.child.kill();
-                    let _ = garbled.child.wait();
-                }
+                discard(&mut server);
                 Err(format!(
                     "{} broke the protocol ({why}); it answered `{}`",
                     self.name,
@@ -195,6 +189,14 @@ impl Driver for ProtocolHost {
                 ))
             }
         }
+    }
+}
+
+/// Kills the child in `server`, if any, so that the next request starts a fresh one.
+fn discard(server: &mut Option<Server>) {
+    if let Some(mut child) = server.take().map(|server| server.child) {
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

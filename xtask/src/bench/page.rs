@@ -79,17 +79,11 @@ impl Page<'_> {
              the `noop` export's on the same host and plugin (the fixed cost of a call); \
              `<host>/<reference>` is a host's time over the reference host's.\n"
         );
-        let mut header = "| scenario | plugin |".to_owned();
-        let mut rule = "|---|---|".to_owned();
-        for host in &hosts {
-            let _ = write!(header, " {host} | x noop |");
-            rule += "---:|---:|";
-        }
-        for (host, reference) in others(&hosts) {
-            let _ = write!(header, " {}/{} |", short(host), short(reference));
-            rule += "---:|";
-        }
-        let _ = writeln!(out, "{header}\n{rule}");
+        let _ = writeln!(
+            out,
+            "{}",
+            head(&["scenario", "plugin"], &hosts, &["x noop"], false)
+        );
         for scenario in SCENARIOS {
             for language in LANGUAGES {
                 let id = format!("call/{language}/{scenario}");
@@ -124,17 +118,7 @@ impl Page<'_> {
              `hostMemoryGet` that copies the value into Extism memory, the plugin reading it, \
              and the same bytes going back out as the call's output. Bytes of value per second.\n"
         );
-        let mut header = "| value | plugin |".to_owned();
-        let mut rule = "|---|---|".to_owned();
-        for host in &hosts {
-            let _ = write!(header, " {host} |");
-            rule += "---:|";
-        }
-        for (host, reference) in others(&hosts) {
-            let _ = write!(header, " {}/{} |", short(reference), short(host));
-            rule += "---:|";
-        }
-        let _ = writeln!(out, "{header}\n{rule}");
+        let _ = writeln!(out, "{}", head(&["value", "plugin"], &hosts, &[], true));
         for (scenario, bytes) in [("get_1KiB", 1u64 << 10), ("get_1MiB", 1 << 20)] {
             for language in LANGUAGES {
                 let id = format!("call/{language}/{scenario}");
@@ -163,17 +147,7 @@ impl Page<'_> {
              a host whose runtime instantiates at the first call, a `noop` call is \
              subtracted).\n"
         );
-        let mut header = "| plugin | what |".to_owned();
-        let mut rule = "|---|---|".to_owned();
-        for host in &hosts {
-            let _ = write!(header, " {host} |");
-            rule += "---:|";
-        }
-        for (host, reference) in others(&hosts) {
-            let _ = write!(header, " {}/{} |", short(host), short(reference));
-            rule += "---:|";
-        }
-        let _ = writeln!(out, "{header}\n{rule}");
+        let _ = writeln!(out, "{}", head(&["plugin", "what"], &hosts, &[], false));
         for language in LANGUAGES {
             let rows: [(&str, Figure); 3] = [
                 (
@@ -275,6 +249,31 @@ fn others<'a>(
     hosts.iter().skip(1).map(move |&host| (host, hosts[0]))
 }
 
+/// A table's head and rule: the `leading` columns, each host's column followed by its
+/// `per_host` ones, then a ratio column per host after the first, `<host>/<reference>` (or the
+/// other way round when `inverted`, for rates where more is better).
+fn head(leading: &[&str], hosts: &[&'static Host], per_host: &[&str], inverted: bool) -> String {
+    let mut header = format!("| {} |", leading.join(" | "));
+    let mut rule = "|---".repeat(leading.len()) + "|";
+    for host in hosts {
+        let _ = write!(header, " {host} |");
+        for column in per_host {
+            let _ = write!(header, " {column} |");
+        }
+        rule += &"---:|".repeat(1 + per_host.len());
+    }
+    for (host, reference) in others(hosts) {
+        let (numerator, denominator) = if inverted {
+            (reference, host)
+        } else {
+            (host, reference)
+        };
+        let _ = write!(header, " {}/{} |", short(numerator), short(denominator));
+        rule += "---:|";
+    }
+    format!("{header}\n{rule}")
+}
+
 /// `go-host` is `go` in a ratio's column head.
 fn short(host: &Host) -> &str {
     host.name().strip_suffix("-host").unwrap_or(host.name())
@@ -343,6 +342,18 @@ mod tests {
         );
         assert!(
             page.contains("| say_hello | go | - | - | - | - | - |"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "| value | plugin | rust-host | go-host | rust/go |\n|---|---|---:|---:|---:|"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "| plugin | what | rust-host | go-host | go/rust |\n|---|---|---:|---:|---:|"
+            ),
             "{page}"
         );
         // The chart draws whatever hosts and languages there are.
