@@ -305,7 +305,14 @@ pub fn trial_name(host: &Host) -> String {
 }
 
 /// The fuzz of one host: the corpus first, then generated probes for the time budget.
-pub fn trial(root: &Path, host: &'static Host, driver: HostDriver) -> anyhow::Result<Trial> {
+/// `known`: the host's `fuzz_memory_get` entry in tests/known-failures.toml: the trial is then
+/// expected to fail (and fails if it passes).
+pub fn trial(
+    root: &Path,
+    host: &'static Host,
+    driver: HostDriver,
+    known: Option<String>,
+) -> anyhow::Result<Trial> {
     let wasm_path = root.join("target/fuzz/memory_get_probe.wasm");
     std::fs::create_dir_all(wasm_path.parent().expect("a parent"))?;
     let wasm = wat::parse_str(PROBE)?;
@@ -320,9 +327,24 @@ pub fn trial(root: &Path, host: &'static Host, driver: HostDriver) -> anyhow::Re
             Ok(driver) => driver.clone(),
             Err(why) => return Ok(Completion::ignored_with(why)),
         };
-        fuzz(host, driver.as_ref(), &wasm_path, &corpus)
-            .map(|()| Completion::Completed)
-            .map_err(|error| format!("{error:#}").into())
+        let result = fuzz(host, driver.as_ref(), &wasm_path, &corpus);
+        match (result, known.as_deref()) {
+            (Ok(()), None) => Ok(Completion::Completed),
+            (Err(error), None) => Err(format!("{error:#}").into()),
+            (Err(error), Some(reason)) => {
+                let error = format!("{error:#}");
+                let first = error.lines().next().unwrap_or_default();
+                Ok(Completion::ignored_with(format!(
+                    "known failure: {reason} (this run: {first})"
+                )))
+            }
+            (Ok(()), Some(reason)) => Err(format!(
+                "{host} passes, but {} lists its fuzz as a known failure ({reason}): remove the \
+                 entry",
+                conformance::known::KNOWN_FAILURES_FILE
+            )
+            .into()),
+        }
     }))
 }
 

@@ -1,5 +1,8 @@
 //! The known-failure lists: `tests/known-failures.toml`, one table per host and language
-//! (`[<host>.<language>]`) mapping a case to the reason it is expected to diverge.
+//! (`[<host>.<language>]`) mapping a case to the reason it is expected to diverge, and per host
+//! (`[<host>]`) the trials of the host as a whole that are expected to fail: its boundary fuzz
+//! (`fuzz_memory_get`), and its agreement with the other hosts in the property test
+//! (`property`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,9 +15,22 @@ pub const KNOWN_FAILURES_FILE: &str = "tests/known-failures.toml";
 /// host -> language -> case -> reason
 type Entries = BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>;
 
+/// The trials of a whole host that `[<host>]` may list.
+pub const HOST_TRIALS: &[&str] = &["fuzz_memory_get", "property"];
+
+/// One host's table: languages' tables, and reasons for its host trials.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum HostEntry {
+    Trial(String),
+    Language(BTreeMap<String, String>),
+}
+
 #[derive(Debug, Default)]
 pub struct KnownFailures {
     entries: Entries,
+    /// host -> host trial -> reason
+    host_trials: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl KnownFailures {
@@ -37,12 +53,51 @@ impl KnownFailures {
         languages: &[&str],
         cases: &[String],
     ) -> anyhow::Result<Self> {
-        let entries: Entries = toml::from_str(text).map_err(|error| {
-            anyhow::anyhow!(
-                "{KNOWN_FAILURES_FILE}: {} (tables are [<host>.<language>], entries <case> = \"reason\")",
-                error.message().trim_end()
-            )
-        })?;
+        let tables: BTreeMap<String, BTreeMap<String, HostEntry>> =
+            toml::from_str(text).map_err(|error| {
+                anyhow::anyhow!(
+                    "{KNOWN_FAILURES_FILE}: {} (tables are [<host>.<language>], entries <case> = \"reason\"; \
+                     or [<host>], entries {} = \"reason\")",
+                    error.message().trim_end(),
+                    HOST_TRIALS.join(" or ")
+                )
+            })?;
+        let mut entries = Entries::new();
+        let mut host_trials: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (host, table) in tables {
+            for (key, entry) in table {
+                match entry {
+                    HostEntry::Language(listed) => {
+                        entries.entry(host.clone()).or_default().insert(key, listed);
+                    }
+                    HostEntry::Trial(reason) => {
+                        if !HOST_TRIALS.contains(&key.as_str()) {
+                            bail!(
+                                "{KNOWN_FAILURES_FILE}: {host}.{key}: not a trial of a whole host; \
+                                 known: {}",
+                                HOST_TRIALS.join(", ")
+                            );
+                        }
+                        if reason.trim().is_empty() {
+                            bail!("{KNOWN_FAILURES_FILE}: {host}.{key}: give the reason");
+                        }
+                        host_trials
+                            .entry(host.clone())
+                            .or_default()
+                            .insert(key, reason);
+                    }
+                }
+            }
+            entries.entry(host).or_default();
+        }
+        for host in host_trials.keys() {
+            if !hosts.contains(&host.as_str()) {
+                bail!(
+                    "{KNOWN_FAILURES_FILE}: unknown host `{host}`; known: {}",
+                    hosts.join(", ")
+                );
+            }
+        }
         for (host, languages_listed) in &entries {
             if !hosts.contains(&host.as_str()) {
                 bail!(
@@ -68,7 +123,15 @@ impl KnownFailures {
                 }
             }
         }
-        Ok(KnownFailures { entries })
+        Ok(KnownFailures {
+            entries,
+            host_trials,
+        })
+    }
+
+    /// Why the trial `trial` (one of [`HOST_TRIALS`]) of `host` is expected to fail, if listed.
+    pub fn host_reason(&self, host: &str, trial: &str) -> Option<&str> {
+        self.host_trials.get(host)?.get(trial).map(String::as_str)
     }
 
     /// Why `case` is expected to fail for `language` on `host`, if it is listed.
@@ -128,6 +191,32 @@ mod tests {
             error("[go-host.go]\nseed_call = \" \"\n"),
             "tests/known-failures.toml: go-host.go.seed_call: give the reason"
         );
-        assert!(error("[go]\nseed_call = \"x\"\n").contains("tables are [<host>.<language>]"));
+        assert!(error("[go]\nseed_call = 3\n").contains("tables are [<host>.<language>]"));
+        assert_eq!(
+            error("[go-host]\nseed_call = \"x\"\n"),
+            "tests/known-failures.toml: go-host.seed_call: not a trial of a whole host; known: \
+             fuzz_memory_get, property"
+        );
+        assert_eq!(
+            error("[go]\nproperty = \"x\"\n"),
+            "tests/known-failures.toml: unknown host `go`; known: rust-host, go-host"
+        );
+        assert_eq!(
+            error("[go-host]\nproperty = \"\"\n"),
+            "tests/known-failures.toml: go-host.property: give the reason"
+        );
+    }
+
+    #[test]
+    fn host_trials_are_listed_beside_languages() {
+        let text = "[go-host]\nfuzz_memory_get = \"offsets\"\n[go-host.go]\nseed_call = \"x\"\n";
+        let known = KnownFailures::parse(text, HOSTS, LANGUAGES, &cases()).unwrap();
+        assert_eq!(
+            known.host_reason("go-host", "fuzz_memory_get"),
+            Some("offsets")
+        );
+        assert_eq!(known.host_reason("go-host", "property"), None);
+        assert_eq!(known.host_reason("rust-host", "fuzz_memory_get"), None);
+        assert_eq!(known.reason("go-host", "go", "seed_call"), Some("x"));
     }
 }

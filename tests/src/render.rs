@@ -26,7 +26,9 @@ fn outcome(export: &str, result: &Result<Vec<u8>, Failure>) -> String {
         Err(failure) => failure,
     };
     match failure {
-        Failure::Plugin { message } => format!("outcome: plugin error\nmessage: {message}"),
+        Failure::Plugin { message } => {
+            format!("outcome: plugin error\nmessage: {}", shown_message(message))
+        }
         // Compilers may end a module's panic by trapping or by a WASI exit with a non-zero
         // code (a standard Go command exits with 2). The contract only asks that the call is
         // aborted.
@@ -35,7 +37,10 @@ fn outcome(export: &str, result: &Result<Vec<u8>, Failure>) -> String {
             format!("outcome: returned {code} without an error message")
         }
         Failure::HostFunction { message } => {
-            format!("outcome: host function error\nmessage: {message}")
+            format!(
+                "outcome: host function error\nmessage: {}",
+                shown_message(message)
+            )
         }
         Failure::Timeout {} => "outcome: timed out".to_owned(),
         Failure::OutOfMemory {} => "outcome: out of memory".to_owned(),
@@ -50,6 +55,19 @@ fn outcome(export: &str, result: &Result<Vec<u8>, Failure>) -> String {
         // The message is the SDK's own wording, never compared.
         Failure::Load { .. } => "outcome: the plugin could not be loaded".to_owned(),
     }
+}
+
+/// A message as it is, but for control characters other than newline and tab, which are
+/// escaped (`\u{0}`): a snapshot stays text, and a NUL or a carriage return stays visible.
+fn shown_message(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// One line per host call; a run of identical calls is one line with its count, so a case with
@@ -124,5 +142,21 @@ fn output(output: &[u8]) -> String {
                 bytes(tail),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_in_messages_are_escaped_but_newlines_and_tabs_are_not() {
+        let failure = Failure::Plugin {
+            message: "one\0two\r\nthree\tfour \u{1b}".to_owned(),
+        };
+        assert_eq!(
+            outcome("fail", &Err(failure)),
+            "outcome: plugin error\nmessage: one\\u{0}two\\r\nthree\tfour \\u{1b}"
+        );
     }
 }

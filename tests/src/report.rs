@@ -91,6 +91,18 @@ impl Report {
             counts["fail"] + counts["xpass"],
             counts["skip"] + counts["xfail"]
         );
+        // What each language and host was built by (a host: its SDK and engine), as JUnit's
+        // suite properties, so a result read alone still says what ran.
+        out += "  <properties>\n";
+        for (built, toolchain) in &self.toolchains {
+            let _ = writeln!(
+                out,
+                "    <property name=\"{}\" value=\"{}\"/>",
+                xml(built),
+                xml(toolchain)
+            );
+        }
+        out += "  </properties>\n";
         for record in self.sorted() {
             let _ = write!(
                 out,
@@ -256,5 +268,6 @@ mod tests {
         );
         assert!(junit.contains("<failure message=\"a &lt;diff&gt;&#10;here\"/>"));
         assert!(junit.contains("<skipped message=\"known failure: known\"/>"));
+        assert!(junit.contains("<property name=\"go\" value=\"go version &quot;1&quot;\"/>"));
     }
 }

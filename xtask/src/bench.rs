@@ -37,8 +37,9 @@ pub type Figure = (String, f64);
 pub struct HostBench {
     /// Where the figures come from, for the page.
     pub what: &'static str,
-    /// Runs the benchmarks from the project root, leaving their results in the directory given.
-    pub run: fn(&Shell, &Path) -> anyhow::Result<()>,
+    /// Runs the benchmarks from the project root, leaving their results in the directory given
+    /// (the second argument; the third is the host's artifact).
+    pub run: fn(&Shell, &Path, &Path) -> anyhow::Result<()>,
     /// Reads the results back from that directory: (figure id, mean nanoseconds).
     pub read: fn(&Path) -> anyhow::Result<Vec<Figure>>,
     /// Its `instance/<language>` figure includes one `noop` call (a runtime that instantiates at
@@ -48,7 +49,7 @@ pub struct HostBench {
 
 pub(crate) static RUST_HOST: HostBench = HostBench {
     what: "`cargo bench` (criterion, release profile, `host/benches/host.rs`)",
-    run: |sh, dir| {
+    run: |sh, dir, _| {
         let cargo = crate::cargo();
         cmd!(sh, "{cargo} bench --package host --bench host")
             .env("CRITERION_HOME", dir)
@@ -61,7 +62,7 @@ pub(crate) static RUST_HOST: HostBench = HostBench {
 
 pub(crate) static GO_HOST: HostBench = HostBench {
     what: "`go test -bench` in `host-go/`",
-    run: |_, dir| {
+    run: |_, dir, _| {
         let output = go_bench(&project_root())?;
         let file = dir.join("go-bench.txt");
         std::fs::write(&file, output).with_context(|| format!("cannot write {}", file.display()))
@@ -74,6 +75,34 @@ pub(crate) static GO_HOST: HostBench = HostBench {
     },
     instance_includes_noop: false,
 };
+
+pub(crate) static PYTHON_HOST: HostBench = HostBench {
+    what: "`host-python bench` (`time.perf_counter_ns` loops, `host-python/bench.py`)",
+    run: adapter_bench,
+    read: results::read_adapter_figures,
+    // libextism instantiates a plugin at its first call.
+    instance_includes_noop: true,
+};
+
+pub(crate) static NODE_HOST: HostBench = HostBench {
+    what: "`host-node bench` (`process.hrtime.bigint()` loops, `host-node/bench.mjs`)",
+    run: adapter_bench,
+    read: results::read_adapter_figures,
+    instance_includes_noop: false,
+};
+
+/// An adapter's own benchmarks, `<artifact> bench --out DIR LANGUAGE=PATH...` over every built
+/// plugin: they write `DIR/figures.json` (`results::read_adapter_figures`).
+fn adapter_bench(sh: &Shell, dir: &Path, artifact: &Path) -> anyhow::Result<()> {
+    let plugins: Vec<String> = LANGUAGES
+        .iter()
+        .filter_map(|language| {
+            let built = crate::load(&language.build)?;
+            Some(format!("{language}={}", built.path.display()))
+        })
+        .collect();
+    crate::toolchain::run_to_stderr(cmd!(sh, "{artifact} bench --out {dir} {plugins...}"))
+}
 
 /// Each built plugin's size in bytes.
 pub(crate) struct Sizes(Vec<(&'static Language, u64)>);
@@ -116,16 +145,18 @@ pub fn bench_report(sh: &Shell, run: bool) -> anyhow::Result<()> {
                     .with_context(|| format!("cannot remove {}", dir.display()))?;
             }
             let skipped = hosts.skipped.iter().find(|(h, _)| *h == host);
-            match (host.bench, skipped) {
-                (None, _) => eprintln!("bench-report: {host} has no benchmarks"),
-                (Some(_), Some((_, reason))) => {
+            let ready = hosts.ready.iter().find(|(h, _)| *h == host);
+            match (host.bench, skipped, ready) {
+                (None, _, _) => eprintln!("bench-report: {host} has no benchmarks"),
+                (Some(_), Some((_, reason)), _) => {
                     eprintln!("bench-report: {host} not measured: {reason}")
                 }
-                (Some(bench), None) => {
+                (Some(_), None, None) => bail!("{host} was neither built nor skipped"),
+                (Some(bench), None, Some((_, artifact))) => {
                     eprintln!("bench-report: {host}: {} (a few minutes)", bench.what);
                     std::fs::create_dir_all(&dir)
                         .with_context(|| format!("cannot create {}", dir.display()))?;
-                    (bench.run)(sh, &dir)
+                    (bench.run)(sh, &dir, &artifact.path)
                         .with_context(|| format!("the benchmarks of {host} failed"))?;
                 }
             }

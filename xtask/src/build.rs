@@ -236,8 +236,17 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
 }
 
+/// Runs the prepare step of `build`, if it has one, unless it already ran for this lock file:
+/// for callers that run the installed tools without building (`cargo xtask fmt`, `lint`).
+pub(crate) fn prepare(sh: &Shell, build: &Build) -> anyhow::Result<()> {
+    match &build.prepare {
+        Some(prepare) => prepare_if_changed(sh, &project_root(), build, prepare),
+        None => Ok(()),
+    }
+}
+
 /// Runs the prepare step unless the stamp in `target/prepare/<name>.stamp` records the same
-/// lock file contents.
+/// lock file contents and the file it creates is there.
 fn prepare_if_changed(
     sh: &Shell,
     root: &Path,
@@ -251,7 +260,8 @@ fn prepare_if_changed(
         .join("target/prepare")
         .join(format!("{}.stamp", build.name));
     let wanted = crate::fingerprint::hash_bytes(&contents);
-    if std::fs::read_to_string(&stamp).is_ok_and(|text| text.trim() == wanted) {
+    let installed = prepare.creates.is_none_or(|file| root.join(file).exists());
+    if installed && std::fs::read_to_string(&stamp).is_ok_and(|text| text.trim() == wanted) {
         return Ok(());
     }
     let _dir = sh.push_dir(root.join(build.source_dir));
@@ -393,6 +403,7 @@ mod tests {
         };
         let prepare = Prepare {
             lock_file: "app.lock",
+            creates: None,
             run: |_| {
                 RUNS.fetch_add(1, Ordering::SeqCst);
                 Ok(())
@@ -405,6 +416,16 @@ mod tests {
         std::fs::write(dir.join("app.lock"), "v2").unwrap();
         prepare_if_changed(&sh, &root, &build, &prepare).unwrap();
         assert_eq!(RUNS.load(Ordering::SeqCst), 2);
+        // What the step installed is gone (a removed virtual environment): it runs again.
+        let creating = Prepare {
+            creates: Some("installed"),
+            ..prepare
+        };
+        prepare_if_changed(&sh, &root, &build, &creating).unwrap();
+        assert_eq!(RUNS.load(Ordering::SeqCst), 3);
+        std::fs::write(dir.join("installed"), "").unwrap();
+        prepare_if_changed(&sh, &root, &build, &creating).unwrap();
+        assert_eq!(RUNS.load(Ordering::SeqCst), 3);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,8 @@
 //! Formatting and lints for every source directory of the table, each by its `Style`: cargo
 //! workspaces with rustfmt and clippy (the wasm-only ones for wasm), Go modules with gofmt and
-//! `go vet` (the wasm ones for GOOS=wasip1).
+//! `go vet` (the wasm ones for GOOS=wasip1), Python with ruff, npm packages with prettier and
+//! eslint. The Python and Node.js tools are pinned in their directory's lock file and installed
+//! by its prepare step, which runs here first when it has not yet.
 
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
@@ -8,8 +10,9 @@ use xshell::{cmd, Shell};
 use crate::table::{Style, WASM_TARGET, WASM_TARGET_DIR};
 use crate::{Buildable, HOSTILE, HOSTS, LANGUAGES};
 
-/// Each source directory once, with its style, in table order (entries may share one).
-fn styled() -> Vec<(&'static str, Style)> {
+/// Each source directory once, with its style, in table order (entries may share one). Each
+/// directory's prepare step has run: it installs the Python and Node.js tools.
+fn styled(sh: &Shell) -> anyhow::Result<Vec<(&'static str, Style)>> {
     let builds = HOSTS
         .iter()
         .map(|h| h.build())
@@ -18,10 +21,11 @@ fn styled() -> Vec<(&'static str, Style)> {
     let mut seen: Vec<(&'static str, Style)> = Vec::new();
     for build in builds {
         if !seen.iter().any(|(dir, _)| *dir == build.source_dir) {
+            crate::build::prepare(sh, build)?;
             seen.push((build.source_dir, build.style));
         }
     }
-    seen
+    Ok(seen)
 }
 
 /// Formats every directory, or with `check` only reports what is not formatted.
@@ -29,7 +33,7 @@ pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
     let _root = sh.push_dir(crate::project_root());
     let cargo = crate::cargo();
     let check_flag = check.then_some("--check");
-    for (dir, style) in styled() {
+    for (dir, style) in styled(sh)? {
         match style {
             Style::Cargo { manifest, .. } => cmd!(
                 sh,
@@ -54,6 +58,19 @@ pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
                     );
                 }
             }
+            Style::Python { venv } => {
+                let ruff = crate::project_root().join(venv).join("bin/ruff");
+                cmd!(sh, "{ruff} format --quiet {check_flag...} {dir}")
+                    .run()
+                    .with_context(|| not_formatted(dir, check))?
+            }
+            Style::Node => {
+                let _dir = sh.push_dir(dir);
+                let mode = if check { "--check" } else { "--write" };
+                cmd!(sh, "node_modules/.bin/prettier --log-level warn {mode} .")
+                    .run()
+                    .with_context(|| not_formatted(dir, check))?
+            }
         }
     }
     Ok(())
@@ -66,7 +83,7 @@ pub fn lint(sh: &Shell) -> anyhow::Result<()> {
     let _root = sh.push_dir(&root);
     let cargo = crate::cargo();
     let target_dir = root.join(WASM_TARGET_DIR);
-    for (dir, style) in styled() {
+    for (dir, style) in styled(sh)? {
         match style {
             Style::Cargo {
                 manifest,
@@ -90,8 +107,23 @@ pub fn lint(sh: &Shell) -> anyhow::Result<()> {
                     wasm.then(|| (sh.push_env("GOOS", "wasip1"), sh.push_env("GOARCH", "wasm")));
                 cmd!(sh, "go vet ./...").run()
             }
+            Style::Python { venv } => {
+                let ruff = root.join(venv).join("bin/ruff");
+                cmd!(sh, "{ruff} check --quiet {dir}").run()
+            }
+            Style::Node => {
+                let _dir = sh.push_dir(dir);
+                cmd!(sh, "node_modules/.bin/eslint --max-warnings 0 .").run()
+            }
         }
         .with_context(|| format!("the linter found problems in {dir}"))?;
     }
     Ok(())
+}
+
+fn not_formatted(dir: &str, check: bool) -> String {
+    match check {
+        true => format!("{dir}: code is not formatted; run `cargo xtask fmt`"),
+        false => format!("{dir}: the formatter failed"),
+    }
 }

@@ -38,6 +38,9 @@ pub struct Build {
 pub struct Prepare {
     /// The lock file, relative to the source directory: the step runs again when it changes.
     pub lock_file: &'static str,
+    /// A file the step creates, relative to the project root: the step runs again when it is
+    /// gone (a removed virtual environment or `node_modules/`), whatever the stamp says.
+    pub creates: Option<&'static str>,
     /// Runs in the source directory.
     pub run: fn(&Shell) -> anyhow::Result<()>,
 }
@@ -50,6 +53,11 @@ pub enum Style {
     Cargo { manifest: &'static str, wasm: bool },
     /// A Go module: gofmt and `go vet`, for GOOS=wasip1 when `wasm` is set.
     Go { wasm: bool },
+    /// Python sources: `ruff format` and `ruff check`, run from the virtual environment the
+    /// build's prepare step installs them into.
+    Python { venv: &'static str },
+    /// An npm package: prettier and eslint from its own `node_modules/`.
+    Node,
 }
 
 /// A program and what comes before its subcommand: `program args... serve`.
@@ -260,6 +268,7 @@ pub static HOSTS: &[Host] = &[
             toolchains: &[&toolchain::GO],
             prepare: Some(Prepare {
                 lock_file: "go.sum",
+                creates: None,
                 run: |sh| toolchain::run_to_stderr(cmd!(sh, "go mod download")),
             }),
             compile: Some(|sh, out| {
@@ -283,7 +292,129 @@ pub static HOSTS: &[Host] = &[
         }),
         bench: Some(&crate::bench::GO_HOST),
     },
+    // host-python/ needs no compiling: its build writes a launcher that runs main.py in the
+    // virtual environment the prepare step made, after checking that every file compiles.
+    Host {
+        build: Build {
+            name: "python-host",
+            source_dir: "host-python",
+            ignored: &["__pycache__"],
+            toolchains: &[&toolchain::PYTHON3],
+            prepare: Some(Prepare {
+                lock_file: "requirements.txt",
+                creates: Some("target/venv/host-python/bin/python"),
+                run: |sh| {
+                    let venv = crate::project_root().join(PYTHON_VENV);
+                    toolchain::run_to_stderr(cmd!(sh, "python3 -m venv --clear {venv}"))?;
+                    let pip = venv.join("bin/pip");
+                    toolchain::run_to_stderr(cmd!(
+                        sh,
+                        "{pip} install --quiet --disable-pip-version-check --require-hashes --only-binary :all: -r requirements.txt"
+                    ))
+                },
+            }),
+            compile: Some(|sh, out| {
+                let root = crate::project_root();
+                let python = root.join(PYTHON_VENV).join("bin/python");
+                let cache = root.join("target/tmp/pycache/python-host");
+                cmd!(
+                    sh,
+                    "{python} -X pycache_prefix={cache} -m compileall -q host-python"
+                )
+                .quiet()
+                .run()?;
+                let main = root.join("host-python/main.py");
+                write_launcher(
+                    out,
+                    &format!(
+                        "PYTHONPYCACHEPREFIX={} exec {} {} \"$@\"",
+                        quoted(&cache),
+                        quoted(&python),
+                        quoted(&main)
+                    ),
+                )
+            }),
+            output: "target/hosts/python-host/host-python",
+            style: Style::Python { venv: PYTHON_VENV },
+        },
+        runtime: "extism 1.1.1 (Python) on extism-sys 1.41.0: libextism on wasmtime",
+        command: Launch {
+            program: Program::Artifact,
+            args: &[],
+            env: &[],
+        },
+        in_process: false,
+        unit_tests: Some(Launch {
+            program: Program::Path("target/venv/host-python/bin/python"),
+            args: &["-B", "-m", "unittest", "--quiet"],
+            env: &[],
+        }),
+        bench: Some(&crate::bench::PYTHON_HOST),
+    },
+    // host-node/ needs no compiling either: `node --check` on every module, then a launcher.
+    Host {
+        build: Build {
+            name: "node-host",
+            source_dir: "host-node",
+            ignored: &["node_modules"],
+            toolchains: &[&toolchain::NODE, &toolchain::NPM],
+            prepare: Some(Prepare {
+                lock_file: "package-lock.json",
+                creates: Some("host-node/node_modules/.package-lock.json"),
+                run: |sh| {
+                    toolchain::run_to_stderr(cmd!(
+                        sh,
+                        "npm ci --no-audit --no-fund --loglevel=error"
+                    ))
+                },
+            }),
+            compile: Some(|sh, out| {
+                let dir = crate::project_root().join("host-node");
+                for module in crate::fingerprint::source_files(&dir, &["node_modules"])? {
+                    if module.ends_with(".mjs") || module.ends_with(".js") {
+                        let path = dir.join(&module);
+                        cmd!(sh, "node --check {path}").quiet().run()?;
+                    }
+                }
+                let main = dir.join("main.mjs");
+                write_launcher(out, &format!("exec node {} \"$@\"", quoted(&main)))
+            }),
+            output: "target/hosts/node-host/host-node",
+            style: Style::Node,
+        },
+        runtime: "@extism/extism 1.0.3 (Node.js) on V8, Extism memory in JavaScript",
+        command: Launch {
+            program: Program::Artifact,
+            args: &[],
+            env: &[],
+        },
+        in_process: false,
+        unit_tests: Some(Launch {
+            program: Program::Path("node"),
+            args: &["--test"],
+            env: &[],
+        }),
+        bench: Some(&crate::bench::NODE_HOST),
+    },
 ];
+
+/// The Python host's virtual environment, relative to the project root.
+const PYTHON_VENV: &str = "target/venv/host-python";
+
+/// Writes an executable shell script that runs `line`: how a host that is a script becomes an
+/// artifact that starts like any other (`<artifact> serve`).
+fn write_launcher(out: &Path, line: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!("#!/bin/sh\n# Written by `cargo xtask build-hosts`.\n{line}\n");
+    std::fs::write(out, script)
+        .and_then(|()| std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755)))
+        .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", out.display()))
+}
+
+/// `path` quoted for sh.
+fn quoted(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
 
 /// The hostile plugins of `plugins-hostile/`, one module per language whose every export
 /// attacks the host, for `host/tests/integration/hostile_plugins.rs`. They are not contract
@@ -403,6 +534,21 @@ mod tests {
             "unknown language `cobol`; known: rust, go, tinygo"
         );
         assert_eq!(HOSTS.iter().filter(|h| h.in_process).count(), 1);
+        // The SDK and version a host's runtime names are the ones its lock file pins.
+        for host in HOSTS {
+            let lock = match &host.build.prepare {
+                Some(prepare) => Path::new(host.build.source_dir).join(prepare.lock_file),
+                None => PathBuf::from("Cargo.lock"),
+            };
+            let text = std::fs::read_to_string(crate::project_root().join(&lock)).unwrap();
+            let mut words = host.runtime.split(' ');
+            let (sdk, version) = (words.next().unwrap(), words.next().unwrap());
+            assert!(
+                text.contains(sdk) && text.contains(version),
+                "{host}: {} does not pin {sdk} {version}",
+                lock.display()
+            );
+        }
         for language in LANGUAGES {
             let (file, _) = language.main_source;
             assert!(

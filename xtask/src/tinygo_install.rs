@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
-use crate::toolchain::run_to_stderr;
+use crate::toolchain::{apt_install, run_to_stderr};
 
 const MODULE: &str = "github.com/tinygo-org/tinygo";
 const VERSION: &str = "v0.41.1";
@@ -76,7 +76,7 @@ pub fn install(sh: &Shell) -> anyhow::Result<String> {
     supported(sh)?;
     let prefix = prefix();
     let _go = sh.push_env("GOTOOLCHAIN", "local");
-    install_debian_packages(sh)?;
+    apt_install(sh, "tinygo", APT_PACKAGES)?;
     let go_version = supported_go(sh)?;
     let version_format = "${Version}";
     let llvm_package = cmd!(sh, "dpkg-query -W -f={version_format} llvm-{LLVM}-dev").read()?;
@@ -100,42 +100,6 @@ pub fn install(sh: &Shell) -> anyhow::Result<String> {
         .context("the installed tinygo does not run")?;
     sh.write_file(&stamp_path, &stamp)?;
     Ok(version)
-}
-
-fn install_debian_packages(sh: &Shell) -> anyhow::Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES
-        .iter()
-        .copied()
-        .filter(|package| {
-            let status_format = "${Status}";
-            let status = cmd!(sh, "dpkg-query -W -f={status_format} {package}")
-                .quiet()
-                .ignore_stderr()
-                .read();
-            !status.is_ok_and(|status| status.contains("install ok installed"))
-        })
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let uid = cmd!(sh, "id -u").quiet().read()?;
-    let (apt, apt_args) = if uid == "0" {
-        ("apt-get", &[][..])
-    } else {
-        ("sudo", &["apt-get"][..])
-    };
-    let listed = missing.join(" ");
-    eprintln!("tinygo: installing Debian packages: {listed}");
-    // apt's progress goes to stderr with ours: stdout is the result of the command that ran
-    // setup (the seed's lines, for `cargo xtask setup && cargo xtask demo`).
-    run_to_stderr(cmd!(sh, "{apt} {apt_args...} update -q")).context("apt-get update failed")?;
-    let _frontend = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
-    run_to_stderr(cmd!(
-        sh,
-        "{apt} {apt_args...} install -y -q --no-install-recommends {missing...}"
-    ))
-    .with_context(|| format!("apt-get could not install {listed}"))?;
-    Ok(())
 }
 
 /// The Go that builds TinyGo (and that TinyGo later runs) must be one this release accepts.

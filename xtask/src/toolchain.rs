@@ -120,6 +120,104 @@ pub const TINYGO: Toolchain = Toolchain {
     }),
 };
 
+pub const PYTHON3: Toolchain = Toolchain {
+    name: "python3",
+    probe: |sh| {
+        let line = version_line(sh, "python3", &["--version"])?;
+        at_least(&line, "Python ", (3, 9))?;
+        // Debian splits venv's pip bootstrap into python3-venv: without it `-m venv` fails.
+        xshell::cmd!(sh, "python3 -c 'import ensurepip, venv'")
+            .quiet()
+            .ignore_stderr()
+            .run()
+            .map_err(|_| anyhow::anyhow!("{line} has no venv module (or no ensurepip)"))?;
+        Ok(format!("{line}, with venv"))
+    },
+    fix: "run `cargo xtask setup` (on Debian it installs python3 and python3-venv), or install \
+          Python 3.9 or newer with its venv module",
+    install: Some(Install {
+        wanted: |sh| PYTHON3.probe(sh).is_err(),
+        run: |sh| {
+            apt_install(sh, "python3", &["python3", "python3-venv"])?;
+            PYTHON3.probe(sh)
+        },
+    }),
+};
+
+pub const NODE: Toolchain = Toolchain {
+    name: "node",
+    probe: |sh| {
+        let line = version_line(sh, "node", &["--version"])?;
+        at_least(&line, "v", (18, 0))?;
+        Ok(format!("node {line}"))
+    },
+    fix: "run `cargo xtask setup` (on Debian it installs nodejs and npm), or install Node.js 18 \
+          or newer",
+    install: Some(Install {
+        wanted: |sh| NODE.probe(sh).is_err() || NPM.probe(sh).is_err(),
+        run: |sh| {
+            apt_install(sh, "node", &["nodejs", "npm"])?;
+            NODE.probe(sh)
+        },
+    }),
+};
+
+pub const NPM: Toolchain = Toolchain {
+    name: "npm",
+    probe: |sh| Ok(format!("npm {}", version_line(sh, "npm", &["--version"])?)),
+    fix: "run `cargo xtask setup` (on Debian it installs nodejs and npm), or install npm with \
+          Node.js",
+    install: None,
+};
+
+/// Installs the Debian packages of `packages` that are not installed, with apt-get (through
+/// sudo unless we are root); `who` names the toolchain that needs them, for the messages.
+pub(crate) fn apt_install(sh: &Shell, who: &str, packages: &[&str]) -> anyhow::Result<()> {
+    if xshell::cmd!(sh, "dpkg-query --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_err()
+    {
+        bail!("installing {who} needs Debian's apt (dpkg-query was not found)");
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|package| {
+            let status_format = "${Status}";
+            let status = xshell::cmd!(sh, "dpkg-query -W -f={status_format} {package}")
+                .quiet()
+                .ignore_stderr()
+                .read();
+            !status.is_ok_and(|status| status.contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let uid = xshell::cmd!(sh, "id -u").quiet().read()?;
+    let (apt, apt_args) = if uid == "0" {
+        ("apt-get", &[][..])
+    } else {
+        ("sudo", &["apt-get"][..])
+    };
+    let listed = missing.join(" ");
+    eprintln!("{who}: installing Debian packages: {listed}");
+    // apt's progress goes to stderr with ours: stdout is the result of the command that ran
+    // setup (the seed's lines, for `cargo xtask setup && cargo xtask demo`).
+    run_to_stderr(xshell::cmd!(sh, "{apt} {apt_args...} update -q"))
+        .context("apt-get update failed")?;
+    let _frontend = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
+    run_to_stderr(xshell::cmd!(
+        sh,
+        "{apt} {apt_args...} install -y -q --no-install-recommends {missing...}"
+    ))
+    .with_context(|| format!("apt-get could not install {listed}"))?;
+    Ok(())
+}
+
 /// Runs `cmd` with its stdout sent to our stderr: a tool's chatter (apt, copies) must not reach
 /// the stdout of a command whose stdout is its result (`cargo xtask demo`).
 pub(crate) fn run_to_stderr(cmd: xshell::Cmd<'_>) -> anyhow::Result<()> {

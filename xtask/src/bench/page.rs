@@ -332,32 +332,42 @@ mod tests {
         .render();
         assert!(
             page.contains(
-                "| scenario | plugin | rust-host | x noop | go-host | x noop | go/rust |"
-            ),
-            "{page}"
-        );
-        assert!(
-            page.contains("| say_hello | rust | 2.0 us | 2.00 | 6.0 us | - | 3.00 |"),
-            "{page}"
-        );
-        assert!(
-            page.contains("| say_hello | go | - | - | - | - | - |"),
-            "{page}"
-        );
-        assert!(
-            page.contains(
-                "| value | plugin | rust-host | go-host | rust/go |\n|---|---|---:|---:|---:|"
+                "| scenario | plugin | rust-host | x noop | go-host | x noop | python-host | x noop \
+                 | node-host | x noop | go/rust | python/rust | node/rust |"
             ),
             "{page}"
         );
         assert!(
             page.contains(
-                "| plugin | what | rust-host | go-host | go/rust |\n|---|---|---:|---:|---:|"
+                "| say_hello | rust | 2.0 us | 2.00 | 6.0 us | - | - | - | - | - | 3.00 | - | - |"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("| say_hello | go | - | - | - | - | - | - | - | - | - | - | - |"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "| value | plugin | rust-host | go-host | python-host | node-host | rust/go | rust/python \
+                 | rust/node |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "| plugin | what | rust-host | go-host | python-host | node-host | go/rust | python/rust \
+                 | node/rust |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
             ),
             "{page}"
         );
         // The chart draws whatever hosts and languages there are.
         let svg = crate::bench::chart::draw(&figures).unwrap();
-        assert!(svg.contains("rust-host (blue), go-host (orange)"), "{svg}");
+        assert!(
+            svg.contains(
+                "rust-host (blue), go-host (orange), python-host (green), node-host (red)"
+            ),
+            "{svg}"
+        );
     }
 }

@@ -52,6 +52,33 @@ pub(crate) fn read_criterion(dir: &Path) -> anyhow::Result<Vec<(String, f64)>> {
     Ok(figures)
 }
 
+/// `figures.json` in `dir`, as an adapter's `bench` command writes it:
+/// `{"figures": [{"id": "call/rust/noop", "mean_ns": 812.5}, ...]}`.
+pub(crate) fn read_adapter_figures(dir: &Path) -> anyhow::Result<Vec<(String, f64)>> {
+    let file = dir.join("figures.json");
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    parse_adapter_figures(&text).with_context(|| format!("{} is not as expected", file.display()))
+}
+
+fn parse_adapter_figures(text: &str) -> anyhow::Result<Vec<(String, f64)>> {
+    let json: Value = serde_json::from_str(text)?;
+    let Some(figures) = json.get("figures").and_then(Value::as_array) else {
+        bail!("no `figures` array");
+    };
+    figures
+        .iter()
+        .map(|figure| {
+            let id = figure.get("id").and_then(Value::as_str);
+            let ns = figure.get("mean_ns").and_then(Value::as_f64);
+            match (id, ns) {
+                (Some(id), Some(ns)) if ns.is_finite() && ns > 0.0 => Ok((id.to_owned(), ns)),
+                _ => bail!("a figure without a string `id` and a positive `mean_ns`: {figure}"),
+            }
+        })
+        .collect()
+}
+
 /// The result lines of `go test -bench` output: `BenchmarkCall/rust/noop-2  1000  5120 ns/op`.
 pub(crate) fn read_go_bench(output: &str) -> anyhow::Result<Vec<(String, f64)>> {
     let mut figures = Vec::new();
@@ -186,6 +213,26 @@ mod tests {
             format!("{error:#}").contains("no number before ns/op"),
             "{error:#}"
         );
+    }
+
+    #[test]
+    fn adapter_figures_are_read_and_checked() {
+        let text = r#"{"figures": [{"id": "call/go/noop", "mean_ns": 812.5},
+                                   {"id": "instance/go", "mean_ns": 70000}]}"#;
+        assert_eq!(
+            parse_adapter_figures(text).unwrap(),
+            [
+                ("call/go/noop".to_owned(), 812.5),
+                ("instance/go".to_owned(), 70000.0)
+            ]
+        );
+        for bad in [
+            r#"{"figures": [{"id": "call/go/noop", "mean_ns": -1}]}"#,
+            r#"{"figures": [{"mean_ns": 3}]}"#,
+            r#"{"results": []}"#,
+        ] {
+            assert!(parse_adapter_figures(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

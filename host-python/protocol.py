@@ -1,0 +1,288 @@
+"""host-python serve: the conformance protocol, version 1, as ../docs/protocol.md writes it down.
+Each line of stdin is a request; each gets one answer line on stdout, flushed, in order. Requests
+are read strictly: every field present, none unknown, each of its type (naming the field)."""
+
+import base64
+import binascii
+import json
+import sys
+import traceback
+from dataclasses import dataclass
+
+import runner
+from runner import Failure, Limits
+
+VERSION = 1
+U64_MAX = (1 << 64) - 1
+U32_MAX = (1 << 32) - 1
+
+REQUEST_FIELDS = ["protocol", "id", "wasm", "wasi", "config", "store", "limits", "calls"]
+STORE_FIELDS = ["key", "value"]
+LIMIT_FIELDS = ["timeout_ms", "memory_max_pages", "max_key_len", "max_value_len"]
+CALL_FIELDS = ["export", "input"]
+WASI_MODES = ("auto", "on", "off")
+
+
+class Malformed(Exception):
+    """Why a request cannot be acted on: the answer's error message."""
+
+
+class Unsupported(Exception):
+    """A protocol version host-python does not speak."""
+
+
+@dataclass
+class Request:
+    id: int
+    wasm: str
+    wasi: str
+    config: dict
+    store: dict
+    limits: Limits
+    calls: list  # of (export, input bytes)
+
+
+def refuse_constant(text):
+    raise Malformed(f"the line is not JSON: {text} is not a JSON value")
+
+
+def pairs(items):
+    """A JSON object, refusing a repeated name (Python would keep the last one silently)."""
+    obj = {}
+    for key, value in items:
+        if key in obj:
+            raise Malformed(f"the field `{key}` is given twice")
+        obj[key] = value
+    return obj
+
+
+def show(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def parse_request(line: bytes) -> tuple[Request | None, int | None, dict | None]:
+    """Reads one request line: (request, id, None), or (None, id or None, error)."""
+    try:
+        top = json.loads(
+            line.decode("utf-8"), object_pairs_hook=pairs, parse_constant=refuse_constant
+        )
+    except UnicodeDecodeError as error:
+        return None, None, malformed(f"the line is not UTF-8: {error}")
+    except json.JSONDecodeError as error:
+        return None, None, malformed(f"the line is not JSON: {error}")
+    except Malformed as error:
+        return None, None, malformed(str(error))
+    except RecursionError:
+        return None, None, malformed("the line is not JSON: nested too deeply")
+    if not isinstance(top, dict):
+        return None, None, malformed(f"the line is not a JSON object: {show(top)}")
+    # The id first, so that every other refusal can carry it.
+    request_id = None
+    if "id" in top:
+        try:
+            request_id = read_uint(top["id"], "id")
+        except Malformed:
+            pass
+    try:
+        if "protocol" not in top:
+            raise Malformed("missing field `protocol`")
+        # A request of another version is refused as such, whatever its other fields.
+        version = read_uint(top["protocol"], "protocol")
+        if version != VERSION:
+            raise Unsupported(
+                f"protocol {version} is not supported: host-python speaks protocol {VERSION}"
+            )
+        return read_request(top), request_id, None
+    except Unsupported as error:
+        return None, request_id, {"kind": "unsupported_protocol", "message": str(error)}
+    except Malformed as error:
+        return None, request_id, malformed(str(error))
+
+
+def malformed(message: str) -> dict:
+    return {"kind": "malformed_request", "message": message}
+
+
+def read_request(top: dict) -> Request:
+    check_fields(top, "", REQUEST_FIELDS)
+    wasi = read_string(top["wasi"], "wasi")
+    if wasi not in WASI_MODES:
+        raise Malformed(f'wasi: expected "auto", "on" or "off", got {show(top["wasi"])}')
+    calls = read_array(top["calls"], "calls")
+    if not calls:
+        raise Malformed("calls: at least one call is needed")
+    return Request(
+        id=read_uint(top["id"], "id"),
+        wasm=read_string(top["wasm"], "wasm"),
+        wasi=wasi,
+        config=read_config(top["config"]),
+        store=read_store(top["store"]),
+        limits=read_limits(top["limits"]),
+        calls=[read_call(call, f"calls[{i}]") for i, call in enumerate(calls)],
+    )
+
+
+def check_fields(obj, path: str, names: list) -> None:
+    if not isinstance(obj, dict):
+        raise Malformed(f"{path}: expected an object, got {show(obj)}")
+    unknown = sorted(set(obj) - set(names))
+    if unknown:
+        raise Malformed(f"unknown field `{join(path, unknown[0])}`")
+    for field_name in names:
+        if field_name not in obj:
+            raise Malformed(f"missing field `{join(path, field_name)}`")
+
+
+def join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def read_uint(value, path: str, maximum: int = U64_MAX, nullable: bool = False) -> int | None:
+    if value is None and nullable:
+        return None
+    # bool is a subclass of int in Python; JSON's true is not a number.
+    if type(value) is not int or value < 0:
+        expected = "a non-negative integer" + (" or null" if nullable else "")
+        raise Malformed(f"{path}: expected {expected}, got {show(value)}")
+    if value > maximum:
+        raise Malformed(f"{path}: {value} is over the largest the SDK takes, {maximum}")
+    return value
+
+
+def read_string(value, path: str) -> str:
+    if not isinstance(value, str):
+        raise Malformed(f"{path}: expected a string, got {show(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Malformed(f"{path}: not valid Unicode (a lone surrogate escape)") from None
+    return value
+
+
+def read_bytes(value, path: str) -> bytes:
+    if not isinstance(value, str):
+        raise Malformed(f"{path}: expected a base64 string, got {show(value)}")
+    try:
+        data = base64.b64decode(value.encode("ascii"), validate=True)
+    except (UnicodeEncodeError, binascii.Error, ValueError) as error:
+        raise Malformed(
+            f"{path}: not standard base64 (RFC 4648, +/ and = padding): {error}"
+        ) from None
+    # b64decode ignores non-zero padding bits; strict base64 has one spelling for each bytes.
+    if base64.b64encode(data).decode("ascii") != value:
+        raise Malformed(f"{path}: not standard base64 (RFC 4648, +/ and = padding): {show(value)}")
+    return data
+
+
+def read_array(value, path: str) -> list:
+    if not isinstance(value, list):
+        raise Malformed(f"{path}: expected an array, got {show(value)}")
+    return value
+
+
+def read_config(value) -> dict:
+    if not isinstance(value, dict):
+        raise Malformed(f"config: expected an object, got {show(value)}")
+    return {read_string(k, "config"): read_string(v, f"config[{k!r}]") for k, v in value.items()}
+
+
+def read_store(value) -> dict:
+    store, first = {}, {}
+    for i, entry in enumerate(read_array(value, "store")):
+        path = f"store[{i}]"
+        check_fields(entry, path, STORE_FIELDS)
+        key = read_bytes(entry["key"], f"{path}.key")
+        if key in first:
+            raise Malformed(
+                f"store keys must be distinct: {path}.key repeats store[{first[key]}].key"
+            )
+        first[key] = i
+        store[key] = read_bytes(entry["value"], f"{path}.value")
+    return store
+
+
+def read_limits(value) -> Limits:
+    check_fields(value, "limits", LIMIT_FIELDS)
+    return Limits(
+        # The manifest's timeout_ms is a u64 and memory.max_pages a u32 (extism-manifest).
+        timeout_ms=read_uint(value["timeout_ms"], "limits.timeout_ms", nullable=True),
+        memory_max_pages=read_uint(
+            value["memory_max_pages"], "limits.memory_max_pages", U32_MAX, nullable=True
+        ),
+        max_key_len=read_uint(value["max_key_len"], "limits.max_key_len", nullable=True),
+        max_value_len=read_uint(value["max_value_len"], "limits.max_value_len", nullable=True),
+    )
+
+
+def read_call(value, path: str) -> tuple[str, bytes]:
+    check_fields(value, path, CALL_FIELDS)
+    return read_string(value["export"], f"{path}.export"), read_bytes(
+        value["input"], f"{path}.input"
+    )
+
+
+def result_json(result: runner.Result) -> dict:
+    return {
+        "output": None if result.output is None else encode(result.output),
+        "failure": None if result.failure is None else result.failure.to_json(),
+        "trace": [{**entry, "key": encode(entry["key"])} for entry in result.trace],
+    }
+
+
+def encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def run(compiler: runner.Compiler, request: Request) -> list:
+    """Makes the request's calls, in order, on one fresh instance, whatever each came to."""
+    results = []
+
+    def fail_rest(failure: Failure) -> list:
+        return results + [runner.Result(None, failure)] * (len(request.calls) - len(results))
+
+    try:
+        compiled = compiler.get(request.wasm, request.wasi, request.limits)
+        with compiled.instance(request.config) as plugin:
+            for export, data in request.calls:
+                results.append(runner.call(plugin, request.store, request.limits, export, data))
+    except Failure as failure:
+        return fail_rest(failure)
+    except Exception as error:
+        # A bug in host-python (or an exception the SDK should not raise), not something a
+        # request may end the host with: the calls it left unanswered fail, saying so.
+        print(f"host-python: exception while answering request {request.id}:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return fail_rest(
+            Failure(
+                "load",
+                message=f"host-python failed (a bug in the adapter; the traceback is on its "
+                f"stderr): {type(error).__name__}: {error}",
+            )
+        )
+    return results
+
+
+def answer(compiler: runner.Compiler, line: bytes) -> dict:
+    try:
+        request, request_id, error = parse_request(line)
+    except Exception as bug:
+        traceback.print_exc(file=sys.stderr)
+        request, request_id = None, None
+        error = malformed(f"host-python failed to read the request (a bug in the adapter): {bug}")
+    if error is not None:
+        return {"protocol": VERSION, "id": request_id, "error": error}
+    results = run(compiler, request)
+    return {"protocol": VERSION, "id": request.id, "results": [result_json(r) for r in results]}
+
+
+def serve(stdin, stdout) -> None:
+    """Answers request lines from stdin (binary) on stdout (binary) until EOF."""
+    compiler = runner.Compiler()
+    # readline has no length limit: a line can be megabytes of base64.
+    for line in iter(stdin.readline, b""):
+        if not line.strip():
+            continue  # a blank line is no request and gets no answer
+        text = json.dumps(answer(compiler, line), ensure_ascii=False, separators=(",", ":"))
+        stdout.write(text.encode("utf-8") + b"\n")
+        stdout.flush()
