@@ -169,7 +169,7 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
     trials.push(snapshots::orphan_snapshots(root, &names));
     trials.push(property::trial(&subjects, &drivers, &known));
     for (host, driver) in &drivers {
-        let listed = known.host_reason(host.name(), "fuzz_memory_get");
+        let listed = known.fuzz_reason(host.name());
         trials.push(fuzz::trial(
             root,
             host,

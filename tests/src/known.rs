@@ -1,41 +1,46 @@
 //! The known-failure lists: `tests/known-failures.toml`, one table per host and language
-//! (`[<host>.<language>]`) mapping a case to the reason it is expected to diverge, and per host
-//! (`[<host>]`) the trials of the host as a whole that are expected to fail: its boundary fuzz
-//! (`fuzz_memory_get`), and its agreement with the other hosts in the property test
-//! (`property`).
+//! (`[<host>.<language>]`) mapping a case to the reason it is expected to diverge; per host,
+//! `fuzz_memory_get = "reason"` in `[<host>]` when its boundary fuzz is expected to fail, and
+//! `[<host>.property]` mapping an export to the reason the host answers generated calls of it
+//! differently from the other hosts in the property test.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context};
 
+use crate::abi::CONTRACT_EXPORTS;
+
 /// Relative to the project root.
 pub const KNOWN_FAILURES_FILE: &str = "tests/known-failures.toml";
 
-/// host -> language -> case -> reason
+/// The boundary fuzz's key in `[<host>]`.
+pub const FUZZ: &str = "fuzz_memory_get";
+
+/// The property test's table, `[<host>.property]`.
+pub const PROPERTY: &str = "property";
+
+/// host -> language (or `property`) -> case (or export) -> reason
 type Entries = BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>;
 
-/// The trials of a whole host that `[<host>]` may list.
-pub const HOST_TRIALS: &[&str] = &["fuzz_memory_get", "property"];
-
-/// One host's table: languages' tables, and reasons for its host trials.
+/// An entry of a host's table: the fuzz's reason, or a table of a language or the property test.
 #[derive(serde::Deserialize)]
 #[serde(untagged)]
 enum HostEntry {
-    Trial(String),
-    Language(BTreeMap<String, String>),
+    Reason(String),
+    Table(BTreeMap<String, String>),
 }
 
 #[derive(Debug, Default)]
 pub struct KnownFailures {
     entries: Entries,
-    /// host -> host trial -> reason
-    host_trials: BTreeMap<String, BTreeMap<String, String>>,
+    /// host -> why its fuzz is expected to fail
+    fuzz: BTreeMap<String, String>,
 }
 
 impl KnownFailures {
-    /// Reads the file; every host, language and case must be one that exists, so a typo cannot
-    /// silently list nothing.
+    /// Reads the file; every host, language, case and export must be one that exists, so a typo
+    /// cannot silently list nothing.
     pub fn load(
         root: &Path,
         hosts: &[&str],
@@ -56,82 +61,85 @@ impl KnownFailures {
         let tables: BTreeMap<String, BTreeMap<String, HostEntry>> =
             toml::from_str(text).map_err(|error| {
                 anyhow::anyhow!(
-                    "{KNOWN_FAILURES_FILE}: {} (tables are [<host>.<language>], entries <case> = \"reason\"; \
-                     or [<host>], entries {} = \"reason\")",
+                    "{KNOWN_FAILURES_FILE}: {} (tables are [<host>.<language>] of <case> = \"reason\", \
+                     [<host>.{PROPERTY}] of <export> = \"reason\", and [<host>] with \
+                     {FUZZ} = \"reason\")",
                     error.message().trim_end(),
-                    HOST_TRIALS.join(" or ")
                 )
             })?;
-        let mut entries = Entries::new();
-        let mut host_trials: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut known = KnownFailures::default();
         for (host, table) in tables {
+            if !hosts.contains(&host.as_str()) {
+                bail!(
+                    "{KNOWN_FAILURES_FILE}: unknown host `{host}`; known: {}",
+                    hosts.join(", ")
+                );
+            }
             for (key, entry) in table {
-                match entry {
-                    HostEntry::Language(listed) => {
-                        entries.entry(host.clone()).or_default().insert(key, listed);
-                    }
-                    HostEntry::Trial(reason) => {
-                        if !HOST_TRIALS.contains(&key.as_str()) {
-                            bail!(
-                                "{KNOWN_FAILURES_FILE}: {host}.{key}: not a trial of a whole host; \
-                                 known: {}",
-                                HOST_TRIALS.join(", ")
-                            );
-                        }
+                let (allowed, what): (Vec<&str>, &str) = match (&entry, key.as_str()) {
+                    (HostEntry::Reason(reason), FUZZ) => {
                         if reason.trim().is_empty() {
                             bail!("{KNOWN_FAILURES_FILE}: {host}.{key}: give the reason");
                         }
-                        host_trials
-                            .entry(host.clone())
-                            .or_default()
-                            .insert(key, reason);
+                        known.fuzz.insert(host.clone(), reason.clone());
+                        continue;
                     }
-                }
-            }
-            entries.entry(host).or_default();
-        }
-        for host in host_trials.keys() {
-            if !hosts.contains(&host.as_str()) {
-                bail!(
-                    "{KNOWN_FAILURES_FILE}: unknown host `{host}`; known: {}",
-                    hosts.join(", ")
-                );
-            }
-        }
-        for (host, languages_listed) in &entries {
-            if !hosts.contains(&host.as_str()) {
-                bail!(
-                    "{KNOWN_FAILURES_FILE}: unknown host `{host}`; known: {}",
-                    hosts.join(", ")
-                );
-            }
-            for (language, listed) in languages_listed {
-                if !languages.contains(&language.as_str()) {
-                    bail!(
+                    (HostEntry::Reason(_), _) => bail!(
+                        "{KNOWN_FAILURES_FILE}: {host}.{key}: only {FUZZ} takes a reason here; a \
+                         language's cases go in [{host}.<language>]"
+                    ),
+                    (HostEntry::Table(_), PROPERTY) => (CONTRACT_EXPORTS.to_vec(), "export"),
+                    (HostEntry::Table(_), language) if languages.contains(&language) => {
+                        (cases.iter().map(String::as_str).collect(), "case")
+                    }
+                    (HostEntry::Table(_), language) => bail!(
                         "{KNOWN_FAILURES_FILE}: {host}: unknown language `{language}`; known: {}",
                         languages.join(", ")
-                    );
-                }
-                for (case, reason) in listed {
-                    let entry = format!("{host}.{language}.{case}");
-                    if !cases.contains(case) {
-                        bail!("{KNOWN_FAILURES_FILE}: {entry}: no such case in tests/cases");
+                    ),
+                };
+                let HostEntry::Table(listed) = entry else {
+                    unreachable!("reasons were handled above");
+                };
+                for (name, reason) in &listed {
+                    let entry = format!("{host}.{key}.{name}");
+                    if !allowed.contains(&name.as_str()) {
+                        match what {
+                            "case" => {
+                                bail!("{KNOWN_FAILURES_FILE}: {entry}: no such case in tests/cases")
+                            }
+                            _ => bail!(
+                                "{KNOWN_FAILURES_FILE}: {entry}: no such export; known: {}",
+                                allowed.join(", ")
+                            ),
+                        }
                     }
                     if reason.trim().is_empty() {
                         bail!("{KNOWN_FAILURES_FILE}: {entry}: give the reason");
                     }
                 }
+                known
+                    .entries
+                    .entry(host.clone())
+                    .or_default()
+                    .insert(key, listed);
             }
         }
-        Ok(KnownFailures {
-            entries,
-            host_trials,
-        })
+        Ok(known)
     }
 
-    /// Why the trial `trial` (one of [`HOST_TRIALS`]) of `host` is expected to fail, if listed.
-    pub fn host_reason(&self, host: &str, trial: &str) -> Option<&str> {
-        self.host_trials.get(host)?.get(trial).map(String::as_str)
+    /// Why the boundary fuzz of `host` is expected to fail, if listed.
+    pub fn fuzz_reason(&self, host: &str) -> Option<&str> {
+        self.fuzz.get(host).map(String::as_str)
+    }
+
+    /// Why `host` answers generated calls of `export` differently from the other hosts, if
+    /// listed.
+    pub fn property_reason(&self, host: &str, export: &str) -> Option<&str> {
+        self.entries
+            .get(host)?
+            .get(PROPERTY)?
+            .get(export)
+            .map(String::as_str)
     }
 
     /// Why `case` is expected to fail for `language` on `host`, if it is listed.
@@ -194,29 +202,36 @@ mod tests {
         assert!(error("[go]\nseed_call = 3\n").contains("tables are [<host>.<language>]"));
         assert_eq!(
             error("[go-host]\nseed_call = \"x\"\n"),
-            "tests/known-failures.toml: go-host.seed_call: not a trial of a whole host; known: \
-             fuzz_memory_get, property"
+            "tests/known-failures.toml: go-host.seed_call: only fuzz_memory_get takes a reason \
+             here; a language's cases go in [go-host.<language>]"
         );
         assert_eq!(
-            error("[go]\nproperty = \"x\"\n"),
+            error("[go]\nfuzz_memory_get = \"x\"\n"),
             "tests/known-failures.toml: unknown host `go`; known: rust-host, go-host"
         );
         assert_eq!(
-            error("[go-host]\nproperty = \"\"\n"),
-            "tests/known-failures.toml: go-host.property: give the reason"
+            error("[go-host]\nfuzz_memory_get = \"\"\n"),
+            "tests/known-failures.toml: go-host.fuzz_memory_get: give the reason"
+        );
+        assert!(
+            error("[go-host.property]\nlokup = \"x\"\n").starts_with(
+                "tests/known-failures.toml: go-host.property.lokup: no such export; known: say_hello"
+            ),
+            "{}",
+            error("[go-host.property]\nlokup = \"x\"\n")
         );
     }
 
     #[test]
-    fn host_trials_are_listed_beside_languages() {
-        let text = "[go-host]\nfuzz_memory_get = \"offsets\"\n[go-host.go]\nseed_call = \"x\"\n";
+    fn the_fuzz_and_the_property_test_are_listed_per_host() {
+        let text = "[go-host]\nfuzz_memory_get = \"offsets\"\n[go-host.property]\nfail = \"nul\"\n\
+                    [go-host.go]\nseed_call = \"x\"\n";
         let known = KnownFailures::parse(text, HOSTS, LANGUAGES, &cases()).unwrap();
-        assert_eq!(
-            known.host_reason("go-host", "fuzz_memory_get"),
-            Some("offsets")
-        );
-        assert_eq!(known.host_reason("go-host", "property"), None);
-        assert_eq!(known.host_reason("rust-host", "fuzz_memory_get"), None);
+        assert_eq!(known.fuzz_reason("go-host"), Some("offsets"));
+        assert_eq!(known.fuzz_reason("rust-host"), None);
+        assert_eq!(known.property_reason("go-host", "fail"), Some("nul"));
+        assert_eq!(known.property_reason("go-host", "echo"), None);
+        assert_eq!(known.property_reason("rust-host", "fail"), None);
         assert_eq!(known.reason("go-host", "go", "seed_call"), Some("x"));
     }
 }
