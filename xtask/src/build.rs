@@ -266,6 +266,7 @@ fn prepare_if_changed(
     }
     let _dir = sh.push_dir(root.join(build.source_dir));
     sh.remove_path(&stamp)?;
+    let started = Instant::now();
     (prepare.run)(sh).with_context(|| {
         format!(
             "{}: installing its dependencies ({} changed) failed",
@@ -275,6 +276,13 @@ fn prepare_if_changed(
     sh.create_dir(stamp.parent().context("a stamp lives in a directory")?)?;
     std::fs::write(&stamp, format!("{wanted}\n"))
         .with_context(|| format!("cannot write {}", stamp.display()))?;
+    eprintln!(
+        "{:<13} {:<15} dependencies from {} in {:.1}s",
+        build.name,
+        "installed",
+        prepare.lock_file,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
