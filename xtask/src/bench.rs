@@ -45,6 +45,9 @@ pub struct HostBench {
     /// Its `instance/<language>` figure includes one `noop` call (a runtime that instantiates at
     /// the first call), which the ready-instance figure subtracts.
     pub instance_includes_noop: bool,
+    /// The target for the reference (in-process) host's lead over this host: at least this many
+    /// times faster per `say_hello`. `None`: no target, the figures are only shown.
+    pub reference_lead: Option<f64>,
 }
 
 pub(crate) static RUST_HOST: HostBench = HostBench {
@@ -58,6 +61,7 @@ pub(crate) static RUST_HOST: HostBench = HostBench {
     },
     read: |dir| results::read_criterion(dir),
     instance_includes_noop: true,
+    reference_lead: None,
 };
 
 pub(crate) static GO_HOST: HostBench = HostBench {
@@ -74,6 +78,7 @@ pub(crate) static GO_HOST: HostBench = HostBench {
         results::read_go_bench(&text)
     },
     instance_includes_noop: false,
+    reference_lead: Some(3.0),
 };
 
 pub(crate) static PYTHON_HOST: HostBench = HostBench {
@@ -82,6 +87,7 @@ pub(crate) static PYTHON_HOST: HostBench = HostBench {
     read: results::read_adapter_figures,
     // libextism instantiates a plugin at its first call.
     instance_includes_noop: true,
+    reference_lead: None,
 };
 
 pub(crate) static NODE_HOST: HostBench = HostBench {
@@ -89,6 +95,7 @@ pub(crate) static NODE_HOST: HostBench = HostBench {
     run: adapter_bench,
     read: results::read_adapter_figures,
     instance_includes_noop: false,
+    reference_lead: None,
 };
 
 /// An adapter's own benchmarks, `<artifact> bench --out DIR LANGUAGE=PATH...` over every built

@@ -115,7 +115,10 @@ fn reference_targets(
         1.3,
     ));
     for &other in others {
-        let target = format!("{reference} at least 3x faster per say_hello than {other}");
+        let Some(lead) = other.bench.and_then(|bench| bench.reference_lead) else {
+            continue;
+        };
+        let target = format!("{reference} at least {lead}x faster per say_hello than {other}");
         verdicts.push(
             match (call(other, "say_hello"), call(reference, "say_hello")) {
                 (Some(theirs), Some(ours)) => Verdict {
@@ -123,7 +126,7 @@ fn reference_targets(
                     target,
                     subject: format!("{language}"),
                     measured: format!("{:.2}x faster", theirs / ours),
-                    met: Some(theirs / ours >= 3.0),
+                    met: Some(theirs / ours >= lead),
                 },
                 _ => not_measured("rust-vs-go-host", target, format!("{language}")),
             },
