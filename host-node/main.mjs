@@ -60,6 +60,9 @@ async function demo(args) {
 async function main(argv) {
   const [command, ...rest] = argv;
   switch (command) {
+    case "-h":
+    case "--help":
+      return writeOut(Buffer.from(`${USAGE}\n`));
     case "serve":
       if (rest.length > 0) {
         throw new UsageError(`serve takes no arguments, got ${JSON.stringify(rest[0])}`);
@@ -86,7 +89,7 @@ try {
   await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n${USAGE}\n`);
+    process.stderr.write(`error: ${error.message}; see host-node --help\n`);
     process.exitCode = 2;
   } else {
     process.stderr.write(`error: ${error?.message ?? error}\n`);

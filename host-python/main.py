@@ -77,6 +77,9 @@ def main(argv: list) -> int:
     runner.quiet_refusals()
     command, rest = (argv[0], argv[1:]) if argv else (None, [])
     try:
+        if command in ("-h", "--help"):
+            print(USAGE, end="")
+            return 0
         if command == "serve":
             if rest:
                 raise UsageError(f"serve takes no arguments, got {rest[0]!r}")
@@ -103,7 +106,7 @@ def main(argv: list) -> int:
             "missing subcommand" if command is None else f"unknown subcommand {command!r}"
         )
     except UsageError as error:
-        print(f"error: {error}\n\n{USAGE}", end="", file=sys.stderr)
+        print(f"error: {error}; see host-python --help", file=sys.stderr)
         return 2
 
 
