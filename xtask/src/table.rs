@@ -314,23 +314,19 @@ pub static HOSTS: &[Host] = &[
                 },
             }),
             compile: Some(|sh, out| {
-                let root = crate::project_root();
-                let python = root.join(PYTHON_VENV).join("bin/python");
-                let cache = root.join("target/tmp/pycache/python-host");
+                let python = format!("{PYTHON_VENV}/bin/python");
+                let cache = "target/tmp/pycache/python-host";
                 cmd!(
                     sh,
                     "{python} -X pycache_prefix={cache} -m compileall -q host-python"
                 )
                 .quiet()
                 .run()?;
-                let main = root.join("host-python/main.py");
                 write_launcher(
                     out,
                     &format!(
-                        "PYTHONPYCACHEPREFIX={} exec {} {} \"$@\"",
-                        quoted(&cache),
-                        quoted(&python),
-                        quoted(&main)
+                        "PYTHONPYCACHEPREFIX=\"$root/{cache}\" exec \"$root/{python}\" \
+                         \"$root/host-python/main.py\" \"$@\""
                     ),
                 )
             }),
@@ -376,8 +372,7 @@ pub static HOSTS: &[Host] = &[
                         cmd!(sh, "node --check {path}").quiet().run()?;
                     }
                 }
-                let main = dir.join("main.mjs");
-                write_launcher(out, &format!("exec node {} \"$@\"", quoted(&main)))
+                write_launcher(out, "exec node \"$root/host-node/main.mjs\" \"$@\"")
             }),
             output: "target/hosts/node-host/host-node",
             style: Style::Node,
@@ -401,19 +396,26 @@ pub static HOSTS: &[Host] = &[
 /// The Python host's virtual environment, relative to the project root.
 const PYTHON_VENV: &str = "target/venv/host-python";
 
-/// Writes an executable shell script that runs `line`: how a host that is a script becomes an
-/// artifact that starts like any other (`<artifact> serve`).
+/// Writes an executable shell script that runs `line`, in which `$root` is the project root:
+/// how a host that is a script becomes an artifact that starts like any other
+/// (`<artifact> serve`). The root is found from the script's own place, so a checkout that
+/// moves (target/ with it) runs its own sources, not the old place's.
 fn write_launcher(out: &Path, line: &str) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let script = format!("#!/bin/sh\n# Written by `cargo xtask build-hosts`.\n{line}\n");
+    let root = crate::project_root();
+    let depth = out
+        .strip_prefix(&root)
+        .map_err(|_| anyhow::anyhow!("{} is not under {}", out.display(), root.display()))?
+        .components()
+        .count()
+        - 1;
+    let up = vec![".."; depth].join("/");
+    let script = format!(
+        "#!/bin/sh\n# Written by `cargo xtask build-hosts`.\nroot=$(cd \"$(dirname \"$0\")/{up}\" && pwd) || exit 1\n{line}\n"
+    );
     std::fs::write(out, script)
         .and_then(|()| std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755)))
         .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", out.display()))
-}
-
-/// `path` quoted for sh.
-fn quoted(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }
 
 /// The hostile plugins of `plugins-hostile/`, one module per language whose every export
