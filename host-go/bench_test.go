@@ -18,16 +18,10 @@ import (
 	"github.com/tetratelabs/wazero"
 )
 
-var benchLanguages = []string{"rust", "go", "tinygo"}
-
 // benchPlugin reads lang's conformance module, or skips the benchmark when there is none.
 func benchPlugin(b *testing.B, lang string) (path string, wasm []byte) {
 	b.Helper()
-	dir := os.Getenv("POLYGLOT_PLUGINS_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "target", "plugins")
-	}
-	path = filepath.Join(dir, lang, "conformance.wasm")
+	path = filepath.Join(pluginsDir(), lang, "conformance.wasm")
 	wasm, err := os.ReadFile(path)
 	if err != nil {
 		b.Skipf("%s: no plugin: cannot read %s: %v", lang, path, bareError(err))
@@ -51,7 +45,7 @@ func benchCompiled(b *testing.B, lang string) *Compiled {
 // own (so the Extism kernel is compiled each time too, as in the first compile of a process),
 // cached with one that already holds this module (as host-go's second compile of it).
 func BenchmarkCompile(b *testing.B) {
-	for _, lang := range benchLanguages {
+	for _, lang := range workspaceLanguages(b) {
 		b.Run(lang, func(b *testing.B) {
 			b.Run("cold", func(b *testing.B) {
 				path, wasm := benchPlugin(b, lang)
@@ -95,7 +89,7 @@ func BenchmarkCompile(b *testing.B) {
 // here it is run right after instantiating, so that it is counted (through go-sdk's call path,
 // which adds a few kernel calls: setting the empty input, reading the error and the output).
 func BenchmarkInstance(b *testing.B) {
-	for _, lang := range benchLanguages {
+	for _, lang := range workspaceLanguages(b) {
 		b.Run(lang, func(b *testing.B) {
 			compiled := benchCompiled(b, lang)
 			for b.Loop() {
@@ -152,7 +146,7 @@ func BenchmarkCall(b *testing.B) {
 		{"get_1KiB", "lookup", valueStore, "1KiB", valueStore["1KiB"], []HostCall{get(valueStore, "1KiB")}, 1 << 10},
 		{"get_1MiB", "lookup", valueStore, "1MiB", valueStore["1MiB"], []HostCall{get(valueStore, "1MiB")}, 1 << 20},
 	}
-	for _, lang := range benchLanguages {
+	for _, lang := range workspaceLanguages(b) {
 		b.Run(lang, func(b *testing.B) {
 			compiled := benchCompiled(b, lang)
 			for _, s := range scenarios {

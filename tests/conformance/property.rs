@@ -5,10 +5,12 @@
 //! CI=true, where every pair is built).
 //!
 //! An export listed in a host's `[<host>.property]` table in tests/known-failures.toml is known to
-//! be answered differently on that host: its languages must still agree with each other on it,
-//! but its disagreements with the other hosts on calls of that export are counted and printed,
-//! not failed. Calls of any other export are compared as usual. (Inputs are random, so a run in
-//! which it happened to agree proves nothing: there is no XPASS here.)
+//! be answered differently on that host: calls of it there are not held to the others (where
+//! the host breaks the contract, its languages need not agree with each other either: a PDK's
+//! harmless call, such as freeing offset 0, can meet the host's divergence); its disagreements
+//! are counted and printed, not failed. Calls of any other export are compared as usual.
+//! (Inputs are random, so a run in which it happened to agree proves nothing: there is no XPASS
+//! here.)
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -167,28 +169,23 @@ fn run(pairs: &Pairs) -> Result<(), String> {
                 b.subject, a.subject, a.subject, b.subject
             ))
         };
-        // Every pair against the first one of its host, then each host's first against the
-        // first host's, except for hosts known to disagree.
+        // Every pair against the first (the reference host's first language), except where the
+        // pair's host lists the export: those are counted, once per host and input.
         let reference = &outcomes[0];
-        for (i, outcome) in outcomes.iter().enumerate() {
-            let host_first = outcomes
-                .iter()
-                .find(|(pair, _)| pair.host == outcome.0.host)
-                .expect("the pair itself");
-            if outcome.1 != host_first.1 {
-                return Err(disagree(host_first, outcome));
+        let mut counted: Vec<&str> = Vec::new();
+        for outcome in &outcomes[1..] {
+            if outcome.1 == reference.1 {
+                continue;
             }
-            let first_of_host = std::ptr::eq(host_first, &outcomes[i]);
-            if first_of_host && outcome.1 != reference.1 {
-                match outcome.0.known.contains(&call.export) {
-                    true => {
-                        let mut disagreed = disagreed.lock().unwrap_or_else(|p| p.into_inner());
-                        let (count, first) = disagreed.entry(outcome.0.host).or_default();
-                        *count += 1;
-                        first.get_or_insert_with(|| call.clone());
-                    }
-                    false => return Err(disagree(reference, outcome)),
-                }
+            if !outcome.0.known.contains(&call.export) {
+                return Err(disagree(reference, outcome));
+            }
+            if !counted.contains(&outcome.0.host) {
+                counted.push(outcome.0.host);
+                let mut disagreed = disagreed.lock().unwrap_or_else(|p| p.into_inner());
+                let (count, first) = disagreed.entry(outcome.0.host).or_default();
+                *count += 1;
+                first.get_or_insert_with(|| call.clone());
             }
         }
         Ok(())

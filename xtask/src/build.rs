@@ -146,7 +146,7 @@ pub fn build_all<T: Buildable>(
                 outcomes.ready.push((entry, artifact));
             }
             Err(reason) => {
-                eprintln!("{:<13} {:<15} {reason}", entry.build().name, "skipped");
+                eprintln!("{:<15} {:<15} {reason}", entry.build().name, "skipped");
                 outcomes.skipped.push((entry, reason));
             }
         }
@@ -200,7 +200,7 @@ fn report(root: &Path, build: &Build, artifact: &Artifact) {
         _ => artifact.human_size(),
     };
     eprintln!(
-        "{:<13} {status:<15} {:<40} {size:>9}  {}",
+        "{:<15} {status:<15} {:<40} {size:>9}  {}",
         build.name,
         shown.display().to_string(),
         artifact.toolchain
@@ -277,7 +277,7 @@ fn prepare_if_changed(
     std::fs::write(&stamp, format!("{wanted}\n"))
         .with_context(|| format!("cannot write {}", stamp.display()))?;
     eprintln!(
-        "{:<13} {:<15} dependencies from {} in {:.1}s",
+        "{:<15} {:<15} dependencies from {} in {:.1}s",
         build.name,
         "installed",
         prepare.lock_file,

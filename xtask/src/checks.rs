@@ -1,7 +1,7 @@
 //! Formatting and lints for every source directory of the table, each by its `Style`: cargo
 //! workspaces with rustfmt and clippy (the wasm-only ones for wasm), Go modules with gofmt and
 //! `go vet` (the wasm ones for GOOS=wasip1), Python with ruff, npm packages with prettier and
-//! eslint. The Python and Node.js tools are pinned in their directory's lock file and installed
+//! eslint, C with clang-format, Zig with `zig fmt`; AssemblyScript only by its compiler. The Python and Node.js tools are pinned in their directory's lock file and installed
 //! by its prepare step, which runs here first when it has not yet.
 
 use anyhow::{bail, Context};
@@ -64,10 +64,38 @@ pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
                     .run()
                     .with_context(|| not_formatted(dir, check))?
             }
+            // AssemblyScript decorates functions (`@external`), which TypeScript does not, so
+            // prettier cannot parse it; asc is its only check.
+            Style::AssemblyScript => {}
             Style::Node => {
                 let _dir = sh.push_dir(dir);
                 let mode = if check { "--check" } else { "--write" };
                 cmd!(sh, "node_modules/.bin/prettier --log-level warn {mode} .")
+                    .run()
+                    .with_context(|| not_formatted(dir, check))?
+            }
+            Style::C => {
+                let root = crate::project_root();
+                let files: Vec<_> = crate::fingerprint::source_files(&root.join(dir), &[])?
+                    .into_iter()
+                    .filter(|file| file.ends_with(".c") || file.ends_with(".h"))
+                    .collect();
+                let _dir = sh.push_dir(dir);
+                let mode: &[&str] = if check {
+                    &["--dry-run", "--Werror"]
+                } else {
+                    &["-i"]
+                };
+                cmd!(sh, "clang-format-19 {mode...} {files...}")
+                    .run()
+                    .with_context(|| not_formatted(dir, check))?
+            }
+            Style::Zig => {
+                let python = crate::project_root()
+                    .join(crate::toolchain::ZIG_VENV)
+                    .join("bin/python");
+                let check_flag = check.then_some("--check");
+                cmd!(sh, "{python} -m ziglang fmt {check_flag...} {dir}")
                     .run()
                     .with_context(|| not_formatted(dir, check))?
             }
@@ -115,6 +143,9 @@ pub fn lint(sh: &Shell) -> anyhow::Result<()> {
                 let _dir = sh.push_dir(dir);
                 cmd!(sh, "node_modules/.bin/eslint --max-warnings 0 .").run()
             }
+            // Their builds are the lint: clang with -Wall -Wextra -Werror, zig and asc, which
+            // refuse what they warn about.
+            Style::C | Style::Zig | Style::AssemblyScript => Ok(()),
         }
         .with_context(|| format!("the linter found problems in {dir}"))?;
     }

@@ -11,6 +11,7 @@ mod setup;
 mod table;
 mod tinygo_install;
 mod toolchain;
+mod zig_install;
 
 use std::path::{Path, PathBuf};
 

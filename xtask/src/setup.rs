@@ -6,8 +6,9 @@ use xshell::Shell;
 
 use crate::build::in_ci;
 
-/// Runs the installer of every toolchain in the table that has one and wants it (TinyGo, the
-/// only one no registry here ships), then checks every toolchain. Under `CI=true` anything still
+/// Runs the installer of every toolchain in the table that has one and wants it (TinyGo and Zig,
+/// which no registry here ships as a program; Debian packages through apt), then every entry's
+/// prepare step whose lock file changed, then checks every toolchain. Under `CI=true` anything still
 /// missing is an error; elsewhere a warning, and the conformance run skips what needs it by name.
 /// Everything it prints goes to stderr.
 pub fn setup(sh: &Shell) -> anyhow::Result<()> {
@@ -33,6 +34,23 @@ pub fn setup(sh: &Shell) -> anyhow::Result<()> {
                 "warning: {} could not be installed: {error:#}",
                 toolchain.name
             ),
+        }
+    }
+    // Then each entry's pinned dependencies (npm ci, pip install), when its lock file changed:
+    // what the build would install first anyway, so that setup leaves nothing to fetch.
+    let builds = crate::LANGUAGES
+        .iter()
+        .map(|l| &l.build)
+        .chain(crate::HOSTS.iter().map(|h| &h.build));
+    for build in builds {
+        if build.prepare.is_none() || crate::build::probe_all(sh, build.toolchains).is_err() {
+            continue;
+        }
+        if let Err(error) = crate::build::prepare(sh, build) {
+            if in_ci() {
+                return Err(error);
+            }
+            eprintln!("warning: {error:#}");
         }
     }
     let missing = crate::doctor::table(sh, &mut std::io::stderr())?;

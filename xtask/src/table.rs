@@ -58,6 +58,13 @@ pub enum Style {
     Python { venv: &'static str },
     /// An npm package: prettier and eslint from its own `node_modules/`.
     Node,
+    /// C sources: clang-format; the build's `-Wall -Wextra -Werror` is the lint.
+    C,
+    /// Zig sources: `zig fmt`; the compiler's own errors are the lint.
+    Zig,
+    /// AssemblyScript sources: `asc` is their only check (prettier cannot parse AssemblyScript's
+    /// function decorators).
+    AssemblyScript,
 }
 
 /// A program and what comes before its subcommand: `program args... serve`.
@@ -231,6 +238,99 @@ pub static LANGUAGES: &[Language] = &[
         },
         size_target: Some(200_000),
     },
+    // plugins-c/: the contract on the raw kernel ABI, with no PDK and no libc: the reference of
+    // what every PDK does. -mcpu=mvp keeps the instruction set fixed whatever clang's default;
+    // -ffreestanding keeps clang from calling a memcpy it would have to import.
+    Language {
+        main_source: ("plugins-c/conformance.c", "//"),
+        build: Build {
+            name: "c",
+            source_dir: "plugins-c",
+            ignored: &[],
+            toolchains: &[&toolchain::CLANG19, &toolchain::CLANG_FORMAT19],
+            prepare: None,
+            compile: Some(|sh, out| {
+                let _dir = sh.push_dir("plugins-c");
+                cmd!(
+                    sh,
+                    "clang-19 --target=wasm32-unknown-unknown -mcpu=mvp -nostdlib -ffreestanding -Oz
+                     -Wall -Wextra -Werror -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=4096
+                     -o {out} conformance.c"
+                )
+                .run()?;
+                Ok(())
+            }),
+            output: "target/plugins/c/conformance.wasm",
+            style: Style::C,
+        },
+        size_target: Some(4_000),
+    },
+    // plugins-zig/: the raw kernel ABI again, in Zig (its Extism PDK is in no registry), built by
+    // PyPI's ziglang. Each export is named: -rdynamic would export __stack_pointer too.
+    Language {
+        main_source: ("plugins-zig/main.zig", "//"),
+        build: Build {
+            name: "zig",
+            source_dir: "plugins-zig",
+            ignored: &[],
+            toolchains: &[&toolchain::ZIG],
+            prepare: None,
+            compile: Some(|sh, out| {
+                let root = crate::project_root();
+                let python = root.join(toolchain::ZIG_VENV).join("bin/python");
+                // Zig's caches go under target/, not ~/.cache/zig.
+                let cache = root.join("target/zig-cache");
+                let exports = ZIG_EXPORTS.map(|name| format!("--export={name}"));
+                let emit = format!("-femit-bin={}", out.display());
+                let _dir = sh.push_dir("plugins-zig");
+                cmd!(
+                    sh,
+                    "{python} -m ziglang build-exe main.zig -target wasm32-freestanding
+                     -O ReleaseSmall -fno-entry --stack 65536 {exports...}
+                     --cache-dir {cache} --global-cache-dir {cache} {emit}"
+                )
+                .run()?;
+                Ok(())
+            }),
+            output: "target/plugins/zig/conformance.wasm",
+            style: Style::Zig,
+        },
+        size_target: Some(4_000),
+    },
+    // plugins-assemblyscript/: the contract with @extism/as-pdk, compiled by asc, both pinned in
+    // its package-lock.json. asconfig.json routes AssemblyScript's abort to the plugin's own
+    // function, so the module imports no env.abort.
+    Language {
+        main_source: ("plugins-assemblyscript/assembly/index.ts", "//"),
+        build: Build {
+            name: "assemblyscript",
+            source_dir: "plugins-assemblyscript",
+            ignored: &["node_modules"],
+            toolchains: &[&toolchain::NODE, &toolchain::NPM],
+            prepare: Some(Prepare {
+                lock_file: "package-lock.json",
+                creates: Some("plugins-assemblyscript/node_modules/.package-lock.json"),
+                run: |sh| {
+                    toolchain::run_to_stderr(cmd!(
+                        sh,
+                        "npm ci --no-audit --no-fund --loglevel=error"
+                    ))
+                },
+            }),
+            compile: Some(|sh, out| {
+                let _dir = sh.push_dir("plugins-assemblyscript");
+                cmd!(
+                    sh,
+                    "node_modules/.bin/asc --config asconfig.json --outFile {out}"
+                )
+                .run()?;
+                Ok(())
+            }),
+            output: "target/plugins/assemblyscript/conformance.wasm",
+            style: Style::AssemblyScript,
+        },
+        size_target: Some(16_000),
+    },
 ];
 
 /// Every host, in the order reports list them.
@@ -393,6 +493,18 @@ pub static HOSTS: &[Host] = &[
     },
 ];
 
+/// The exports of CONTRACT.md, which the Zig build names one by one (the conformance run's ABI
+/// lint, tests/src/abi.rs, checks that every language has them).
+const ZIG_EXPORTS: [&str; 7] = [
+    "say_hello",
+    "lookup",
+    "count_calls",
+    "echo",
+    "noop",
+    "fail",
+    "trap",
+];
+
 /// The Python host's virtual environment, relative to the project root.
 const PYTHON_VENV: &str = "target/venv/host-python";
 
@@ -533,7 +645,7 @@ mod tests {
         }
         assert_eq!(
             Language::from_name("cobol").unwrap_err().to_string(),
-            "unknown language `cobol`; known: rust, go, tinygo"
+            "unknown language `cobol`; known: rust, go, tinygo, c, zig, assemblyscript"
         );
         assert_eq!(HOSTS.iter().filter(|h| h.in_process).count(), 1);
         // The SDK and version a host's runtime names are the ones its lock file pins.

@@ -120,6 +120,63 @@ pub const TINYGO: Toolchain = Toolchain {
     }),
 };
 
+/// Debian's clang 19 (and its wasm-ld, from lld-19): the C plugin's compiler, and the one TinyGo's
+/// installer brings too.
+pub const CLANG19: Toolchain = Toolchain {
+    name: "clang-19",
+    probe: |sh| {
+        let line = version_line(sh, "clang-19", &["--version"])?;
+        version_line(sh, "wasm-ld-19", &["--version"])
+            .map_err(|error| anyhow::anyhow!("{line}, but no wasm-ld-19: {error:#}"))?;
+        Ok(line)
+    },
+    fix: "run `cargo xtask setup` (on Debian it installs clang-19 and lld-19), or install clang \
+          and lld 19 with the wasm32 target",
+    install: Some(Install {
+        wanted: |sh| CLANG19.probe(sh).is_err(),
+        run: |sh| {
+            apt_install(sh, "clang-19", &["clang-19", "lld-19"])?;
+            CLANG19.probe(sh)
+        },
+    }),
+};
+
+/// Debian's clang-format 19, the C plugin's formatter.
+pub const CLANG_FORMAT19: Toolchain = Toolchain {
+    name: "clang-format-19",
+    probe: |sh| version_line(sh, "clang-format-19", &["--version"]),
+    fix:
+        "run `cargo xtask setup` (on Debian it installs clang-format-19), or install clang-format \
+          19",
+    install: Some(Install {
+        wanted: |sh| CLANG_FORMAT19.probe(sh).is_err(),
+        run: |sh| {
+            apt_install(sh, "clang-format-19", &["clang-format-19"])?;
+            CLANG_FORMAT19.probe(sh)
+        },
+    }),
+};
+
+/// The virtual environment PyPI's `ziglang` wheel is installed into, relative to the root.
+pub const ZIG_VENV: &str = "target/tools/zig";
+
+/// Zig, from PyPI's `ziglang` wheel (no other registry here ships it), pinned with hashes in
+/// plugins-zig/requirements.txt.
+pub const ZIG: Toolchain = Toolchain {
+    name: "zig",
+    probe: |sh| {
+        let python = crate::project_root().join(ZIG_VENV).join("bin/python");
+        let version = version_line(sh, &python.to_string_lossy(), &["-m", "ziglang", "version"])?;
+        Ok(format!("zig {version} (PyPI ziglang)"))
+    },
+    fix: "run `cargo xtask setup` (it installs PyPI's ziglang into target/tools/zig)",
+    install: Some(Install {
+        // Also when present: a changed requirements file is installed again.
+        wanted: |_| true,
+        run: crate::zig_install::install,
+    }),
+};
+
 pub const PYTHON3: Toolchain = Toolchain {
     name: "python3",
     probe: |sh| {
