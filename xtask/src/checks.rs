@@ -1,8 +1,9 @@
 //! Formatting and lints for every source directory of the table, each by its `Style`: cargo
 //! workspaces with rustfmt and clippy (the wasm-only ones for wasm), Go modules with gofmt and
 //! `go vet` (the wasm ones for GOOS=wasip1), Python with ruff, npm packages with prettier and
-//! eslint, C with clang-format, Zig with `zig fmt`; AssemblyScript only by its compiler. The Python and Node.js tools are pinned in their directory's lock file and installed
-//! by its prepare step, which runs here first when it has not yet.
+//! eslint, C with clang-format, Zig with `zig fmt`; AssemblyScript only by its compiler. The
+//! Python and Node.js tools are pinned in their directory's lock file and installed by its
+//! prepare step, which runs here first when it has not yet.
 
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
