@@ -9,8 +9,8 @@ use crate::build::in_ci;
 /// Runs the installer of every toolchain in the table that has one and wants it (TinyGo and Zig,
 /// which no registry here ships as a program; Debian packages through apt), then every entry's
 /// prepare step whose lock file changed, then checks every toolchain. Under `CI=true` anything
-/// still missing is an error; elsewhere a warning, and the conformance run skips what needs it by name.
-/// Everything it prints goes to stderr.
+/// still missing is an error; elsewhere a warning, and the conformance run skips what needs it
+/// by name. Everything it prints goes to stderr.
 pub fn setup(sh: &Shell) -> anyhow::Result<()> {
     let _root = sh.push_dir(crate::project_root());
     for toolchain in crate::doctor::toolchains() {
