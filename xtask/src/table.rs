@@ -310,12 +310,7 @@ pub static LANGUAGES: &[Language] = &[
             prepare: Some(Prepare {
                 lock_file: "package-lock.json",
                 creates: Some("plugins-assemblyscript/node_modules/.package-lock.json"),
-                run: |sh| {
-                    toolchain::run_to_stderr(cmd!(
-                        sh,
-                        "npm ci --no-audit --no-fund --loglevel=error"
-                    ))
-                },
+                run: npm_ci,
             }),
             compile: Some(|sh, out| {
                 let _dir = sh.push_dir("plugins-assemblyscript");
@@ -457,12 +452,7 @@ pub static HOSTS: &[Host] = &[
             prepare: Some(Prepare {
                 lock_file: "package-lock.json",
                 creates: Some("host-node/node_modules/.package-lock.json"),
-                run: |sh| {
-                    toolchain::run_to_stderr(cmd!(
-                        sh,
-                        "npm ci --no-audit --no-fund --loglevel=error"
-                    ))
-                },
+                run: npm_ci,
             }),
             compile: Some(|sh, out| {
                 let dir = crate::project_root().join("host-node");
@@ -492,6 +482,11 @@ pub static HOSTS: &[Host] = &[
         bench: Some(&crate::bench::NODE_HOST),
     },
 ];
+
+/// An npm package's pinned dependencies, from its package-lock.json into its own node_modules/.
+fn npm_ci(sh: &Shell) -> anyhow::Result<()> {
+    toolchain::run_to_stderr(cmd!(sh, "npm ci --no-audit --no-fund --loglevel=error"))
+}
 
 /// The exports of CONTRACT.md, which the Zig build names one by one (the conformance run's ABI
 /// lint, tests/src/abi.rs, checks that every language has them).
