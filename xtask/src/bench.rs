@@ -98,6 +98,22 @@ pub(crate) static NODE_HOST: HostBench = HostBench {
     reference_lead: None,
 };
 
+pub(crate) static JAVA_HOST: HostBench = HostBench {
+    what: "`host-java bench` (`System.nanoTime` loops after a warm-up, `host-java/src/main/java/hostjava/Bench.java`)",
+    run: adapter_bench,
+    read: results::read_adapter_figures,
+    instance_includes_noop: false,
+    reference_lead: None,
+};
+
+pub(crate) static JAVA_AOT_HOST: HostBench = HostBench {
+    what: "`host-java --engine aot bench` (as java-host's, on Chicory's AoT compiler)",
+    run: adapter_bench,
+    read: results::read_adapter_figures,
+    instance_includes_noop: false,
+    reference_lead: None,
+};
+
 /// An adapter's own benchmarks, `<artifact> bench --out DIR LANGUAGE=PATH...` over every built
 /// plugin: they write `DIR/figures.json` (`results::read_adapter_figures`).
 fn adapter_bench(sh: &Shell, dir: &Path, artifact: &Path) -> anyhow::Result<()> {

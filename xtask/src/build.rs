@@ -245,7 +245,7 @@ pub(crate) fn prepare(sh: &Shell, build: &Build) -> anyhow::Result<()> {
     }
 }
 
-/// Runs the prepare step unless the stamp in `target/prepare/<name>.stamp` records the same
+/// Runs the prepare step unless the stamp in `target/prepare/<source dir>.stamp` records the same
 /// lock file contents and the file it creates is there.
 fn prepare_if_changed(
     sh: &Shell,
@@ -256,9 +256,11 @@ fn prepare_if_changed(
     let lock = root.join(build.source_dir).join(prepare.lock_file);
     let contents = std::fs::read(&lock)
         .with_context(|| format!("{}: cannot read {}", build.name, lock.display()))?;
+    // Named by the directory, not the entry: entries that share a source directory and its
+    // lock file (java-host and java-aot-host) share one install.
     let stamp = root
         .join("target/prepare")
-        .join(format!("{}.stamp", build.name));
+        .join(format!("{}.stamp", build.source_dir.replace('/', "-")));
     let wanted = crate::fingerprint::hash_bytes(&contents);
     let installed = prepare.creates.is_none_or(|file| root.join(file).exists());
     if installed && std::fs::read_to_string(&stamp).is_ok_and(|text| text.trim() == wanted) {

@@ -68,6 +68,8 @@ pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
             // AssemblyScript decorates functions (`@external`), which TypeScript does not, so
             // prettier cannot parse it; asc is its only check.
             Style::AssemblyScript => {}
+            // No Java formatter is pinned (javac's lint is host-java's check).
+            Style::Java => {}
             Style::Node => {
                 let _dir = sh.push_dir(dir);
                 let mode = if check { "--check" } else { "--write" };
@@ -144,9 +146,9 @@ pub fn lint(sh: &Shell) -> anyhow::Result<()> {
                 let _dir = sh.push_dir(dir);
                 cmd!(sh, "node_modules/.bin/eslint --max-warnings 0 .").run()
             }
-            // Their builds are the lint: clang with -Wall -Wextra -Werror, zig and asc, which
-            // refuse what they warn about.
-            Style::C | Style::Zig | Style::AssemblyScript => Ok(()),
+            // Their builds are the lint: clang with -Wall -Wextra -Werror, zig, asc and javac
+            // with -Xlint:all -Werror, which refuse what they warn about.
+            Style::C | Style::Zig | Style::AssemblyScript | Style::Java => Ok(()),
         }
         .with_context(|| format!("the linter found problems in {dir}"))?;
     }

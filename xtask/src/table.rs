@@ -62,6 +62,9 @@ pub enum Style {
     C,
     /// Zig sources: `zig fmt`; the compiler's own errors are the lint.
     Zig,
+    /// A Maven project: javac's `-Xlint:all -Werror` (in its pom) is the lint; no Java formatter
+    /// is pinned, so `fmt` leaves it alone.
+    Java,
     /// AssemblyScript sources: `asc` is their only check (prettier cannot parse AssemblyScript's
     /// function decorators).
     AssemblyScript,
@@ -481,7 +484,114 @@ pub static HOSTS: &[Host] = &[
         }),
         bench: Some(&crate::bench::NODE_HOST),
     },
+    // host-java/: one Maven project, two hosts. java-host runs it on Chicory's interpreter; its
+    // build resolves the pom's pinned dependencies into target/maven-repo once (online), then
+    // builds offline into target/hosts/java-host/build: host-java.jar, with lib/ as its
+    // Class-Path, and test-lib/ for the unit tests.
+    Host {
+        build: Build {
+            name: "java-host",
+            source_dir: "host-java",
+            ignored: &[],
+            toolchains: &[&toolchain::JAVA, &toolchain::MAVEN],
+            prepare: Some(Prepare {
+                lock_file: "pom.xml",
+                creates: Some(MAVEN_REPO),
+                run: |sh| maven_package(sh, false),
+            }),
+            compile: Some(|sh, out| {
+                maven_package(sh, true)?;
+                write_launcher(
+                    out,
+                    "exec java -jar \"$root/target/hosts/java-host/build/host-java.jar\" \"$@\"",
+                )
+            }),
+            output: "target/hosts/java-host/host-java",
+            style: Style::Java,
+        },
+        runtime: "chicory-sdk-core 0.3.0 (Java) on Chicory 1.4.0, interpreter",
+        command: Launch {
+            program: Program::Artifact,
+            args: &[],
+            env: &[],
+        },
+        in_process: false,
+        // JUnit's console launcher on the classpath the build copied, without Maven's start-up.
+        unit_tests: Some(Launch {
+            program: Program::Path("java"),
+            args: &[
+                "-cp",
+                "../target/hosts/java-host/build/test-classes:../target/hosts/java-host/build/classes:../target/hosts/java-host/build/test-lib/*",
+                "org.junit.platform.console.ConsoleLauncher",
+                "execute",
+                "--disable-banner",
+                "--details=summary",
+                "--fail-if-no-tests",
+                "--scan-classpath",
+                "../target/hosts/java-host/build/test-classes",
+            ],
+            env: &[],
+        }),
+        bench: Some(&crate::bench::JAVA_HOST),
+    },
+    // The same program with Chicory's AoT compiler (wasm to JVM bytecode), selected by its
+    // `--engine aot` argument: its build is java-host's and a launcher that passes it.
+    Host {
+        build: Build {
+            name: "java-aot-host",
+            source_dir: "host-java",
+            ignored: &[],
+            toolchains: &[&toolchain::JAVA, &toolchain::MAVEN],
+            prepare: Some(Prepare {
+                lock_file: "pom.xml",
+                creates: Some(MAVEN_REPO),
+                run: |sh| maven_package(sh, false),
+            }),
+            compile: Some(|sh, out| {
+                let java_host = HOSTS
+                    .iter()
+                    .find(|host| host.name() == "java-host")
+                    .expect("java-host is in the table");
+                crate::build::build_hosts(sh, &[java_host])?.require_all()?;
+                write_launcher(
+                    out,
+                    "exec \"$root/target/hosts/java-host/host-java\" --engine aot \"$@\"",
+                )
+            }),
+            output: "target/hosts/java-aot-host/host-java",
+            style: Style::Java,
+        },
+        runtime: "chicory-sdk-core 0.3.0 (Java) on Chicory 1.4.0, AoT compiler to JVM bytecode",
+        command: Launch {
+            program: Program::Artifact,
+            args: &[],
+            env: &[],
+        },
+        in_process: false,
+        // The same program as java-host's: its unit tests run there, on both engines.
+        unit_tests: None,
+        bench: Some(&crate::bench::JAVA_AOT_HOST),
+    },
 ];
+
+/// Maven's local repository for host-java, relative to the project root: nothing goes to ~/.m2.
+const MAVEN_REPO: &str = "target/maven-repo";
+
+/// `mvn package` in host-java/ without running tests (the conformance run runs them): online
+/// for the prepare step, which resolves every dependency and plugin the build needs, offline
+/// for the build.
+fn maven_package(sh: &Shell, offline: bool) -> anyhow::Result<()> {
+    let repo = format!(
+        "-Dmaven.repo.local={}",
+        crate::project_root().join(MAVEN_REPO).display()
+    );
+    let offline = offline.then_some("--offline");
+    let _dir = sh.push_dir(crate::project_root().join("host-java"));
+    toolchain::run_to_stderr(cmd!(
+        sh,
+        "mvn --batch-mode --quiet --no-transfer-progress -Dstyle.color=never {offline...} {repo} -DskipTests package"
+    ))
+}
 
 /// An npm package's pinned dependencies, from its package-lock.json into its own node_modules/.
 fn npm_ci(sh: &Shell) -> anyhow::Result<()> {

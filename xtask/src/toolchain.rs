@@ -227,6 +227,53 @@ pub const NPM: Toolchain = Toolchain {
     install: None,
 };
 
+/// A JDK: the Java host's compiler (javac) and its runtime (java). Java 17 is the machine's
+/// default; chicory-sdk-core 0.3.0 needs 11, and host-java is written for 17.
+pub const JAVA: Toolchain = Toolchain {
+    name: "java",
+    probe: |sh| {
+        // `--version` prints on stdout, `-version` on stderr.
+        let line = version_line(sh, "java", &["--version"])?;
+        let prefix = if line.starts_with("java ") {
+            "java "
+        } else {
+            "openjdk "
+        };
+        at_least(&line, prefix, (17, 0))?;
+        version_line(sh, "javac", &["--version"]).map_err(|error| {
+            anyhow::anyhow!("{line}, but no javac (a JRE, not a JDK): {error:#}")
+        })?;
+        Ok(line)
+    },
+    fix: "run `cargo xtask setup` (on Debian it installs openjdk-17-jdk-headless and maven), or \
+          install a JDK 17 or newer",
+    install: Some(Install {
+        wanted: |sh| JAVA.probe(sh).is_err() || MAVEN.probe(sh).is_err(),
+        run: |sh| {
+            apt_install(sh, "java", &["openjdk-17-jdk-headless", "maven"])?;
+            JAVA.probe(sh)
+        },
+    }),
+};
+
+pub const MAVEN: Toolchain = Toolchain {
+    name: "maven",
+    probe: |sh| {
+        let line = version_line(sh, "mvn", &["--batch-mode", "--version"])?;
+        // Maven 3.8 starts its version line with a colour reset even in batch mode.
+        let line = line
+            .replace("\u{1b}[0m", "")
+            .replace("\u{1b}[1m", "")
+            .replace("\u{1b}[m", "");
+        let line = line.trim().to_owned();
+        at_least(&line, "Apache Maven ", (3, 6))?;
+        Ok(line)
+    },
+    fix: "run `cargo xtask setup` (on Debian it installs openjdk-17-jdk-headless and maven), or \
+          install Maven 3.6 or newer",
+    install: None,
+};
+
 /// Installs the Debian packages of `packages` that are not installed, with apt-get (through
 /// sudo unless we are root); `who` names the toolchain that needs them, for the messages.
 pub(crate) fn apt_install(sh: &Shell, who: &str, packages: &[&str]) -> anyhow::Result<()> {

@@ -333,31 +333,37 @@ mod tests {
         assert!(
             page.contains(
                 "| scenario | plugin | rust-host | x noop | go-host | x noop | python-host | x noop \
-                 | node-host | x noop | go/rust | python/rust | node/rust |"
+                 | node-host | x noop | java-host | x noop | java-aot-host | x noop | go/rust \
+                 | python/rust | node/rust | java/rust | java-aot/rust |"
             ),
             "{page}"
         );
         assert!(
             page.contains(
-                "| say_hello | rust | 2.0 us | 2.00 | 6.0 us | - | - | - | - | - | 3.00 | - | - |"
-            ),
-            "{page}"
-        );
-        assert!(
-            page.contains("| say_hello | go | - | - | - | - | - | - | - | - | - | - | - |"),
-            "{page}"
-        );
-        assert!(
-            page.contains(
-                "| value | plugin | rust-host | go-host | python-host | node-host | rust/go | rust/python \
-                 | rust/node |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+                "| say_hello | rust | 2.0 us | 2.00 | 6.0 us | - | - | - | - | - | - | - | - | - | 3.00 \
+                 | - | - | - | - |"
             ),
             "{page}"
         );
         assert!(
             page.contains(
-                "| plugin | what | rust-host | go-host | python-host | node-host | go/rust | python/rust \
-                 | node/rust |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+                "| say_hello | go | - | - | - | - | - | - | - | - | - | - | - | - | - | - | - | - | - |"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "| value | plugin | rust-host | go-host | python-host | node-host | java-host \
+                 | java-aot-host | rust/go | rust/python | rust/node | rust/java | rust/java-aot \
+                 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "| plugin | what | rust-host | go-host | python-host | node-host | java-host \
+                 | java-aot-host | go/rust | python/rust | node/rust | java/rust | java-aot/rust \
+                 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             ),
             "{page}"
         );

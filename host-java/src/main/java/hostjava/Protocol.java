@@ -1,0 +1,405 @@
+package hostjava;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * host-java serve: the conformance protocol, version 1, as ../docs/protocol.md writes it down.
+ * Each line of stdin is a request; each gets one answer line on stdout, flushed, in order.
+ * Requests are read strictly: every field present, none unknown, each of its type (naming the
+ * field).
+ */
+final class Protocol {
+    static final int VERSION = 1;
+    static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+
+    private static final List<String> REQUEST_FIELDS =
+            List.of("protocol", "id", "wasm", "wasi", "config", "store", "limits", "calls");
+    private static final List<String> STORE_FIELDS = List.of("key", "value");
+    private static final List<String> LIMIT_FIELDS =
+            List.of("timeout_ms", "memory_max_pages", "max_key_len", "max_value_len");
+    private static final List<String> CALL_FIELDS = List.of("export", "input");
+
+    private static final ObjectMapper JSON = new ObjectMapper(
+                    JsonFactory.builder()
+                            // A line may be many megabytes of base64.
+                            .streamReadConstraints(StreamReadConstraints.builder()
+                                    .maxStringLength(Integer.MAX_VALUE)
+                                    .build())
+                            .build())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
+
+    private Protocol() {}
+
+    /** Why a request cannot be acted on: the answer's error message. */
+    static final class Malformed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Malformed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    record Call(String export, byte[] input) {}
+
+    record Request(
+            BigInteger id,
+            String wasm,
+            String wasi,
+            Map<String, String> config,
+            Map<Runner.Key, byte[]> store,
+            Runner.Limits limits,
+            List<Call> calls) {}
+
+    /** A request read from one line, or the error that answers it (with the id, when known). */
+    record Parsed(Request request, BigInteger id, String errorKind, String errorMessage) {}
+
+    static Parsed parse(byte[] line) {
+        JsonNode top;
+        try {
+            top = JSON.readTree(line);
+        } catch (JsonProcessingException error) {
+            return malformed(null, "the line is not JSON: " + error.getOriginalMessage());
+        } catch (IOException error) {
+            return malformed(null, "the line is not JSON: " + error.getMessage());
+        }
+        if (top == null || !top.isObject()) {
+            return malformed(null, "the line is not a JSON object: " + show(top));
+        }
+        // The id first, so that every other refusal can carry it.
+        BigInteger id = null;
+        if (top.has("id")) {
+            try {
+                id = readUint(top.get("id"), "id", U64_MAX);
+            } catch (Malformed ignored) {
+                id = null;
+            }
+        }
+        try {
+            if (!top.has("protocol")) {
+                throw new Malformed("missing field `protocol`");
+            }
+            // A request of another version is refused as such, whatever its other fields.
+            BigInteger version = readUint(top.get("protocol"), "protocol", U64_MAX);
+            if (!version.equals(BigInteger.valueOf(VERSION))) {
+                return new Parsed(null, id, "unsupported_protocol",
+                        "protocol " + version + " is not supported: host-java speaks protocol " + VERSION);
+            }
+            return new Parsed(readRequest(top), id, null, null);
+        } catch (Malformed error) {
+            return malformed(id, error.getMessage());
+        }
+    }
+
+    private static Parsed malformed(BigInteger id, String message) {
+        return new Parsed(null, id, "malformed_request", message);
+    }
+
+    private static Request readRequest(JsonNode top) throws Malformed {
+        checkFields(top, "", REQUEST_FIELDS);
+        String wasi = readString(top.get("wasi"), "wasi");
+        if (!List.of("auto", "on", "off").contains(wasi)) {
+            throw new Malformed("wasi: expected \"auto\", \"on\" or \"off\", got " + show(top.get("wasi")));
+        }
+        JsonNode calls = readArray(top.get("calls"), "calls");
+        if (calls.isEmpty()) {
+            throw new Malformed("calls: at least one call is needed");
+        }
+        var readCalls = new ArrayList<Call>();
+        for (int i = 0; i < calls.size(); i++) {
+            String path = "calls[" + i + "]";
+            JsonNode call = calls.get(i);
+            checkFields(call, path, CALL_FIELDS);
+            readCalls.add(new Call(
+                    readString(call.get("export"), path + ".export"),
+                    readBytes(call.get("input"), path + ".input")));
+        }
+        return new Request(
+                readUint(top.get("id"), "id", U64_MAX),
+                readString(top.get("wasm"), "wasm"),
+                wasi,
+                readConfig(top.get("config")),
+                readStore(top.get("store")),
+                readLimits(top.get("limits")),
+                readCalls);
+    }
+
+    private static void checkFields(JsonNode node, String path, List<String> names) throws Malformed {
+        if (!node.isObject()) {
+            throw new Malformed(path + ": expected an object, got " + show(node));
+        }
+        var unknown = new TreeSet<String>();
+        node.fieldNames().forEachRemaining(unknown::add);
+        unknown.removeAll(names);
+        if (!unknown.isEmpty()) {
+            throw new Malformed("unknown field `" + join(path, unknown.first()) + "`");
+        }
+        for (String name : names) {
+            if (!node.has(name)) {
+                throw new Malformed("missing field `" + join(path, name) + "`");
+            }
+        }
+    }
+
+    private static String join(String path, String name) {
+        return path.isEmpty() ? name : path + "." + name;
+    }
+
+    private static BigInteger readUint(JsonNode node, String path, BigInteger max) throws Malformed {
+        if (node.getNodeType() != JsonNodeType.NUMBER || !node.isIntegralNumber() || node.bigIntegerValue().signum() < 0) {
+            throw new Malformed(path + ": expected a non-negative integer, got " + show(node));
+        }
+        BigInteger value = node.bigIntegerValue();
+        if (value.compareTo(max) > 0) {
+            throw new Malformed(path + ": " + value + " is over the largest the SDK takes, " + max);
+        }
+        return value;
+    }
+
+    private static Long readLimit(JsonNode node, String path, long max) throws Malformed {
+        if (node.isNull()) {
+            return null;
+        }
+        if (node.getNodeType() != JsonNodeType.NUMBER || !node.isIntegralNumber() || node.bigIntegerValue().signum() < 0) {
+            throw new Malformed(path + ": expected a non-negative integer or null, got " + show(node));
+        }
+        return readUint(node, path, BigInteger.valueOf(max)).longValueExact();
+    }
+
+    private static String readString(JsonNode node, String path) throws Malformed {
+        if (!node.isTextual()) {
+            throw new Malformed(path + ": expected a string, got " + show(node));
+        }
+        String text = node.textValue();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new Malformed(path + ": not valid Unicode (a lone surrogate escape)");
+            }
+        }
+        return text;
+    }
+
+    private static byte[] readBytes(JsonNode node, String path) throws Malformed {
+        if (!node.isTextual()) {
+            throw new Malformed(path + ": expected a base64 string, got " + show(node));
+        }
+        String text = node.textValue();
+        byte[] data;
+        try {
+            data = Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException error) {
+            throw new Malformed(path + ": not standard base64 (RFC 4648, +/ and = padding): " + error.getMessage());
+        }
+        // Java's decoder takes a missing padding and non-zero padding bits; strict base64 has one
+        // spelling for each byte string.
+        if (!Base64.getEncoder().encodeToString(data).equals(text)) {
+            throw new Malformed(path + ": not standard base64 (RFC 4648, +/ and = padding): " + show(node));
+        }
+        return data;
+    }
+
+    private static JsonNode readArray(JsonNode node, String path) throws Malformed {
+        if (!node.isArray()) {
+            throw new Malformed(path + ": expected an array, got " + show(node));
+        }
+        return node;
+    }
+
+    private static Map<String, String> readConfig(JsonNode node) throws Malformed {
+        if (!node.isObject()) {
+            throw new Malformed("config: expected an object, got " + show(node));
+        }
+        var config = new LinkedHashMap<String, String>();
+        for (var entry : node.properties()) {
+            String key = entry.getKey();
+            readString(JSON.getNodeFactory().textNode(key), "config");
+            config.put(key, readString(entry.getValue(), "config[" + show(JSON.getNodeFactory().textNode(key)) + "]"));
+        }
+        return config;
+    }
+
+    private static Map<Runner.Key, byte[]> readStore(JsonNode node) throws Malformed {
+        var store = new HashMap<Runner.Key, byte[]>();
+        var first = new HashMap<Runner.Key, Integer>();
+        JsonNode entries = readArray(node, "store");
+        for (int i = 0; i < entries.size(); i++) {
+            String path = "store[" + i + "]";
+            JsonNode entry = entries.get(i);
+            checkFields(entry, path, STORE_FIELDS);
+            var key = new Runner.Key(readBytes(entry.get("key"), path + ".key"));
+            Integer earlier = first.putIfAbsent(key, i);
+            if (earlier != null) {
+                throw new Malformed("store keys must be distinct: " + path + ".key repeats store[" + earlier + "].key");
+            }
+            store.put(key, readBytes(entry.get("value"), path + ".value"));
+        }
+        return store;
+    }
+
+    private static Runner.Limits readLimits(JsonNode node) throws Malformed {
+        checkFields(node, "limits", LIMIT_FIELDS);
+        return new Runner.Limits(
+                readLimit(node.get("timeout_ms"), "limits.timeout_ms", Long.MAX_VALUE),
+                // Manifest.Options.withMemoryLimits takes an int of pages.
+                readLimit(node.get("memory_max_pages"), "limits.memory_max_pages", Integer.MAX_VALUE),
+                readLimit(node.get("max_key_len"), "limits.max_key_len", Long.MAX_VALUE),
+                readLimit(node.get("max_value_len"), "limits.max_value_len", Long.MAX_VALUE));
+    }
+
+    private static String show(JsonNode node) {
+        String text = node == null ? "nothing" : node.toString();
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+    }
+
+    /** Makes the request's calls, in order, on one fresh instance, whatever each came to. */
+    static List<Runner.Result> run(Runner.Modules modules, Runner.Engine engine, Request request) {
+        var results = new ArrayList<Runner.Result>();
+        try {
+            Runner.Module module = modules.get(request.wasm());
+            var instance = new Runner.Instance(module, engine, request.wasi(), request.config(), request.limits());
+            for (Call call : request.calls()) {
+                results.add(instance.call(request.store(), request.limits(), call.export(), call.input()));
+            }
+        } catch (Runner.Failure failure) {
+            failRest(results, request, failure);
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError error) {
+            // A bug in host-java (or an exception the SDK should not throw), not something a
+            // request may end the host with: the calls it left unanswered fail, saying so.
+            System.err.println("host-java: exception while answering request " + request.id() + ":");
+            error.printStackTrace(System.err);
+            failRest(results, request, Runner.Failure.withMessage("load",
+                    "host-java failed (a bug in the adapter, or the SDK threw what it should not; the "
+                            + "stack trace is on its stderr): " + error));
+        }
+        return results;
+    }
+
+    private static void failRest(List<Runner.Result> results, Request request, Runner.Failure failure) {
+        while (results.size() < request.calls().size()) {
+            results.add(new Runner.Result(null, failure, List.of()));
+        }
+    }
+
+    /** The answer line to one request line, without its newline. */
+    static byte[] answer(Runner.Modules modules, Runner.Engine engine, byte[] line) throws IOException {
+        Parsed parsed = parse(line);
+        var out = new ByteArrayOutputStream();
+        try (JsonGenerator json = JSON.getFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeNumberField("protocol", VERSION);
+            if (parsed.request() == null) {
+                if (parsed.id() == null) {
+                    json.writeNullField("id");
+                } else {
+                    json.writeNumberField("id", parsed.id());
+                }
+                json.writeObjectFieldStart("error");
+                json.writeStringField("kind", parsed.errorKind());
+                json.writeStringField("message", parsed.errorMessage());
+                json.writeEndObject();
+            } else {
+                Request request = parsed.request();
+                json.writeNumberField("id", request.id());
+                json.writeArrayFieldStart("results");
+                for (Runner.Result result : run(modules, engine, request)) {
+                    writeResult(json, result);
+                }
+                json.writeEndArray();
+            }
+            json.writeEndObject();
+        }
+        return out.toByteArray();
+    }
+
+    private static void writeResult(JsonGenerator json, Runner.Result result) throws IOException {
+        json.writeStartObject();
+        if (result.output() == null) {
+            json.writeNullField("output");
+        } else {
+            json.writeStringField("output", Base64.getEncoder().encodeToString(result.output()));
+        }
+        if (result.failure() == null) {
+            json.writeNullField("failure");
+        } else {
+            json.writeObjectFieldStart("failure");
+            json.writeStringField("kind", result.failure().kind);
+            for (var field : result.failure().fields.entrySet()) {
+                json.writeObjectField(field.getKey(), field.getValue());
+            }
+            json.writeEndObject();
+        }
+        json.writeArrayFieldStart("trace");
+        for (Runner.TraceEntry entry : result.trace()) {
+            json.writeStartObject();
+            json.writeStringField("function", Runner.HOST_MEMORY_GET);
+            json.writeStringField("key", Base64.getEncoder().encodeToString(entry.key()));
+            json.writeNumberField("value_len", entry.valueLen());
+            json.writeEndObject();
+        }
+        json.writeEndArray();
+        json.writeEndObject();
+    }
+
+    /** Answers request lines from in on out until end of input. */
+    static void serve(InputStream in, OutputStream out, Runner.Engine engine) throws IOException {
+        var modules = new Runner.Modules();
+        var line = new ByteArrayOutputStream();
+        byte[] buffer = new byte[1 << 16];
+        for (int read; (read = in.read(buffer)) >= 0; ) {
+            int start = 0;
+            for (int i = 0; i < read; i++) {
+                if (buffer[i] == '\n') {
+                    line.write(buffer, start, i - start);
+                    start = i + 1;
+                    answerTo(modules, engine, line, out);
+                }
+            }
+            line.write(buffer, start, read - start);
+        }
+        // A last line without its newline is still a request.
+        answerTo(modules, engine, line, out);
+    }
+
+    private static void answerTo(Runner.Modules modules, Runner.Engine engine,
+            ByteArrayOutputStream line, OutputStream out) throws IOException {
+        byte[] request = line.toByteArray();
+        line.reset();
+        if (new String(request, StandardCharsets.ISO_8859_1).isBlank()) {
+            return; // a blank line is no request and gets no answer
+        }
+        out.write(answer(modules, engine, request));
+        out.write('\n');
+        out.flush();
+    }
+
+    /** For the unit tests: answers one line as serve would. */
+    static String answerLine(Runner.Modules modules, Runner.Engine engine, String line) throws IOException {
+        return new String(answer(modules, engine, line.getBytes(StandardCharsets.UTF_8)),
+                StandardCharsets.UTF_8);
+    }
+}

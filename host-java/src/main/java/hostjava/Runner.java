@@ -1,0 +1,414 @@
+package hostjava;
+
+import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.wasi.WasiExitException;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.extism.sdk.chicory.CurrentPlugin;
+import org.extism.sdk.chicory.ExtismFunctionException;
+import org.extism.sdk.chicory.ExtismHostFunction;
+import org.extism.sdk.chicory.ExtismValType;
+import org.extism.sdk.chicory.ExtismValueList;
+import org.extism.sdk.chicory.Manifest;
+import org.extism.sdk.chicory.ManifestWasm;
+import org.extism.sdk.chicory.Plugin;
+
+/**
+ * Running plugins on the Extism Java SDK on Chicory: instances, env.hostMemoryGet, and sorting
+ * what the SDK reports into the conformance protocol's failure kinds (../docs/protocol.md,
+ * "Failures").
+ */
+final class Runner {
+    static final String HOST_MEMORY_GET = "hostMemoryGet";
+    static final String WASI_MODULE = "wasi_snapshot_preview1";
+    static final long PAGE = 65536;
+
+    private Runner() {}
+
+    /** Chicory's two engines; the SDK selects the AoT compiler with Manifest.Options.withAoT. */
+    enum Engine {
+        INTERPRETER("interpreter"),
+        AOT("aot");
+
+        final String word;
+
+        Engine(String word) {
+            this.word = word;
+        }
+
+        static Engine parse(String word) {
+            for (Engine engine : values()) {
+                if (engine.word.equals(word)) {
+                    return engine;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "unknown engine `" + word + "`; known: interpreter, aot");
+        }
+    }
+
+    /** A limit of null is no limit; 0 is zero. */
+    record Limits(Long timeoutMs, Long memoryMaxPages, Long maxKeyLen, Long maxValueLen) {
+        /** The Rust host's defaults (host::Limits::default), for demo and bench. */
+        static final Limits DEFAULT = new Limits(30_000L, 4096L, 1L << 20, 64L << 20);
+    }
+
+    /** A failed call: kind is the protocol's, fields are exactly the kind's own. */
+    static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String kind;
+        final Map<String, Object> fields;
+
+        Failure(String kind, Map<String, Object> fields) {
+            super(kind + (fields.isEmpty() ? "" : " " + fields), null, false, false);
+            this.kind = kind;
+            this.fields = fields;
+        }
+
+        static Failure of(String kind) {
+            return new Failure(kind, Map.of());
+        }
+
+        static Failure withMessage(String kind, String message) {
+            return new Failure(kind, Map.of("message", message));
+        }
+
+        static Failure lengths(String kind, long len, long max) {
+            var fields = new LinkedHashMap<String, Object>();
+            fields.put("len", len);
+            fields.put("max", max);
+            return new Failure(kind, fields);
+        }
+
+        /** For people: the kind, then its message or its other fields. */
+        String describe() {
+            Object message = fields.get("message");
+            if (message != null) {
+                return kind + ": " + message;
+            }
+            return fields.isEmpty() ? kind : kind + " " + fields;
+        }
+    }
+
+    /** One host-function call that returned to the plugin. */
+    record TraceEntry(byte[] key, long valueLen) {}
+
+    /** One call's answer: exactly one of output and failure is null. */
+    record Result(byte[] output, Failure failure, List<TraceEntry> trace) {}
+
+    /**
+     * hostMemoryGet refusing a call. Throwing is how a Java host function fails a call: Chicory
+     * lets the exception through the plugin's frames and Plugin.call throws it on.
+     */
+    static final class Refusal extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Refusal(Failure failure) {
+            super(failure.describe(), null, false, false);
+        }
+    }
+
+    /** What hostMemoryGet sees during one export call. */
+    static final class CallState {
+        final Map<Key, byte[]> store;
+        final Limits limits;
+        final List<TraceEntry> trace = new ArrayList<>();
+        Failure refusal;
+
+        CallState(Map<Key, byte[]> store, Limits limits) {
+            this.store = store;
+            this.limits = limits;
+        }
+    }
+
+    /** Store keys compare by their bytes. */
+    record Key(byte[] bytes) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Key key && java.util.Arrays.equals(bytes, key.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * env.hostMemoryGet(key i64) -> i64 by CONTRACT.md: the key block is the plugin's, never
+     * freed here; the value goes back in a new block, or 0 when it is empty. The SDK binds a host
+     * function to one plugin, so each instance gets its own.
+     */
+    static ExtismHostFunction hostMemoryGet(CallState[] current) {
+        return ExtismHostFunction.of(
+                "env",
+                HOST_MEMORY_GET,
+                (CurrentPlugin plugin, ExtismValueList args, ExtismValueList returns) -> {
+                    CallState state = current[0];
+                    if (state == null) {
+                        throw new IllegalStateException(
+                                "hostMemoryGet was called outside a call made through host-java");
+                    }
+                    byte[] key = readKey(plugin, state, args.getRaw(0));
+                    byte[] value = state.store.getOrDefault(new Key(key), new byte[0]);
+                    Long maxValue = state.limits.maxValueLen();
+                    if (maxValue != null && value.length > maxValue) {
+                        throw refuse(state, Failure.lengths("value_too_long", value.length, maxValue));
+                    }
+                    returns.setRaw(0, writeValue(plugin, state, value));
+                    state.trace.add(new TraceEntry(key, value.length));
+                },
+                List.of(ExtismValType.I64),
+                List.of(ExtismValType.I64));
+    }
+
+    private static Refusal refuse(CallState state, Failure failure) {
+        state.refusal = failure;
+        return new Refusal(failure);
+    }
+
+    private static byte[] readKey(CurrentPlugin plugin, CallState state, long offset) {
+        // Offset 0 is how every PDK passes an empty key (the kernel never allocates 0 bytes).
+        if (offset == 0) {
+            return new byte[0];
+        }
+        // The kernel's length is 0 for anything but the start of a live block.
+        long length = plugin.memory().length(offset);
+        if (length == 0) {
+            throw refuse(
+                    state,
+                    Failure.withMessage(
+                            "host_function",
+                            HOST_MEMORY_GET
+                                    + ": key offset "
+                                    + offset
+                                    + " is not an allocated Extism memory block"));
+        }
+        Long maxKey = state.limits.maxKeyLen();
+        if (maxKey != null && length > maxKey) {
+            throw refuse(state, Failure.lengths("key_too_long", length, maxKey));
+        }
+        // The kernel believes a block's header, which the plugin can overwrite: a forged length
+        // reaching past the memory is refused here rather than trapping inside Chicory's read.
+        long size = (long) plugin.memory().memory().pages() * PAGE;
+        if (offset < 0 || length > size || offset > size - length) {
+            throw refuse(
+                    state,
+                    Failure.withMessage(
+                            "host_function",
+                            HOST_MEMORY_GET
+                                    + ": cannot read the key block: "
+                                    + length
+                                    + " bytes at offset "
+                                    + offset
+                                    + " are out of memory range"));
+        }
+        return plugin.memory().memory().readBytes((int) offset, (int) length);
+    }
+
+    private static long writeValue(CurrentPlugin plugin, CallState state, byte[] value) {
+        if (value.length == 0) {
+            return 0;
+        }
+        // Not memory().writeBytes: it writes wherever alloc answered, and the kernel answers 0
+        // when it cannot allocate, which would overwrite the kernel's own bookkeeping.
+        long offset = plugin.memory().alloc(value.length);
+        if (offset == 0) {
+            throw refuse(
+                    state,
+                    Failure.withMessage(
+                            "host_function",
+                            HOST_MEMORY_GET + ": cannot allocate " + value.length + " bytes for the value"));
+        }
+        plugin.memory().memory().write((int) offset, value);
+        return offset;
+    }
+
+    /** What the run needs to know of a module before the SDK instantiates it. */
+    static final class Module {
+        final String path;
+        final byte[] wasm;
+        final Set<String> exports = new HashSet<>();
+        final boolean importsWasi;
+        /** The memory the module declares, in pages: its initial size and its maximum. */
+        final int initialPages;
+        final int maxPages;
+
+        Module(String path) throws Failure {
+            this.path = path;
+            try {
+                wasm = Files.readAllBytes(Path.of(path));
+            } catch (NoSuchFileException error) {
+                throw Failure.withMessage("load", "cannot load plugin " + path + ": no such file");
+            } catch (IOException | RuntimeException error) {
+                throw Failure.withMessage("load", "cannot load plugin " + path + ": " + error);
+            }
+            WasmModule module;
+            try {
+                module = Parser.parse(wasm);
+            } catch (RuntimeException error) {
+                throw Failure.withMessage("load", "cannot load plugin " + path + ": " + error.getMessage());
+            }
+            var exportSection = module.exportSection();
+            for (int i = 0; i < exportSection.exportCount(); i++) {
+                var export = exportSection.getExport(i);
+                if (export.exportType() == ExternalType.FUNCTION) {
+                    exports.add(export.name());
+                }
+            }
+            boolean wasi = false;
+            var imports = module.importSection();
+            for (int i = 0; i < imports.importCount(); i++) {
+                wasi |= imports.getImport(i).module().equals(WASI_MODULE);
+            }
+            importsWasi = wasi;
+            MemoryLimits declared =
+                    module.memorySection()
+                            .filter(section -> section.memoryCount() > 0)
+                            .map(section -> section.getMemory(0).limits())
+                            .orElse(null);
+            initialPages = declared == null ? 0 : declared.initialPages();
+            maxPages = declared == null ? MemoryLimits.MAX_PAGES : declared.maximumPages();
+        }
+    }
+
+    /**
+     * Modules by path, read and parsed once; a changed file (its modification time or size) is
+     * read again, and a failure is not kept. The SDK itself keeps nothing between instances: each
+     * Plugin.build() parses the module again and, with the AoT engine, compiles it again.
+     */
+    static final class Modules {
+        private static final int KEEP = 16;
+        private final Map<String, Map.Entry<Object, Module>> cache = new LinkedHashMap<>();
+
+        Module get(String path) throws Failure {
+            Object stamp;
+            try {
+                var attributes = Files.readAttributes(Path.of(path), BasicFileAttributes.class);
+                stamp = List.of(attributes.lastModifiedTime(), attributes.size());
+            } catch (IOException | RuntimeException error) {
+                stamp = null;
+            }
+            var cached = cache.remove(path);
+            if (cached != null && stamp != null && Objects.equals(cached.getKey(), stamp)) {
+                cache.put(path, cached);
+                return cached.getValue();
+            }
+            Module module = new Module(path);
+            if (cache.size() >= KEEP) {
+                cache.remove(cache.keySet().iterator().next());
+            }
+            cache.put(path, Map.entry(stamp == null ? new Object() : stamp, module));
+            return module;
+        }
+    }
+
+    /** One instance of a module on the SDK, with the state its hostMemoryGet reads. */
+    static final class Instance {
+        final Module module;
+        final Plugin plugin;
+        private final CallState[] current = new CallState[1];
+
+        /**
+         * Instantiates as the SDK's README shows: a manifest of the module's bytes with its
+         * options, then Plugin.ofManifest(manifest).withHostFunctions(...).build().
+         */
+        Instance(Module module, Engine engine, String wasi, Map<String, String> config, Limits limits)
+                throws Failure {
+            this.module = module;
+            var options = new Manifest.Options().withConfig(config);
+            // The SDK's AoT engine compiles the module and the kernel again at every instance
+            // (a new CachedAotMachineFactory per link); Chicory's compiled machines check that
+            // they run the very WasmModule object they were compiled from, and the SDK parses
+            // the module again each time, so nothing compiled can be kept.
+            options.withAoT(engine == Engine.AOT);
+            boolean wasiOn = wasi.equals("on") || (wasi.equals("auto") && module.importsWasi);
+            if (!wasiOn) {
+                // The SDK links WASI unless its options are null.
+                options.withWasi(null);
+            }
+            Long cap = limits.memoryMaxPages();
+            if (cap != null) {
+                // The SDK's limits replace the module's own, so they start from them.
+                if (module.initialPages > cap) {
+                    throw Failure.of("out_of_memory");
+                }
+                options.withMemoryLimits(module.initialPages, (int) Math.min(cap, module.maxPages));
+            }
+            var manifest = Manifest.ofWasms(ManifestWasm.fromBytes(module.wasm).build())
+                    .withOptions(options)
+                    .build();
+            try {
+                plugin = Plugin.ofManifest(manifest)
+                        .withHostFunctions(hostMemoryGet(current))
+                        .build();
+            } catch (RuntimeException error) {
+                throw Failure.withMessage("load", "cannot load plugin " + module.path + ": " + error);
+            }
+        }
+
+        /** One export call, hostMemoryGet reading store. */
+        Result call(Map<Key, byte[]> store, Limits limits, String export, byte[] input) {
+            if (!module.exports.contains(export)) {
+                return new Result(null, Failure.of("missing_export"), List.of());
+            }
+            var state = new CallState(store, limits);
+            current[0] = state;
+            try {
+                byte[] output = plugin.call(export, input);
+                return new Result(output, null, state.trace);
+            } catch (RuntimeException error) {
+                return new Result(null, classify(error, state), state.trace);
+            } finally {
+                current[0] = null;
+            }
+        }
+    }
+
+    /**
+     * Sorts a failed call in the contract's order: the host function's own refusal, then what
+     * the runtime saw. chicory-sdk-core 0.3.0 has no timeout, and its memory cap makes
+     * memory.grow answer -1, which the plugin sees, so no limit shows in what it throws.
+     */
+    static Failure classify(RuntimeException error, CallState state) {
+        if (state.refusal != null) {
+            return state.refusal;
+        }
+        // Plugin.call: a non-zero return code with the kernel's error text, "" when there is
+        // none; the code itself is not kept.
+        if (error instanceof ExtismFunctionException function) {
+            return Failure.withMessage("plugin", function.getError());
+        }
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof WasiExitException exit) {
+                return new Failure("exit", Map.of("code", (long) exit.exitCode()));
+            }
+        }
+        // TrapException (unreachable), WasmRuntimeException (out of bounds) and ChicoryException
+        // itself ("call stack exhausted") are what Chicory throws when the module traps.
+        if (error instanceof TrapException || error instanceof ChicoryException) {
+            return Failure.withMessage("trap", String.valueOf(error.getMessage()));
+        }
+        throw error;
+    }
+}

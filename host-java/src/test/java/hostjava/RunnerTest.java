@@ -1,0 +1,362 @@
+package hostjava;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.wasi.WasiExitException;
+import com.dylibso.chicory.wasm.ChicoryException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.extism.sdk.chicory.ExtismFunctionException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** Sorting what the SDK throws, reading modules, and hostMemoryGet through calls on the Rust plugin. */
+class RunnerTest {
+    static final Path PLUGINS = Path.of("../target/plugins").toAbsolutePath().normalize();
+    static final Path RUST = PLUGINS.resolve("rust/conformance.wasm");
+
+    /** Limits low enough to reach, high enough for the store below. */
+    static final Runner.Limits LIMITS = new Runner.Limits(30_000L, 4096L, 100L, 100L);
+
+    static final Runner.Limits NONE = new Runner.Limits(null, null, null, null);
+
+    static final Runner.Modules MODULES = new Runner.Modules();
+
+    static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static void needRust() {
+        assumeTrue(Files.isRegularFile(RUST), "no plugin at " + RUST + ": run `cargo xtask build-plugins`");
+    }
+
+    static Runner.CallState state() {
+        return new Runner.CallState(Map.of(), LIMITS);
+    }
+
+    // classify: what Plugin.call throws, sorted.
+
+    @Test
+    void pluginErrorKeepsItsText() {
+        // The SDK's own message wraps the kernel's error text; the answer is the text alone.
+        var error = new ExtismFunctionException("fail", "no luck");
+        Runner.Failure failure = Runner.classify(error, state());
+        assertEquals("plugin", failure.kind);
+        assertEquals(Map.of("message", "no luck"), failure.fields);
+    }
+
+    @Test
+    void refusalWinsOverTheException() {
+        var state = state();
+        state.refusal = Runner.Failure.lengths("key_too_long", 5, 1);
+        assertSame(state.refusal, Runner.classify(new ExtismFunctionException("lookup", "boom"), state));
+        assertSame(state.refusal, Runner.classify(new TrapException("unreachable"), state));
+        assertSame(state.refusal, Runner.classify(new WasiExitException(3), state));
+        // Even an exception classify would otherwise not sort.
+        assertSame(state.refusal, Runner.classify(new IllegalStateException("?"), state));
+    }
+
+    @Test
+    void trapsAreTraps() {
+        Runner.Failure failure = Runner.classify(new TrapException("Trapped on unreachable instruction"), state());
+        assertEquals("trap", failure.kind);
+        assertEquals(Map.of("message", "Trapped on unreachable instruction"), failure.fields);
+        // Chicory's "call stack exhausted" is a bare ChicoryException.
+        failure = Runner.classify(new ChicoryException("call stack exhausted"), state());
+        assertEquals("trap", failure.kind);
+        assertEquals(Map.of("message", "call stack exhausted"), failure.fields);
+    }
+
+    @Test
+    void exitKeepsItsCode() {
+        Runner.Failure failure = Runner.classify(new WasiExitException(3), state());
+        assertEquals("exit", failure.kind);
+        assertEquals(Map.of("code", 3L), failure.fields);
+        // Found as a cause too, wherever the SDK wraps it.
+        failure = Runner.classify(new RuntimeException("wrapped", new WasiExitException(42)), state());
+        assertEquals("exit", failure.kind);
+        assertEquals(Map.of("code", 42L), failure.fields);
+    }
+
+    @Test
+    void anythingElseIsThrownOn() {
+        var error = new IllegalStateException("a bug");
+        assertSame(error, assertThrows(IllegalStateException.class, () -> Runner.classify(error, state())));
+    }
+
+    // Small parts.
+
+    @Test
+    void enginesByName() {
+        assertSame(Runner.Engine.INTERPRETER, Runner.Engine.parse("interpreter"));
+        assertSame(Runner.Engine.AOT, Runner.Engine.parse("aot"));
+        var error = assertThrows(IllegalArgumentException.class, () -> Runner.Engine.parse("jit"));
+        assertTrue(error.getMessage().contains("jit"), error.getMessage());
+    }
+
+    @Test
+    void keysCompareByBytes() {
+        assertEquals(new Runner.Key(bytes("k")), new Runner.Key(bytes("k")));
+        assertEquals(new Runner.Key(bytes("k")).hashCode(), new Runner.Key(bytes("k")).hashCode());
+        assertNotEquals(new Runner.Key(bytes("k")), new Runner.Key(bytes("K")));
+        assertNotEquals(new Runner.Key(new byte[0]), new Runner.Key(new byte[1]));
+        var store = new HashMap<Runner.Key, byte[]>();
+        store.put(new Runner.Key(bytes("k")), bytes("v"));
+        assertArrayEquals(bytes("v"), store.get(new Runner.Key(bytes("k"))));
+    }
+
+    @Test
+    void failureFieldsAreTheKindsOwn() {
+        assertEquals(Map.of(), Runner.Failure.of("missing_export").fields);
+        assertEquals(List.of("len", "max"),
+                List.copyOf(Runner.Failure.lengths("value_too_long", 7, 6).fields.keySet()));
+        assertEquals("plugin: boom", Runner.Failure.withMessage("plugin", "boom").describe());
+    }
+
+    // Modules.
+
+    @Test
+    void moduleReadsExportsAndImports() throws Runner.Failure {
+        needRust();
+        Runner.Module module = new Runner.Module(RUST.toString());
+        // CONTRACT.md's exports, every one.
+        assertTrue(module.exports.containsAll(
+                        Set.of("say_hello", "lookup", "count_calls", "echo", "noop", "fail", "trap")),
+                module.exports::toString);
+        assertFalse(module.exports.contains("no_such_export"));
+        assertTrue(module.initialPages > 0, "the Rust plugin declares a memory");
+        assertTrue(module.maxPages >= module.initialPages);
+    }
+
+    @Test
+    void wasiImportsFound() throws Runner.Failure {
+        // Rust builds for wasm32-unknown-unknown; TinyGo imports WASI. (Not standard Go: its
+        // 2 MiB module alone takes seconds to parse.)
+        int found = 0;
+        for (var lang : Map.of("rust", false, "tinygo", true).entrySet()) {
+            Path path = PLUGINS.resolve(lang.getKey()).resolve("conformance.wasm");
+            if (Files.isRegularFile(path)) {
+                assertEquals(lang.getValue(), new Runner.Module(path.toString()).importsWasi, lang.getKey());
+                found++;
+            }
+        }
+        assumeTrue(found > 0, "no plugins in " + PLUGINS + ": run `cargo xtask build-plugins`");
+    }
+
+    @Test
+    void missingFileIsALoadFailure() {
+        var failure = assertThrows(Runner.Failure.class, () -> MODULES.get("/no/such/file.wasm"));
+        assertEquals("load", failure.kind);
+        assertTrue(String.valueOf(failure.fields.get("message")).contains("/no/such/file.wasm"), failure::describe);
+    }
+
+    @Test
+    void changedFileIsReadAgain() throws IOException, Runner.Failure {
+        needRust();
+        Path file = Files.createTempFile("host-java-test", ".wasm");
+        try {
+            var modules = new Runner.Modules();
+            Files.writeString(file, "not wasm");
+            var failure = assertThrows(Runner.Failure.class, () -> modules.get(file.toString()));
+            assertEquals("load", failure.kind);
+            // Fixed in place (another size, so another stamp): the failure was not kept.
+            Files.copy(RUST, file, StandardCopyOption.REPLACE_EXISTING);
+            Runner.Module module = modules.get(file.toString());
+            assertTrue(module.exports.contains("lookup"));
+            assertSame(module, modules.get(file.toString()), "an unchanged file comes from the cache");
+            Files.writeString(file, "broken again");
+            assertEquals("load", assertThrows(Runner.Failure.class, () -> modules.get(file.toString())).kind);
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    @Test
+    void initialMemoryOverTheCap() throws Runner.Failure {
+        needRust();
+        Runner.Module module = MODULES.get(RUST.toString());
+        var limits = new Runner.Limits(null, (long) module.initialPages - 1, null, null);
+        var failure = assertThrows(Runner.Failure.class,
+                () -> new Runner.Instance(module, Runner.Engine.INTERPRETER, "auto", Map.of(), limits));
+        assertEquals("out_of_memory", failure.kind);
+        assertEquals(Map.of(), failure.fields);
+    }
+
+    // hostMemoryGet, traces and limits through real calls, on each engine.
+
+    /**
+     * The same calls on either engine, on one fresh instance a test (the AoT engine compiles
+     * the module again for each). Limits other than memory and the store are each call's own.
+     */
+    abstract class OnEngine {
+        final Runner.Engine engine;
+        Runner.Instance instance;
+
+        OnEngine(Runner.Engine engine) {
+            this.engine = engine;
+        }
+
+        @BeforeEach
+        void plugin() throws Runner.Failure {
+            needRust();
+            instance = instance(LIMITS);
+        }
+
+        Map<Runner.Key, byte[]> store() {
+            var store = new HashMap<Runner.Key, byte[]>();
+            store.put(Main.key("hello"), bytes("hi"));
+            store.put(Main.key("message"), bytes("a longer value"));
+            return store;
+        }
+
+        Runner.Instance instance(Runner.Limits limits) throws Runner.Failure {
+            return new Runner.Instance(MODULES.get(RUST.toString()), engine, "auto", Map.of(), limits);
+        }
+
+        Runner.Result call(Runner.Limits limits, String export, byte[] input) throws Runner.Failure {
+            return instance.call(store(), limits, export, input);
+        }
+
+        /** A failed call: no output, the failure of kind with exactly fields. */
+        Runner.Failure failed(Runner.Result result, String kind, Map<String, Object> fields) {
+            assertNull(result.output(), engine + ": output of a failed call");
+            assertNotNull(result.failure(), engine + ": expected a failure");
+            assertEquals(kind, result.failure().kind, () -> engine + ": " + result.failure().describe());
+            if (fields != null) {
+                assertEquals(fields, result.failure().fields, engine.word);
+            }
+            return result.failure();
+        }
+
+        void succeeded(Runner.Result result, byte[] output) {
+            Runner.Failure failure = result.failure();
+            assertNull(failure, () -> engine + ": " + failure.describe());
+            assertArrayEquals(output, result.output(), engine.word);
+        }
+
+        void traced(Runner.Result result, String... keysAndLengths) {
+            assertEquals(keysAndLengths.length / 2, result.trace().size(), engine.word);
+            for (int i = 0; i < result.trace().size(); i++) {
+                Runner.TraceEntry entry = result.trace().get(i);
+                assertEquals(keysAndLengths[2 * i], new String(entry.key(), StandardCharsets.UTF_8), engine.word);
+                assertEquals(Long.parseLong(keysAndLengths[2 * i + 1]), entry.valueLen(), engine.word);
+            }
+        }
+
+        // Fewer, fuller tests than one a check: with the AoT engine each instance costs a
+        // compilation of the module.
+
+        @Test
+        void lookupGivesTheValueAndOneTraceEntry() throws Runner.Failure {
+            Runner.Result result = call(LIMITS, "lookup", bytes("hello"));
+            succeeded(result, bytes("hi"));
+            traced(result, "hello", "2");
+            // A key the store lacks gives an empty value, traced as such.
+            result = call(LIMITS, "lookup", bytes("nothing"));
+            succeeded(result, new byte[0]);
+            traced(result, "nothing", "0");
+            // The empty key is offset 0, a key like any other.
+            result = call(LIMITS, "lookup", new byte[0]);
+            succeeded(result, new byte[0]);
+            traced(result, "", "0");
+        }
+
+        @Test
+        void keyOverMaxKeyLen() throws Runner.Failure {
+            Runner.Result result = call(new Runner.Limits(null, null, 4L, null), "lookup", bytes("hello"));
+            failed(result, "key_too_long", Map.of("len", 5L, "max", 4L));
+            // A refused host call is not in the trace.
+            traced(result);
+            // At the limit is not over it.
+            result = call(new Runner.Limits(null, null, 5L, null), "lookup", bytes("hello"));
+            succeeded(result, bytes("hi"));
+            traced(result, "hello", "2");
+        }
+
+        @Test
+        void valueOverMaxValueLen() throws Runner.Failure {
+            Runner.Result result = call(new Runner.Limits(null, null, null, 1L), "lookup", bytes("hello"));
+            failed(result, "value_too_long", Map.of("len", 2L, "max", 1L));
+            traced(result);
+            result = call(new Runner.Limits(null, null, null, 2L), "lookup", bytes("hello"));
+            succeeded(result, bytes("hi"));
+            // Zero is zero, not "no limit": an empty value still passes.
+            result = call(new Runner.Limits(null, null, null, 0L), "lookup", bytes("nothing"));
+            succeeded(result, new byte[0]);
+            // The trace ends with the last host call that returned: say_hello gets "hello"
+            // (2 bytes, allowed), then "message" (14, refused).
+            result = call(new Runner.Limits(null, null, null, 2L), "say_hello", bytes("x"));
+            failed(result, "value_too_long", Map.of("len", 14L, "max", 2L));
+            traced(result, "hello", "2");
+        }
+
+        @Test
+        void outputsAsTheContractWritesThem() throws Runner.Failure {
+            Runner.Result result = call(NONE, "say_hello", bytes("you"));
+            succeeded(result, bytes("👋 Hello you\nkey: hello, value: hi\nkey: message, value: a longer value"));
+            traced(result, "hello", "2", "message", "14");
+            // echo keeps every byte, none of it UTF-8 checked.
+            byte[] input = new byte[512];
+            for (int i = 0; i < input.length; i++) {
+                input[i] = (byte) (255 - i);
+            }
+            result = call(LIMITS, "echo", input);
+            succeeded(result, input);
+            traced(result);
+        }
+
+        @Test
+        void failuresAndTheCallsAfterThem() throws Runner.Failure {
+            Runner.Result result = call(LIMITS, "fail", bytes("boom"));
+            failed(result, "plugin", Map.of("message", "boom"));
+            traced(result);
+            result = call(LIMITS, "no_such_export", bytes("x"));
+            failed(result, "missing_export", Map.of());
+            traced(result);
+            // The same instance goes on, with each call's own limits and store.
+            result = instance.call(Map.of(Main.key("hello"), bytes("other")), LIMITS, "lookup", bytes("hello"));
+            succeeded(result, bytes("other"));
+            traced(result, "hello", "5");
+        }
+
+        @Test
+        void trapGivesTrap() throws Runner.Failure {
+            Runner.Result result = call(LIMITS, "trap", bytes("boom"));
+            Runner.Failure failure = failed(result, "trap", null);
+            assertEquals(Set.of("message"), failure.fields.keySet());
+            traced(result);
+        }
+    }
+
+    @Nested
+    class Interpreter extends OnEngine {
+        Interpreter() {
+            super(Runner.Engine.INTERPRETER);
+        }
+    }
+
+    @Nested
+    class Aot extends OnEngine {
+        Aot() {
+            super(Runner.Engine.AOT);
+        }
+    }
+}
