@@ -1,6 +1,5 @@
 package hostjava;
 
-import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Parser;
@@ -406,7 +405,7 @@ final class Runner {
         }
         // TrapException (unreachable), WasmRuntimeException (out of bounds) and ChicoryException
         // itself ("call stack exhausted") are what Chicory throws when the module traps.
-        if (error instanceof TrapException || error instanceof ChicoryException) {
+        if (error instanceof ChicoryException) {
             return Failure.withMessage("trap", String.valueOf(error.getMessage()));
         }
         throw error;
