@@ -587,10 +587,24 @@ fn maven_package(sh: &Shell, offline: bool) -> anyhow::Result<()> {
     );
     let offline = offline.then_some("--offline");
     let _dir = sh.push_dir(crate::project_root().join("host-java"));
-    toolchain::run_to_stderr(cmd!(
+    let mvn = cmd!(
         sh,
-        "mvn --batch-mode --quiet --no-transfer-progress -Dstyle.color=never {offline...} {repo} -DskipTests package"
-    ))
+        "mvn --batch-mode --quiet --no-transfer-progress {offline...} {repo} -DskipTests package"
+    );
+    let shown = mvn.to_string();
+    // Maven 3.8 writes colour resets on stdout even when quiet: its output is shown only when
+    // it fails (javac's errors are in it).
+    let output = std::process::Command::from(mvn)
+        .output()
+        .map_err(|error| anyhow::anyhow!("cannot run `{shown}`: {error}"))?;
+    if !output.status.success() {
+        use std::io::Write;
+        let mut stderr = std::io::stderr();
+        stderr.write_all(&output.stdout)?;
+        stderr.write_all(&output.stderr)?;
+        anyhow::bail!("`{shown}` failed: {}", output.status);
+    }
+    Ok(())
 }
 
 /// An npm package's pinned dependencies, from its package-lock.json into its own node_modules/.
