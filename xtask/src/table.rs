@@ -494,11 +494,7 @@ pub static HOSTS: &[Host] = &[
             source_dir: "host-java",
             ignored: &[],
             toolchains: &[&toolchain::JAVA, &toolchain::MAVEN],
-            prepare: Some(Prepare {
-                lock_file: "pom.xml",
-                creates: Some(MAVEN_REPO),
-                run: |sh| maven_package(sh, false),
-            }),
+            prepare: Some(MAVEN_PREPARE),
             compile: Some(|sh, out| {
                 maven_package(sh, true)?;
                 write_launcher(
@@ -542,11 +538,7 @@ pub static HOSTS: &[Host] = &[
             source_dir: "host-java",
             ignored: &[],
             toolchains: &[&toolchain::JAVA, &toolchain::MAVEN],
-            prepare: Some(Prepare {
-                lock_file: "pom.xml",
-                creates: Some(MAVEN_REPO),
-                run: |sh| maven_package(sh, false),
-            }),
+            prepare: Some(MAVEN_PREPARE),
             compile: Some(|sh, out| {
                 let java_host = HOSTS
                     .iter()
@@ -576,6 +568,13 @@ pub static HOSTS: &[Host] = &[
 
 /// Maven's local repository for host-java, relative to the project root: nothing goes to ~/.m2.
 const MAVEN_REPO: &str = "target/maven-repo";
+
+/// host-java's dependencies, shared by its two entries (one stamp: `crate::build`).
+const MAVEN_PREPARE: Prepare = Prepare {
+    lock_file: "pom.xml",
+    creates: Some(MAVEN_REPO),
+    run: |sh| maven_package(sh, false),
+};
 
 /// `mvn package` in host-java/ without running tests (the conformance run runs them): online
 /// for the prepare step, which resolves every dependency and plugin the build needs, offline
