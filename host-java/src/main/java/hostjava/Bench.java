@@ -1,5 +1,6 @@
 package hostjava;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,9 @@ final class Bench {
             super(message);
         }
     }
+
+    /** One figure as figures.json holds it: {"id", "mean_ns"}. */
+    record Figure(String id, @JsonProperty("mean_ns") double meanNs) {}
 
     record Scenario(String name, String export, Map<Runner.Key, byte[]> store, byte[] input, byte[] expected) {}
 
@@ -93,7 +97,7 @@ final class Bench {
         return new Runner.Instance(module, engine, "auto", Map.of(), Runner.Limits.DEFAULT);
     }
 
-    static void benchLanguage(Runner.Engine engine, String lang, Runner.Module module, List<String[]> figures) throws Exception {
+    static void benchLanguage(Runner.Engine engine, String lang, Runner.Module module, List<Figure> figures) throws Exception {
         var limits = Runner.Limits.DEFAULT;
         for (Scenario scenario : scenarios()) {
             // One instance made once and reused; its first call is checked against the
@@ -122,14 +126,14 @@ final class Bench {
         figure(figures, "instance/" + lang, ns);
     }
 
-    static void figure(List<String[]> figures, String id, double ns) {
-        figures.add(new String[] {id, Double.toString(ns)});
+    static void figure(List<Figure> figures, String id, double ns) {
+        figures.add(new Figure(id, ns));
         System.err.printf("  %s: %.1f µs%n", id, ns / 1000);
     }
 
     static int bench(Runner.Engine engine, String out, List<Main.Labelled> plugins) throws IOException {
         System.err.println("host-java bench: chicory-sdk-core on Chicory, engine " + engine.word);
-        var figures = new ArrayList<String[]>();
+        var figures = new ArrayList<Figure>();
         var modules = new Runner.Modules();
         for (Main.Labelled plugin : plugins) {
             System.err.println("── " + plugin.label() + ": " + plugin.path());
@@ -146,11 +150,7 @@ final class Bench {
         Path dir = Path.of(out);
         Files.createDirectories(dir);
         Path file = dir.resolve("figures.json");
-        var list = new ArrayList<Map<String, Object>>();
-        for (String[] figure : figures) {
-            list.add(Map.of("id", figure[0], "mean_ns", Double.parseDouble(figure[1])));
-        }
-        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(file.toFile(), Map.of("figures", list));
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(file.toFile(), Map.of("figures", figures));
         System.err.println("host-java bench: " + figures.size() + " figures in " + file);
         return 0;
     }

@@ -192,7 +192,11 @@ final class Protocol {
         if (!node.isTextual()) {
             throw new Malformed(path + ": expected a string, got " + show(node));
         }
-        String text = node.textValue();
+        return wellFormed(node.textValue(), path);
+    }
+
+    /** JSON lets a string escape a lone surrogate, which no UTF-8 spells. */
+    private static String wellFormed(String text, String path) throws Malformed {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
@@ -237,7 +241,7 @@ final class Protocol {
         var config = new LinkedHashMap<String, String>();
         for (var entry : node.properties()) {
             String key = entry.getKey();
-            readString(JSON.getNodeFactory().textNode(key), "config");
+            wellFormed(key, "config");
             config.put(key, readString(entry.getValue(), "config[" + show(JSON.getNodeFactory().textNode(key)) + "]"));
         }
         return config;
