@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -93,7 +94,7 @@ func BenchmarkInstance(b *testing.B) {
 		b.Run(lang, func(b *testing.B) {
 			compiled := benchCompiled(b, lang)
 			for b.Loop() {
-				instance, failure := compiled.Instantiate(defaultLimits)
+				instance, failure := compiled.Instantiate(defaultLimits, extism.LogLevelOff)
 				if failure != nil {
 					b.Fatal(failure)
 				}
@@ -151,7 +152,7 @@ func BenchmarkCall(b *testing.B) {
 			compiled := benchCompiled(b, lang)
 			for _, s := range scenarios {
 				b.Run(s.name, func(b *testing.B) {
-					instance, failure := compiled.Instantiate(defaultLimits)
+					instance, failure := compiled.Instantiate(defaultLimits, extism.LogLevelOff)
 					if failure != nil {
 						b.Fatal(failure)
 					}

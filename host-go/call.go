@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	extism "github.com/extism/go-sdk"
 )
 
 // optionalString is a string flag that knows whether it was given.
@@ -42,6 +44,25 @@ func (w wasiFlag) Set(value string) error {
 		return errors.New("expected auto, on or off")
 	}
 	*w.mode = mode
+	return nil
+}
+
+// logLevelFlag is --log-level trace|debug|info|warn|error|off.
+type logLevelFlag struct{ level *extism.LogLevel }
+
+func (l logLevelFlag) String() string {
+	if l.level == nil {
+		return "off"
+	}
+	return logLevelName(*l.level)
+}
+
+func (l logLevelFlag) Set(value string) error {
+	level, ok := logLevelOf(value)
+	if !ok {
+		return errors.New("expected trace, debug, info, warn, error or off")
+	}
+	*l.level = level
 	return nil
 }
 
@@ -85,6 +106,8 @@ func parseCallArgs(args []string) (*callArgs, error) {
 	flags.Var(&c.sets, "set", "")
 	flags.Var(&c.configs, "config", "")
 	flags.Var(wasiFlag{&c.options.Wasi}, "wasi", "")
+	c.options.LogLevel = extism.LogLevelOff
+	flags.Var(logLevelFlag{&c.options.LogLevel}, "log-level", "")
 	c.options.Limits = defaultLimits
 	flags.DurationVar(&timeout, "timeout", timeout, "")
 	flags.Uint64Var(&memoryMax, "memory-max", memoryMax, "")
@@ -158,6 +181,9 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		for _, hostCall := range result.Trace {
 			fmt.Fprintf(stderr, "trace: %s key %s -> %d bytes\n", hostCall.Function, quoteKey(hostCall.Key), hostCall.ValueLen)
 		}
+	}
+	for _, logLine := range result.Logs {
+		fmt.Fprintf(stderr, "log %s: %s\n", logLevelName(logLine.Level), logLine.Text)
 	}
 	if result.Failure != nil {
 		return failureExit(result.Failure)

@@ -15,7 +15,7 @@ const usage = `host-go runs Extism plugins with env.hostMemoryGet (Extism Go SDK
 usage:
   host-go demo LABEL=PATH...         say_hello of each plugin, as the seed's Go host calls it
   host-go call [flags] WASM EXPORT   call one export; its output goes to stdout unchanged
-  host-go serve                      answer conformance protocol v1 requests on stdin (docs/protocol.md)
+  host-go serve                      answer conformance protocol v2 requests on stdin (docs/protocol.md)
 
 call flags:
   --input TEXT        the input
@@ -33,6 +33,9 @@ call flags:
                       must fit in PAGES too (default 4096, 0 for none)
   keys over 1 MiB and values over 64 MiB are refused, as in the Rust host
   --trace             print each host call on stderr
+  --log-level LEVEL   print the log lines at LEVEL or above on stderr: trace, debug, info,
+                      warn, error or off (the default); at debug and trace go-sdk's own
+                      lines come too
 
 exit codes:
   0  ok

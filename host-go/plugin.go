@@ -89,6 +89,51 @@ type Options struct {
 	// Config is the Extism config the plugin reads with its PDK's config functions (the
 	// manifest's config).
 	Config map[string]string
+	// LogLevel is the host's log level for the plugin's calls: a log line reaches the host when
+	// its level is at least this one. The zero LogLevel is go-sdk's own default, which it treats
+	// as off.
+	LogLevel extism.LogLevel
+}
+
+// logLevelNames are go-sdk's log levels by the names the protocol and --log-level give them,
+// from the least severe; off lets no line through.
+var logLevelNames = []struct {
+	name  string
+	level extism.LogLevel
+}{
+	{"trace", extism.LogLevelTrace},
+	{"debug", extism.LogLevelDebug},
+	{"info", extism.LogLevelInfo},
+	{"warn", extism.LogLevelWarn},
+	{"error", extism.LogLevelError},
+	{"off", extism.LogLevelOff},
+}
+
+// logLevelOf is the level called name, if there is one.
+func logLevelOf(name string) (extism.LogLevel, bool) {
+	for _, l := range logLevelNames {
+		if l.name == name {
+			return l.level, true
+		}
+	}
+	return 0, false
+}
+
+// logLevelName is the protocol's name of level.
+func logLevelName(level extism.LogLevel) string {
+	for _, l := range logLevelNames {
+		if l.level == level {
+			return l.name
+		}
+	}
+	// go-sdk logs only at the five levels; anything else is shown as what it is.
+	return fmt.Sprintf("LogLevel(%d)", int32(level))
+}
+
+// LogLine is one line go-sdk's logger handed to the host.
+type LogLine struct {
+	Level extism.LogLevel
+	Text  []byte
 }
 
 // maxPages is wasm's whole 32-bit address space; wazero panics on a larger limit.
@@ -110,7 +155,8 @@ type Compiled struct {
 	// it, and it costs every call (wazero watches the deadline on each entry into wasm).
 	interruptible bool
 	plugin        *extism.CompiledPlugin
-	initialPages  uint64 // the plugin's own memory at instantiation
+	initialPages  uint64          // the plugin's own memory at instantiation
+	logLevel      extism.LogLevel // what Call logs at
 }
 
 // loadPlugin reads and compiles the module at path; a failure has kind load.
@@ -163,7 +209,7 @@ func compileWithCache(name string, wasm []byte, options Options, cache wazero.Co
 	}
 	initialPages, _ := initialMemoryPages(wasm)
 	return &Compiled{name: name, limits: limits, interruptible: interruptible, plugin: compiled,
-		initialPages: initialPages}, nil
+		initialPages: initialPages, logLevel: options.LogLevel}, nil
 }
 
 // Close releases the compiled code.
@@ -171,11 +217,15 @@ func (c *Compiled) Close() error {
 	return c.plugin.Close(context.Background())
 }
 
-// Result is one call's output or failure, and the host calls it made either way.
+// Result is one call's output or failure, and the host calls it made and the log lines that
+// reached the host either way.
 type Result struct {
 	Output  []byte
 	Failure *Failure
 	Trace   []HostCall
+	// Logs are the lines go-sdk's logger got during the call, in order: the plugin's, and at
+	// debug and trace go-sdk's own too (see Instance.logged). Never nil.
+	Logs []LogLine
 }
 
 // Call runs export with input on a fresh instance whose hostMemoryGet reads store.
@@ -187,7 +237,7 @@ func (c *Compiled) Call(store Store, export string, input []byte) Result {
 // and value limits and the timeout are the instance's and the call's. A timeout needs a plugin
 // compiled with one (any one).
 func (c *Compiled) CallWith(limits Limits, store Store, export string, input []byte) Result {
-	instance, failure := c.Instantiate(limits)
+	instance, failure := c.Instantiate(limits, c.logLevel)
 	if failure != nil {
 		failure.Plugin, failure.Export = c.name, export
 		return failedResult(failure)
@@ -197,28 +247,31 @@ func (c *Compiled) CallWith(limits Limits, store Store, export string, input []b
 }
 
 func failedResult(f *Failure) Result {
-	return Result{Output: []byte{}, Failure: f, Trace: []HostCall{}}
+	return Result{Output: []byte{}, Failure: f, Trace: []HostCall{}, Logs: []LogLine{}}
 }
 
 // Instance is one instance of a compiled plugin, for any number of calls, one at a time. Its
 // limits are fixed when it is made: the memory cap counts growth since instantiation, over all
 // its calls, as in the Rust host.
 type Instance struct {
-	name    string
-	limits  Limits
-	plugin  *extism.Plugin
-	memory  *memoryCap // nil without a cap
-	overCap bool       // the plugin's initial memory is over the cap, so every call fails
+	name     string
+	limits   Limits
+	logLevel extism.LogLevel
+	plugin   *extism.Plugin
+	memory   *memoryCap // nil without a cap
+	overCap  bool       // the plugin's initial memory is over the cap, so every call fails
 	// exists is the last export found to exist: go-sdk's FunctionExists allocates.
 	exists string
 	// state is what the host function sees during a call, reset by each call; ctx carries it.
 	state callState
 	ctx   context.Context
+	// logs are the lines go-sdk's logger got during the current call.
+	logs []LogLine
 }
 
-// Instantiate makes an instance to run under limits. A failure has kind load; Plugin and Export
-// are left for the caller to fill in.
-func (c *Compiled) Instantiate(limits Limits) (*Instance, *Failure) {
+// Instantiate makes an instance to run under limits, its calls logging at logLevel. A failure
+// has kind load; Plugin and Export are left for the caller to fill in.
+func (c *Compiled) Instantiate(limits Limits, logLevel extism.LogLevel) (*Instance, *Failure) {
 	if limits.Timeout.Set && !c.interruptible {
 		// A programming error: the deadline would pass and the plugin run on.
 		panic("host-go: a call with a timeout on a plugin compiled without one")
@@ -234,16 +287,27 @@ func (c *Compiled) Instantiate(limits Limits) (*Instance, *Failure) {
 		return nil, &Failure{Kind: kindLoad, Message: err.Error()}
 	}
 	instance := &Instance{
-		name:   c.name,
-		limits: limits,
-		plugin: plugin,
-		memory: memory,
+		name:     c.name,
+		limits:   limits,
+		logLevel: logLevel,
+		plugin:   plugin,
+		memory:   memory,
 		// The Rust host's limiter refuses a plugin whose memory starts over the cap, when the
 		// call instantiates it (the kernel's memory is not counted).
 		overCap: memory != nil && c.initialPages > uint64(limits.MemoryMaxPages.Value),
 	}
 	instance.ctx = withCallState(context.Background(), &instance.state)
+	// The logger is the instance's (go-sdk's default prints to the log package, on stderr).
+	plugin.SetLogger(instance.logged)
 	return instance, nil
+}
+
+// logged keeps a line go-sdk's logger was given. go-sdk gives its logger the plugin's lines
+// (its log_* kernel functions, host.go) and its own (such as "Calling function : NAME" at
+// debug, extism.go), with nothing to tell them apart, so both are kept: that is what reached
+// the host.
+func (i *Instance) logged(level extism.LogLevel, message string) {
+	i.logs = append(i.logs, LogLine{Level: level, Text: []byte(message)})
 }
 
 // Close releases the instance.
@@ -274,9 +338,15 @@ func (i *Instance) Call(store Store, export string, input []byte) Result {
 	}
 
 	i.state = callState{store: store, limits: i.limits, trace: []HostCall{}}
+	i.logs = []LogLine{}
 	if i.memory != nil {
 		i.memory.refused.Store(false)
 	}
+	// go-sdk's log level is the process's (SetLogLevel), not the plugin's, so it is set for
+	// each call and put back to off after it: host-go makes one call at a time, and nothing
+	// outside a call (go-sdk's own lines when instantiating, say) is logged.
+	extism.SetLogLevel(i.logLevel)
+	defer extism.SetLogLevel(extism.LogLevelOff)
 	ctx := i.ctx
 	if i.limits.Timeout.Set {
 		var cancel context.CancelFunc
@@ -295,16 +365,17 @@ func (i *Instance) Call(store Store, export string, input []byte) Result {
 	if err != nil {
 		o.kernelError = i.plugin.GetError()
 	}
-	trace := i.state.trace
-	// The instance keeps nothing of the call: the store and the trace belong to the caller.
-	i.state = callState{}
+	trace, logs := i.state.trace, i.logs
+	// The instance keeps nothing of the call: the store, the trace and the logs belong to the
+	// caller.
+	i.state, i.logs = callState{}, nil
 	if f := classify(o); f != nil {
 		result := failed(f)
-		result.Trace = trace
+		result.Trace, result.Logs = trace, logs
 		return result
 	}
 	if output == nil {
 		output = []byte{}
 	}
-	return Result{Output: output, Trace: trace}
+	return Result{Output: output, Trace: trace, Logs: logs}
 }

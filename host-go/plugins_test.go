@@ -130,7 +130,7 @@ func TestWorkspacePluginsServe(t *testing.T) {
 				}
 			}
 			answer := serveLines(t, line(t, request, nil))[0]
-			if err := json.Unmarshal([]byte(answer), &got); err != nil || got.Protocol != 1 || got.ID != 7 || len(got.Results) != 4 {
+			if err := json.Unmarshal([]byte(answer), &got); err != nil || got.Protocol != protocolVersion || got.ID != 7 || len(got.Results) != 4 {
 				t.Fatalf("%v: %.500s", err, answer)
 			}
 			// CONTRACT.md: 10,000 calls of get(input), and the sum of the value lengths.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	extism "github.com/extism/go-sdk"
 )
 
 // A hand-assembled module, so each rule of hostMemoryGet is checked without a PDK (the Rust
@@ -76,8 +79,20 @@ const (
 	fnOutputSet
 	fnConfigGet
 	fnErrorSet
+	fnLogTrace // the five log functions, in the order of their levels
+	fnLogDebug
+	fnLogInfo
+	fnLogWarn
+	fnLogError
 	fnProcExit
 )
+
+// probeLogLevels are the levels the probe's log_each_level logs at, in order, with its kernel
+// functions.
+var probeLogLevels = []struct {
+	name string
+	fn   uint64
+}{{"trace", fnLogTrace}, {"debug", fnLogDebug}, {"info", fnLogInfo}, {"warn", fnLogWarn}, {"error", fnLogError}}
 
 type probeExport struct {
 	name   string
@@ -105,6 +120,11 @@ func buildProbe(pages uint64, wasi bool) []byte {
 		return out
 	}
 	hello := block("hello")
+	// One line at each level, as the contract's log_levels logs them, with the input "probe".
+	var logEachLevel []byte
+	for _, l := range probeLogLevels {
+		logEachLevel = code(logEachLevel, block(l.name+": probe"), localGet(0), callFn(l.fn))
+	}
 	// Outputs the block in local 0.
 	output := code(localGet(0), localGet(0), callFn(fnLength), callFn(fnOutputSet))
 	ok := i32Const(0)
@@ -125,6 +145,9 @@ func buildProbe(pages uint64, wasi bool) []byte {
 		{"fail_boom", 1, code(block("boom"), localGet(0), callFn(fnErrorSet), i32Const(1)), false},
 		{"exit_3", 0, code(i32Const(3), callFn(fnProcExit), ok), true},
 		{"exit_0", 0, code(i32Const(0), callFn(fnProcExit), i32Const(9)), true},
+		{"log_each_level", 1, code(logEachLevel, ok), false},
+		// A line is the host's once logged, whatever the call comes to.
+		{"log_then_unreachable", 1, code(block("before the trap"), localGet(0), callFn(fnLogWarn), unreachable), false},
 	}
 
 	i64, i32 := byte(0x7e), byte(0x7f)
@@ -137,7 +160,7 @@ func buildProbe(pages uint64, wasi bool) []byte {
 		funcType([]byte{i64, i64}, nil),    // 2: output_set
 		funcType(nil, []byte{i32}),         // 3: exports
 		funcType([]byte{i32}, nil),         // 4: proc_exit
-		funcType([]byte{i64}, nil),         // 5: error_set
+		funcType([]byte{i64}, nil),         // 5: error_set, log_*
 	)
 	importFunc := func(module, name string, typeIndex uint64) []byte {
 		return code(wasmName(module), wasmName(name), []byte{0x00}, uleb(typeIndex))
@@ -150,6 +173,9 @@ func buildProbe(pages uint64, wasi bool) []byte {
 		importFunc("extism:host/env", "output_set", 2),
 		importFunc("extism:host/env", "config_get", 0),
 		importFunc("extism:host/env", "error_set", 5),
+	}
+	for _, l := range probeLogLevels {
+		importList = append(importList, importFunc("extism:host/env", "log_"+l.name, 5))
 	}
 	if wasi {
 		importList = append(importList, importFunc("wasi_snapshot_preview1", "proc_exit", 4))
@@ -331,7 +357,7 @@ func TestBytesThatAreNotWasmAreRefused(t *testing.T) {
 
 func TestOneInstanceManyCalls(t *testing.T) {
 	probe := compileProbe(t, Limits{Timeout: limitOf(time.Minute)})
-	instance, failure := probe.Instantiate(Limits{Timeout: limitOf(time.Minute), MemoryMaxPages: limitOf[uint32](150)})
+	instance, failure := probe.Instantiate(Limits{Timeout: limitOf(time.Minute), MemoryMaxPages: limitOf[uint32](150)}, extism.LogLevelOff)
 	if failure != nil {
 		t.Fatal(failure)
 	}
@@ -427,5 +453,81 @@ func TestConfigReachesThePlugin(t *testing.T) {
 	}
 	if r := compileProbe(t, Limits{}).Call(seedStore(), "config_greeting", nil); r.Failure != nil || len(r.Output) != 0 {
 		t.Fatalf("without config: %q, %+v", r.Output, r.Failure)
+	}
+}
+
+// logText shows lines as "level: text", one per line, for comparing.
+func logText(lines []LogLine) string {
+	var out strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&out, "%s: %s\n", logLevelName(l.Level), l.Text)
+	}
+	return out.String()
+}
+
+func TestLogsAreFilteredByTheLogLevel(t *testing.T) {
+	lines := func(names ...string) string {
+		var out strings.Builder
+		for _, name := range names {
+			fmt.Fprintf(&out, "%s: %s: probe\n", name, name)
+		}
+		return out.String()
+	}
+	// go-sdk hands its logger its own lines too, at debug: one as an instance's runtime is
+	// initialised (in its first call) and one naming each export it calls.
+	sdkLines := func(first bool) string {
+		text := "debug: Calling function : log_each_level\n"
+		if first {
+			text = "debug: Initializing runtime for main module\n" + text
+		}
+		return text
+	}
+	probe := compileProbe(t, Limits{})
+	for _, c := range []struct {
+		level extism.LogLevel
+		want  string // after go-sdk's lines, in each call
+		sdk   bool
+	}{
+		{extism.LogLevelTrace, lines("trace", "debug", "info", "warn", "error"), true},
+		{extism.LogLevelDebug, lines("debug", "info", "warn", "error"), true},
+		{extism.LogLevelInfo, lines("info", "warn", "error"), false},
+		{extism.LogLevelWarn, lines("warn", "error"), false},
+		{extism.LogLevelError, lines("error"), false},
+		{extism.LogLevelOff, "", false},
+		// go-sdk's own default, Options' zero value, is off.
+		{0, "", false},
+	} {
+		instance, failure := probe.Instantiate(Limits{}, c.level)
+		if failure != nil {
+			t.Fatal(failure)
+		}
+		// Each call has its own lines: none of the first's are in the second's.
+		for call, first := range []bool{true, false} {
+			want := c.want
+			if c.sdk {
+				want = sdkLines(first) + want
+			}
+			r := instance.Call(seedStore(), "log_each_level", nil)
+			if r.Failure != nil || logText(r.Logs) != want {
+				t.Errorf("%s, call %d: %v, logs:\n%s\nwant:\n%s", logLevelName(c.level), call+1, r.Failure, logText(r.Logs), want)
+			}
+		}
+		instance.Close()
+	}
+	// Only during a call: the level is off again after it.
+	if r := probe.Call(seedStore(), "log_each_level", nil); r.Failure != nil || len(r.Logs) != 0 || r.Logs == nil {
+		t.Fatalf("after the calls: %v %#v", r.Failure, r.Logs)
+	}
+}
+
+func TestLogsOfAFailedCall(t *testing.T) {
+	probe := compileProbeWith(t, probeModule(), Options{LogLevel: extism.LogLevelWarn})
+	r := probe.Call(seedStore(), "log_then_unreachable", nil)
+	if r.Failure == nil || r.Failure.Kind != kindTrap || logText(r.Logs) != "warn: before the trap\n" {
+		t.Fatalf("%+v, logs %q", r.Failure, logText(r.Logs))
+	}
+	// Nothing runs, nothing is logged; the logs are still a list.
+	if r := probe.Call(seedStore(), "nope", nil); r.Failure == nil || r.Logs == nil || len(r.Logs) != 0 {
+		t.Fatalf("nope: %+v %#v", r.Failure, r.Logs)
 	}
 }

@@ -1,10 +1,14 @@
 package main
 
-// host-go serve: the conformance protocol, version 1, as ../docs/protocol.md writes it down.
-// Each line of stdin is a request: a plugin, its WASI, config, store and limits, and calls to
-// make on one instance of it; each gets one answer line on stdout, flushed, in order. This file
-// reads requests strictly (every field present, none unknown) and writes answers in exactly the
-// document's shapes; running the calls is the rest of host-go's.
+// host-go serve: the conformance protocol, version 2, as ../docs/protocol.md writes it down.
+// Each line of stdin is a request: a plugin, its WASI, config, log level, store and limits, and
+// calls to make on one instance of it; each gets one answer line on stdout, flushed, in order.
+// This file reads requests strictly (every field present, none unknown) and writes answers in
+// exactly the document's shapes; running the calls is the rest of host-go's.
+//
+// go-sdk enforces every limit of the protocol's (the timeout through wazero's
+// WithCloseOnContextDone, the memory cap through host-go's allocator, the key and value limits
+// in hostMemoryGet), so host-go never answers unsupported_limit.
 
 import (
 	"bufio"
@@ -20,10 +24,12 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
+
+	extism "github.com/extism/go-sdk"
 )
 
 // protocolVersion is the conformance protocol version host-go speaks.
-const protocolVersion = 1
+const protocolVersion = 2
 
 // The kinds of error answer (../docs/protocol.md, "Errors").
 const (
@@ -33,13 +39,14 @@ const (
 
 // request is one request line, read and checked.
 type request struct {
-	id     uint64
-	wasm   string
-	wasi   Wasi
-	config map[string]string
-	store  Store
-	limits Limits
-	calls  []exportCall
+	id       uint64
+	wasm     string
+	wasi     Wasi
+	config   map[string]string
+	logLevel extism.LogLevel
+	store    Store
+	limits   Limits
+	calls    []exportCall
 }
 
 type exportCall struct {
@@ -74,11 +81,12 @@ type resultsAnswer struct {
 
 // resultJSON is one call's result: exactly one of Output and Failure is null. Output is nil
 // (null) exactly when the call failed; a call that succeeded with no output has a non-nil empty
-// slice (""). Trace is never nil ([]).
+// slice (""). Trace and Logs are never nil ([]): go-sdk lets host-go see the plugin's logs.
 type resultJSON struct {
 	Output  []byte       `json:"output"`
 	Failure *failureJSON `json:"failure"`
 	Trace   []traceJSON  `json:"trace"`
+	Logs    []logJSON    `json:"logs"`
 }
 
 // failureJSON is a failure with the fields its kind takes and no others: nil fields are left
@@ -95,6 +103,11 @@ type traceJSON struct {
 	Function string `json:"function"`
 	Key      []byte `json:"key"`
 	ValueLen int    `json:"value_len"`
+}
+
+type logJSON struct {
+	Level string `json:"level"`
+	Text  []byte `json:"text"`
 }
 
 // pluginKey is what a compiled plugin depends on: its file, whether its calls can time out
@@ -189,7 +202,7 @@ func (s *server) run(req *request) (results []resultJSON) {
 		}
 		s.plugins[key] = compiled
 	}
-	instance, failure := compiled.Instantiate(req.limits)
+	instance, failure := compiled.Instantiate(req.limits, req.logLevel)
 	if failure != nil {
 		failure.Plugin = compiled.name
 		return everyCall(failure)
@@ -203,22 +216,25 @@ func (s *server) run(req *request) (results []resultJSON) {
 }
 
 func resultToJSON(r Result) resultJSON {
-	result := resultJSON{Trace: make([]traceJSON, len(r.Trace))}
-	for i, call := range r.Trace {
-		key := call.Key
-		if key == nil {
-			key = []byte{}
+	// A nil []byte would be null, not "".
+	bytesOrEmpty := func(b []byte) []byte {
+		if b == nil {
+			return []byte{}
 		}
-		result.Trace[i] = traceJSON{Function: call.Function, Key: key, ValueLen: call.ValueLen}
+		return b
+	}
+	result := resultJSON{Trace: make([]traceJSON, len(r.Trace)), Logs: make([]logJSON, len(r.Logs))}
+	for i, call := range r.Trace {
+		result.Trace[i] = traceJSON{Function: call.Function, Key: bytesOrEmpty(call.Key), ValueLen: call.ValueLen}
+	}
+	for i, line := range r.Logs {
+		result.Logs[i] = logJSON{Level: logLevelName(line.Level), Text: bytesOrEmpty(line.Text)}
 	}
 	if r.Failure != nil {
 		result.Failure = failureToJSON(r.Failure)
 		return result
 	}
-	result.Output = r.Output
-	if result.Output == nil {
-		result.Output = []byte{}
-	}
+	result.Output = bytesOrEmpty(r.Output)
 	return result
 }
 
@@ -274,7 +290,7 @@ func writeAnswer(stdout io.Writer, answer any) error {
 
 // The request's fields, and its objects', in the document's order.
 var (
-	requestFields = []string{"protocol", "id", "wasm", "wasi", "config", "store", "limits", "calls"}
+	requestFields = []string{"protocol", "id", "wasm", "wasi", "config", "log_level", "store", "limits", "calls"}
 	storeFields   = []string{"key", "value"}
 	limitFields   = []string{"timeout_ms", "memory_max_pages", "max_key_len", "max_value_len"}
 	callFields    = []string{"export", "input"}
@@ -347,6 +363,9 @@ func readRequest(top map[string]json.RawMessage) (*request, error) {
 	if req.config, err = readConfig(top["config"]); err != nil {
 		return nil, err
 	}
+	if req.logLevel, err = readLogLevel(top["log_level"]); err != nil {
+		return nil, err
+	}
 	if req.store, err = readStore(top["store"]); err != nil {
 		return nil, err
 	}
@@ -373,6 +392,18 @@ func readConfig(raw json.RawMessage) (map[string]string, error) {
 		config[key] = text
 	}
 	return config, nil
+}
+
+func readLogLevel(raw json.RawMessage) (extism.LogLevel, error) {
+	name, err := readString(raw, "log_level")
+	if err != nil {
+		return 0, err
+	}
+	level, ok := logLevelOf(name)
+	if !ok {
+		return 0, fmt.Errorf(`log_level: expected "trace", "debug", "info", "warn", "error" or "off", got %s`, show(raw))
+	}
+	return level, nil
 }
 
 func readStore(raw json.RawMessage) (Store, error) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // serveLines runs serve over the request lines and returns its answer lines.
@@ -56,16 +57,17 @@ func writeProbe(t *testing.T, wasm []byte) string {
 	return path
 }
 
-// protocolRequest is a well-formed request, as a JSON object to change: id 7, the store's
-// hello is 00 ff, no limits, one call of value_of_hello.
+// protocolRequest is a well-formed request, as a JSON object to change: id 7, logs off, the
+// store's hello is 00 ff, no limits, one call of value_of_hello.
 func protocolRequest(path string) map[string]any {
 	return map[string]any{
-		"protocol": 1,
-		"id":       7,
-		"wasm":     path,
-		"wasi":     "auto",
-		"config":   map[string]any{},
-		"store":    []any{map[string]any{"key": "aGVsbG8=", "value": "AP8="}},
+		"protocol":  2,
+		"id":        7,
+		"wasm":      path,
+		"wasi":      "auto",
+		"config":    map[string]any{},
+		"log_level": "off",
+		"store":     []any{map[string]any{"key": "aGVsbG8=", "value": "AP8="}},
 		"limits": map[string]any{
 			"timeout_ms": nil, "memory_max_pages": nil, "max_key_len": nil, "max_value_len": nil,
 		},
@@ -99,26 +101,26 @@ func calls(exports ...string) func(map[string]any) {
 	}
 }
 
-const helloResult = `{"output":"AP8=","failure":null,"trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}]}`
+const helloResult = `{"output":"AP8=","failure":null,"trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}],"logs":[]}`
 
 func answer(results ...string) string {
-	return `{"protocol":1,"id":7,"results":[` + strings.Join(results, ",") + `]}`
+	return `{"protocol":2,"id":7,"results":[` + strings.Join(results, ",") + `]}`
 }
 
 func failed(failure string) string {
-	return `{"output":null,"failure":` + failure + `,"trace":[]}`
+	return `{"output":null,"failure":` + failure + `,"trace":[],"logs":[]}`
 }
 
 func malformedAnswer(id, message string) string {
 	text, _ := json.Marshal(message)
-	return `{"protocol":1,"id":` + id + `,"error":{"kind":"malformed_request","message":` + string(text) + `}}`
+	return `{"protocol":2,"id":` + id + `,"error":{"kind":"malformed_request","message":` + string(text) + `}}`
 }
 
 func TestServeRefusesMalformedRequests(t *testing.T) {
 	path := writeProbe(t, probeModule())
 	good := line(t, protocolRequest(path), nil)
 	cases := []serveCase{
-		{`{"protocol":1,"id":`, malformedAnswer("null", "the line is not JSON: unexpected end of JSON input")},
+		{`{"protocol":2,"id":`, malformedAnswer("null", "the line is not JSON: unexpected end of JSON input")},
 		{good + ` x`, malformedAnswer("null", "the line is not JSON: invalid character 'x' after top-level value")},
 		{`[1, 2]`, malformedAnswer("null", "the line is not a JSON object: [1, 2]")},
 		{`null`, malformedAnswer("null", "the line is not a JSON object: null")},
@@ -168,11 +170,27 @@ func TestServeRefusesMalformedRequests(t *testing.T) {
 			malformedAnswer("7", "limits.memory_max_pages: 65537 is over wasm's 65536 pages")},
 		{line(t, protocolRequest(path), func(r map[string]any) { limits(r)["max_value_len"] = "10" }),
 			malformedAnswer("7", `limits.max_value_len: expected a non-negative integer or null, got "10"`)},
-		// Another version is refused as such, whatever its fields.
-		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 2; r["shiny"] = true }),
-			`{"protocol":1,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 2 is not supported: host-go speaks protocol 1"}}`},
-		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = "1" }),
-			malformedAnswer("7", `protocol: expected a non-negative integer, got "1"`)},
+		// The log level: one of six names, always given.
+		{line(t, protocolRequest(path), func(r map[string]any) { delete(r, "log_level") }),
+			malformedAnswer("7", "missing field `log_level`")},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["log_level"] = "warning" }),
+			malformedAnswer("7", `log_level: expected "trace", "debug", "info", "warn", "error" or "off", got "warning"`)},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["log_level"] = "INFO" }),
+			malformedAnswer("7", `log_level: expected "trace", "debug", "info", "warn", "error" or "off", got "INFO"`)},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["log_level"] = "" }),
+			malformedAnswer("7", `log_level: expected "trace", "debug", "info", "warn", "error" or "off", got ""`)},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["log_level"] = 2 }),
+			malformedAnswer("7", `log_level: expected a string, got 2`)},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["log_level"] = nil }),
+			malformedAnswer("7", `log_level: expected a string, got null`)},
+		// Another version is refused as such, whatever its fields; the answer says which
+		// version host-go speaks.
+		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 3; r["shiny"] = true }),
+			`{"protocol":2,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 3 is not supported: host-go speaks protocol 2"}}`},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 1; delete(r, "log_level") }),
+			`{"protocol":2,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 1 is not supported: host-go speaks protocol 2"}}`},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = "2" }),
+			malformedAnswer("7", `protocol: expected a non-negative integer, got "2"`)},
 		// After all of them, a good request is still answered.
 		{good, answer(helloResult)},
 	}
@@ -216,7 +234,7 @@ func TestServeMakesEveryCallOnOneInstance(t *testing.T) {
 		calls("value_of_hello", "forged_key", "unreachable", "nope", "grow", "value_of_hello", "grow", "value_of_hello")(r)
 		limits(r)["memory_max_pages"] = 150
 	})
-	ok := `{"output":"","failure":null,"trace":[]}`
+	ok := `{"output":"","failure":null,"trace":[],"logs":[]}`
 	// The memory cap counts growth over all the calls: 100 pages fit once. A refused host call, a
 	// trap or a missing export does not stop the calls after it.
 	want := answer(
@@ -264,7 +282,7 @@ func TestServePassesTheConfig(t *testing.T) {
 		return line(t, protocolRequest(path), func(r map[string]any) { r["config"] = config; calls("config_greeting")(r) })
 	}
 	output := func(base64 string) string {
-		return answer(`{"output":"` + base64 + `","failure":null,"trace":[]}`)
+		return answer(`{"output":"` + base64 + `","failure":null,"trace":[],"logs":[]}`)
 	}
 	// One plugin, compiled once per config.
 	checkAnswers(t, []string{
@@ -285,7 +303,7 @@ func TestServeAppliesEachRequestsLimits(t *testing.T) {
 			}
 		})
 	}
-	ok := answer(`{"output":"","failure":null,"trace":[]}`)
+	ok := answer(`{"output":"","failure":null,"trace":[],"logs":[]}`)
 	hello := answer(helloResult)
 	// Requests for one plugin under different limits, in an order where a limit left over from
 	// the one before would show.
@@ -304,6 +322,71 @@ func TestServeAppliesEachRequestsLimits(t *testing.T) {
 		{request("value_of_hello", map[string]any{"timeout_ms": 60000}), hello},
 	}
 	checkCases(t, cases)
+}
+
+// Each request's log level is its own, each call's lines are its own, and a line is base64 of
+// its bytes, with its level's name.
+func TestServeAnswersTheLogsOfEachCall(t *testing.T) {
+	path := writeProbe(t, probeModule())
+	request := func(level string, exports ...string) string {
+		return line(t, protocolRequest(path), func(r map[string]any) { r["log_level"] = level; calls(exports...)(r) })
+	}
+	logs := func(lines ...string) string {
+		var entries []string
+		for _, l := range lines {
+			level, text, _ := strings.Cut(l, ": ")
+			encoded, _ := json.Marshal([]byte(text))
+			entries = append(entries, `{"level":"`+level+`","text":`+string(encoded)+`}`)
+		}
+		return "[" + strings.Join(entries, ",") + "]"
+	}
+	logged := func(lines ...string) string {
+		return `{"output":"","failure":null,"trace":[],"logs":` + logs(lines...) + `}`
+	}
+	trapped := func(lines ...string) string {
+		return `{"output":null,"failure":{"kind":"trap","message":"wasm error: unreachable"},"trace":[],"logs":` + logs(lines...) + `}`
+	}
+	// At debug and trace go-sdk's own lines reach the host too (see Instance.logged).
+	calling := func(export string) string { return "debug: Calling function : " + export }
+	const initialising = "debug: Initializing runtime for main module"
+	cases := []serveCase{
+		{request("warn", "log_each_level", "log_each_level"), answer(
+			logged("warn: warn: probe", "error: error: probe"),
+			logged("warn: warn: probe", "error: error: probe"))},
+		{request("off", "log_each_level"), answer(logged())},
+		{request("trace", "log_each_level", "log_then_unreachable", "value_of_hello"), answer(
+			logged(initialising, calling("log_each_level"), "trace: trace: probe", "debug: debug: probe",
+				"info: info: probe", "warn: warn: probe", "error: error: probe"),
+			trapped(calling("log_then_unreachable"), "warn: before the trap"),
+			// Calls after a trap go on on the same instance, as go-sdk leaves it.
+			`{"output":"AP8=","failure":null,"trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}],"logs":`+
+				logs(calling("value_of_hello"))+`}`)},
+		// The level is the request's: nothing of the one before stays.
+		{request("error", "log_then_unreachable", "log_each_level"), answer(trapped(), logged("error: error: probe"))},
+		{request("info", "nope"), answer(failed(`{"kind":"missing_export"}`))},
+	}
+	checkCases(t, cases)
+}
+
+// go-sdk has a timeout (wazero's WithCloseOnContextDone), so a request with one is run, never
+// refused as unsupported_limit: a plugin that spins ends as timeout, in about its time.
+func TestServeRunsRequestsWithATimeout(t *testing.T) {
+	path := writeProbe(t, probeModule())
+	request := line(t, protocolRequest(path), func(r map[string]any) {
+		calls("spin", "value_of_hello")(r)
+		limits(r)["timeout_ms"] = 200
+	})
+	started := time.Now()
+	// wazero closes the module when the deadline passes, so the instance's next call fails: what
+	// go-sdk does then is part of the answer.
+	checkAnswers(t, []string{request}, []string{answer(failed(`{"kind":"timeout"}`),
+		failed(`{"kind":"trap","message":"module is closed"}`))})
+	if elapsed := time.Since(started); elapsed < 200*time.Millisecond || elapsed > 5*time.Second {
+		t.Fatalf("a call of 200 ms took %s", elapsed)
+	}
+	// The next request has a fresh instance.
+	checkAnswers(t, []string{line(t, protocolRequest(path), func(r map[string]any) { limits(r)["timeout_ms"] = 200 })},
+		[]string{answer(helloResult)})
 }
 
 // The serve command: blank lines get no answer, a request's content never ends it, end of stdin

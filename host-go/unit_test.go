@@ -179,6 +179,7 @@ func TestUsageErrors(t *testing.T) {
 		{"call", "--wasi", "maybe", "a.wasm", "e"},
 		{"call", "a.wasm", "e", "--wasi"},
 		{"call", "--config", "novalue", "a.wasm", "e"},
+		{"call", "--log-level", "verbose", "a.wasm", "e"},
 		{"demo"},
 		{"demo", "nolabel"},
 		{"demo", "=path"},
@@ -239,6 +240,11 @@ func TestCallCommand(t *testing.T) {
 			"error: cannot load plugin " + probe + ": it imports wasi_snapshot_preview1.proc_exit, but WASI is off\n"},
 		{[]string{"call", "--wasi=on", probe, "exit_3"}, 5, "", "error: plugin " + probe + " failed in export exit_3: exited with code 3\n"},
 		{[]string{"call", "--wasi", "auto", "--timeout", "0", "--memory-max", "0", probe, "grow"}, 0, "", ""},
+		// Logs are off unless asked for; the lines come before the failure.
+		{[]string{"call", probe, "log_each_level"}, 0, "", ""},
+		{[]string{"call", "--log-level", "warn", probe, "log_each_level"}, 0, "", "log warn: warn: probe\nlog error: error: probe\n"},
+		{[]string{"call", "--log-level=info", probe, "log_then_unreachable"}, 5, "",
+			"log warn: before the trap\nerror: plugin " + probe + " failed in export log_then_unreachable: trap: wasm error: unreachable\n"},
 		{[]string{"demo", "probe=" + probe}, 4, "", "── probe: " + probe + "\nerror: plugin " + probe + " has no export say_hello of type () -> i32\n"},
 	} {
 		code, stdout, stderr := cli(c.args, "")

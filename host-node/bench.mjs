@@ -85,7 +85,13 @@ export async function bench(dir, plugins) {
   for (const { label, path } of plugins) {
     process.stderr.write(`── ${label}: ${path}\n`);
     const compiled = await compile(path);
-    const setup = (store) => ({ wasi: "auto", config: {}, store, limits: DEFAULT_LIMITS });
+    const setup = (store) => ({
+      wasi: "auto",
+      config: {},
+      logLevel: "off",
+      store,
+      limits: DEFAULT_LIMITS,
+    });
 
     for (const s of scenarios) {
       // One instance, made once and reused: the steady-state cost of a call.

@@ -8,7 +8,7 @@ import { compile, instantiate } from "./plugin.mjs";
 import { DEFAULT_LIMITS, SEED_INPUT, seedStore } from "./seed.mjs";
 
 const USAGE = `usage:
-  host-node serve                          answer conformance protocol v1 requests on stdin
+  host-node serve                          answer conformance protocol v2 requests on stdin
   host-node demo LABEL=PATH...             say_hello of each plugin, as the seed's Go host calls it
   host-node bench --out DIR LABEL=PATH...  time calls, instances and compiles into DIR/figures.json`;
 
@@ -41,6 +41,7 @@ async function demo(args) {
     const instance = await instantiate(compiled, {
       wasi: "auto",
       config: {},
+      logLevel: "off",
       store: seedStore(),
       limits: DEFAULT_LIMITS,
     });

@@ -3,20 +3,122 @@
 //
 // What 1.0.3 can express, read from its source (src/mod.ts, src/interfaces.ts): the options are
 // useWasi, functions, config, logger, enableWasiOutput, allowedPaths, allowedHosts, fetch,
-// runInWorker and sharedArrayBufferSize. It has no timeout and no memory limit, and Extism
-// memory is JavaScript (src/call-context.ts): each block its own ArrayBuffer, addressed as its
+// runInWorker and sharedArrayBufferSize. It has no timeout, no memory limit and no log level
+// (timeoutMs, memory and logLevel came with the 2.0.0 release candidates), and Extism memory is
+// JavaScript (src/call-context.ts): each block its own ArrayBuffer, addressed as its
 // index << 48, never in the module's linear memory.
 
 import { readFile } from "node:fs/promises";
-import { Console } from "node:console";
 import createPlugin from "@extism/extism";
+
+/** The SDK as the protocol's messages name it; the unit tests hold it to node_modules. */
+export const SDK = "@extism/extism 1.0.3";
 
 export const HOST_MEMORY_GET = "hostMemoryGet";
 const WASI_MODULE = "wasi_snapshot_preview1";
 
-// The SDK logs a plugin's log_* calls to its logger, console by default: stdout, which belongs
-// to the protocol.
-const logger = new Console({ stdout: process.stderr, stderr: process.stderr });
+/** The protocol's log levels, from the least severe; "off" lets no line through. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "off"];
+
+// The logger methods a line can arrive by: 1.0.3's kernel calls debug, info, warn and error
+// (call-context.ts, log_debug to log_error), each with the line's text decoded as UTF-8; trace
+// comes from the log_trace below while the kernel lacks one.
+const LOGGER_METHODS = ["trace", "debug", "info", "warn", "error"];
+
+const EXTISM_ENV = "extism:host/env";
+
+// Workaround: 1.0.3's kernel (call-context.ts:165, [ENV]) lacks log_trace and get_log_level,
+// which the Rust, Go, TinyGo, C and Zig PDKs import, and V8 links no module with an import left
+// unresolved, so such plugins would not load at all. The adapter supplies them by the documented
+// `functions` option, which the SDK merges into the kernel's namespace (foreground-plugin.ts:170,
+// as background-plugin.ts:471 adds http_request), and only those the kernel lacks (kernelGaps).
+const KERNEL_WORKAROUNDS = {
+  // () -> i32: the request's level as the Extism runtime numbers it (runtime/src/pdk.rs,
+  // log_level_to_int; "off" is i32::MAX).
+  get_log_level: { type: [0x60, 0, 1, 0x7f], make: (logLevel) => () => LOG_LEVEL_INTS[logLevel] },
+  // (i64) -> (): the line read as 1.0.3's log_debug reads its own (call-context.ts:330), to the
+  // same logger; like it, the block is not freed.
+  log_trace: {
+    type: [0x60, 1, 0x7e, 0],
+    make: (logLevel, logger) => (context, offset) => {
+      const block = context.read(offset);
+      if (block === null) {
+        logger.error(
+          `failed to log(trace): bad block reference in addr 0x${offset.toString(16).padStart(64, "0")}`,
+        );
+        return;
+      }
+      logger.trace(block.text());
+    },
+  },
+};
+
+const LOG_LEVEL_INTS = { trace: 0, debug: 1, info: 2, warn: 3, error: 4, off: 2147483647 };
+
+/** A module that imports only `fn` of the kernel, with the wasm function type `type`. */
+function importing(fn, type) {
+  const name = (text) => [text.length, ...new TextEncoder().encode(text)];
+  const types = [1, ...type];
+  const imports = [1, ...name(EXTISM_ENV), ...name(fn), 0, 0];
+  const header = [0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+  return new Uint8Array([...header, 1, types.length, ...types, 2, imports.length, ...imports]);
+}
+
+let gaps = null;
+
+/**
+ * The names of KERNEL_WORKAROUNDS the installed SDK's kernel lacks, found once by asking the SDK
+ * to load a module that imports each (without the workaround): a kernel that has one links it.
+ */
+export function kernelGaps() {
+  gaps ??= (async () => {
+    const lacking = [];
+    for (const [fn, { type }] of Object.entries(KERNEL_WORKAROUNDS)) {
+      const module = await WebAssembly.compile(importing(fn, type));
+      try {
+        await (await createPlugin({ wasm: [{ module }] }, { useWasi: false })).close();
+      } catch (error) {
+        if (!(error instanceof WebAssembly.LinkError)) {
+          throw error;
+        }
+        lacking.push(fn);
+      }
+    }
+    return lacking;
+  })();
+  return gaps;
+}
+
+/**
+ * The limit of `limits` this SDK cannot enforce, as the unsupported_limit message names it, or
+ * null. Running such a request would ignore the limit: a spinning plugin would hang the host.
+ */
+export function unsupportedLimit(limits) {
+  if (limits.timeout_ms !== null) {
+    return `limits.timeout_ms: ${SDK} has no timeout`;
+  }
+  return null;
+}
+
+/**
+ * The SDK's logger (an object with the methods the `logger` option's documentation asks for:
+ * info, debug, warn and error, and trace for log_trace), which keeps the lines at or above
+ * `logLevel` in `state.logs`.
+ * 1.0.3 takes no log level, so the logger is where the host's level is applied; the SDK's
+ * console default would write to stdout, which belongs to the protocol.
+ */
+function captureLogger(state, logLevel) {
+  const least = LOG_LEVELS.indexOf(logLevel);
+  const encoder = new TextEncoder();
+  const logger = {};
+  for (const level of LOGGER_METHODS) {
+    logger[level] =
+      LOG_LEVELS.indexOf(level) >= least
+        ? (text) => state.logs.push({ level, text: encoder.encode(String(text)) })
+        : () => {};
+  }
+  return logger;
+}
 
 /** A failure: its kind and the fields that kind takes, as the protocol spells them. */
 export class Failure extends Error {
@@ -59,24 +161,31 @@ function wasiEnabled(compiled, wasi) {
 
 /**
  * A fresh plugin instance with hostMemoryGet reading `store` (a Map of latin1 strings, one char a
- * byte, to Uint8Arrays) under `limits`. Throws a load Failure.
+ * byte, to Uint8Arrays) under `limits`, keeping the log lines at or above `logLevel`. Throws a
+ * load Failure.
  */
-export async function instantiate(compiled, { wasi, config, store, limits }) {
-  // What the host function sees during one call; Instance.call resets it.
-  const state = { trace: [], refusal: null };
+export async function instantiate(compiled, { wasi, config, logLevel, store, limits }) {
+  // What the host function and the logger see during one call; Instance.call resets it.
+  const state = { trace: [], logs: [], refusal: null };
+  const logger = captureLogger(state, logLevel);
   const functions = {
     env: {
       [HOST_MEMORY_GET]: (context, offset) => memoryGet(context, offset, state, store, limits),
     },
   };
   try {
+    for (const fn of await kernelGaps()) {
+      functions[EXTISM_ENV] ??= {};
+      functions[EXTISM_ENV][fn] = KERNEL_WORKAROUNDS[fn].make(logLevel, logger);
+    }
     const plugin = await createPlugin(
       { wasm: [{ module: compiled.module }] },
       {
         useWasi: wasiEnabled(compiled, wasi),
         functions,
-        // The manifest's config: 1.0.3 reads only this option (mod.ts builds its InternalConfig
-        // from opts.config; toWasmModuleData drops manifest.config).
+        // The plugin's config, as the README's "Configuration" passes it: 1.0.3 reads only this
+        // option (mod.ts builds its InternalConfig from opts.config; manifest.ts defaults
+        // manifest.config and never reads it).
         config,
         logger,
         // WASI's stdout would be the protocol's stdout; off, the SDK points it at /dev/null.
@@ -96,13 +205,17 @@ class Instance {
     this.state = state;
   }
 
-  /** One export call: `{output, failure, trace}`, output a Uint8Array or null. */
+  /**
+   * One export call: `{output, failure, trace, logs}`, output a Uint8Array or null. The logs are
+   * the lines the SDK logged during this call only (foreground, it logs synchronously inside it).
+   */
   async call(name, input) {
     this.state.trace = [];
+    this.state.logs = [];
     this.state.refusal = null;
     // Nothing runs for a missing export, as in the Rust host.
     if (!(await this.plugin.functionExists(name))) {
-      return { output: null, failure: new Failure("missing_export"), trace: [] };
+      return { output: null, failure: new Failure("missing_export"), trace: [], logs: [] };
     }
     let output;
     let failure = null;
@@ -115,9 +228,10 @@ class Instance {
     } catch (error) {
       failure = classify(error, this.state.refusal);
     }
-    const trace = this.state.trace;
+    const { trace, logs } = this.state;
     this.state.trace = [];
-    return { output: failure ? null : output, failure, trace };
+    this.state.logs = [];
+    return { output: failure ? null : output, failure, trace, logs };
   }
 
   async close() {

@@ -1,9 +1,9 @@
-// Reading requests of the conformance protocol, version 1 (../docs/protocol.md), strictly:
+// Reading requests of the conformance protocol, version 2 (../docs/protocol.md), strictly:
 // every field present, none unknown, each of its type, named when it is wrong.
 
-import { storeKey } from "./plugin.mjs";
+import { LOG_LEVELS, storeKey, unsupportedLimit } from "./plugin.mjs";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Why a request cannot be acted on: the answer's error. */
 export class RequestError extends Error {
@@ -15,7 +15,17 @@ export class RequestError extends Error {
 
 const malformed = (message) => new RequestError("malformed_request", message);
 
-const REQUEST_FIELDS = ["protocol", "id", "wasm", "wasi", "config", "store", "limits", "calls"];
+const REQUEST_FIELDS = [
+  "protocol",
+  "id",
+  "wasm",
+  "wasi",
+  "config",
+  "log_level",
+  "store",
+  "limits",
+  "calls",
+];
 const STORE_FIELDS = ["key", "value"];
 const LIMIT_FIELDS = ["timeout_ms", "memory_max_pages", "max_key_len", "max_value_len"];
 const CALL_FIELDS = ["export", "input"];
@@ -147,17 +157,43 @@ function readRequest(top) {
   if (!WASI_MODES.includes(request.wasi)) {
     throw malformed(`wasi: expected "auto", "on" or "off", got ${show(top.wasi)}`);
   }
-  if (!isObject(top.config)) {
-    throw malformed(`config: expected an object, got ${show(top.config)}`);
-  }
-  request.config = {};
-  for (const [key, value] of Object.entries(top.config)) {
-    request.config[key] = readString(value, `config[${JSON.stringify(key)}]`);
-  }
+  request.config = readConfig(top.config);
+  request.logLevel = readLogLevel(top.log_level);
   request.store = readStore(top.store);
   request.limits = readLimits(top.limits);
   request.calls = readCalls(top.calls);
+  // Only a request that is well formed is refused for what the SDK cannot do.
+  const unsupported = unsupportedLimit(request.limits);
+  if (unsupported) {
+    throw new RequestError("unsupported_limit", unsupported);
+  }
   return request;
+}
+
+/**
+ * The config as an object without a prototype: JSON.parse makes "__proto__" an own key, which
+ * assigning into a plain object would take as its prototype, and the SDK's config_get asks
+ * `key in config`, which on a plain object holds for "toString" and the like.
+ */
+function readConfig(value) {
+  if (!isObject(value)) {
+    throw malformed(`config: expected an object, got ${show(value)}`);
+  }
+  const config = Object.create(null);
+  for (const [key, text] of Object.entries(value)) {
+    config[key] = readString(text, `config[${JSON.stringify(key)}]`);
+  }
+  return config;
+}
+
+function readLogLevel(value) {
+  if (!LOG_LEVELS.includes(value)) {
+    const names = LOG_LEVELS.map((name) => `"${name}"`);
+    throw malformed(
+      `log_level: expected ${names.slice(0, -1).join(", ")} or ${names.at(-1)}, got ${show(value)}`,
+    );
+  }
+  return value;
 }
 
 function readStore(value) {
@@ -217,7 +253,7 @@ const base64 = (bytes) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 
 /** One call's result as the answer holds it: exactly one of output and failure is null. */
-export function resultJson({ output, failure, trace }) {
+export function resultJson({ output, failure, trace, logs }) {
   return {
     output: failure ? null : base64(output),
     failure: failure ? { kind: failure.kind, ...failure.fields } : null,
@@ -226,5 +262,6 @@ export function resultJson({ output, failure, trace }) {
       key: base64(call.key),
       value_len: call.value_len,
     })),
+    logs: logs.map((line) => ({ level: line.level, text: base64(line.text) })),
   };
 }

@@ -31,7 +31,7 @@ export class Server {
     const results = [];
     const failRest = (failure) => {
       while (results.length < request.calls.length) {
-        results.push(resultJson({ output: null, failure, trace: [] }));
+        results.push(resultJson({ output: null, failure, trace: [], logs: [] }));
       }
       return results;
     };

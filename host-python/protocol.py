@@ -1,6 +1,11 @@
-"""host-python serve: the conformance protocol, version 1, as ../docs/protocol.md writes it down.
+"""host-python serve: the conformance protocol, version 2, as ../docs/protocol.md writes it down.
 Each line of stdin is a request; each gets one answer line on stdout, flushed, in order. Requests
-are read strictly: every field present, none unknown, each of its type (naming the field)."""
+are read strictly: every field present, none unknown, each of its type (naming the field).
+
+The Python SDK enforces limits.timeout_ms (the manifest's timeout_ms), so no request is refused as
+unsupported_limit. Each result's logs are the plugin's log lines libextism gave the SDK during the
+call (runner.PluginLogs: the SDK's level is the process's, set once, so the request's level is
+applied here)."""
 
 import base64
 import binascii
@@ -12,15 +17,26 @@ from dataclasses import dataclass
 import runner
 from runner import Failure, Limits
 
-VERSION = 1
+VERSION = 2
 U64_MAX = (1 << 64) - 1
 U32_MAX = (1 << 32) - 1
 
-REQUEST_FIELDS = ["protocol", "id", "wasm", "wasi", "config", "store", "limits", "calls"]
+REQUEST_FIELDS = [
+    "protocol",
+    "id",
+    "wasm",
+    "wasi",
+    "config",
+    "log_level",
+    "store",
+    "limits",
+    "calls",
+]
 STORE_FIELDS = ["key", "value"]
 LIMIT_FIELDS = ["timeout_ms", "memory_max_pages", "max_key_len", "max_value_len"]
 CALL_FIELDS = ["export", "input"]
 WASI_MODES = ("auto", "on", "off")
+LOG_LEVELS = (*runner.LOG_LEVELS, "off")
 
 
 class Malformed(Exception):
@@ -37,6 +53,7 @@ class Request:
     wasm: str
     wasi: str
     config: dict
+    log_level: str  # one of LOG_LEVELS
     store: dict
     limits: Limits
     calls: list  # of (export, input bytes)
@@ -109,6 +126,12 @@ def read_request(top: dict) -> Request:
     wasi = read_string(top["wasi"], "wasi")
     if wasi not in WASI_MODES:
         raise Malformed(f'wasi: expected "auto", "on" or "off", got {show(top["wasi"])}')
+    log_level = read_string(top["log_level"], "log_level")
+    if log_level not in LOG_LEVELS:
+        raise Malformed(
+            'log_level: expected "trace", "debug", "info", "warn", "error" or "off", '
+            f"got {show(top['log_level'])}"
+        )
     calls = read_array(top["calls"], "calls")
     if not calls:
         raise Malformed("calls: at least one call is needed")
@@ -117,6 +140,7 @@ def read_request(top: dict) -> Request:
         wasm=read_string(top["wasm"], "wasm"),
         wasi=wasi,
         config=read_config(top["config"]),
+        log_level=log_level,
         store=read_store(top["store"]),
         limits=read_limits(top["limits"]),
         calls=[read_call(call, f"calls[{i}]") for i, call in enumerate(calls)],
@@ -227,6 +251,7 @@ def result_json(result: runner.Result) -> dict:
         "output": None if result.output is None else encode(result.output),
         "failure": None if result.failure is None else result.failure.to_json(),
         "trace": [{**entry, "key": encode(entry["key"])} for entry in result.trace],
+        "logs": [{"level": level, "text": encode(text)} for level, text in result.logs],
     }
 
 
@@ -245,7 +270,11 @@ def run(compiler: runner.Compiler, request: Request) -> list:
         compiled = compiler.get(request.wasm, request.wasi, request.limits)
         with compiled.instance(request.config) as plugin:
             for export, data in request.calls:
-                results.append(runner.call(plugin, request.store, request.limits, export, data))
+                results.append(
+                    runner.call(
+                        plugin, request.store, request.limits, export, data, request.log_level
+                    )
+                )
     except Failure as failure:
         return fail_rest(failure)
     except Exception as error:
@@ -279,6 +308,8 @@ def answer(compiler: runner.Compiler, line: bytes) -> dict:
 def serve(stdin, stdout) -> None:
     """Answers request lines from stdin (binary) on stdout (binary) until EOF."""
     compiler = runner.Compiler()
+    # Before the first request, so that no plugin sees libextism's logging off and then on.
+    runner.plugin_logs()
     # readline has no length limit: a line can be megabytes of base64.
     for line in iter(stdin.readline, b""):
         if not line.strip():

@@ -1,5 +1,6 @@
-"""Running plugins on the Extism Python SDK: compiled plugins, env.hostMemoryGet, and sorting what
-the SDK reports into the conformance protocol's failure kinds (../docs/protocol.md, "Failures")."""
+"""Running plugins on the Extism Python SDK: compiled plugins, env.hostMemoryGet, the plugin's log
+lines, and sorting what the SDK reports into the conformance protocol's failure kinds
+(../docs/protocol.md, "Failures")."""
 
 import os
 import re
@@ -15,6 +16,8 @@ from extism.extism import CompiledPlugin
 HOST_MEMORY_GET = "hostMemoryGet"
 WASI_MODULE = "wasi_snapshot_preview1"
 U64 = 1 << 64
+# The protocol's log levels, lowest first ("off" is above them all).
+LOG_LEVELS = ("trace", "debug", "info", "warn", "error")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Result:
     output: bytes | None
     failure: Failure | None
     trace: list = field(default_factory=list)
+    logs: list = field(default_factory=list)  # of (level name, text bytes)
 
 
 @dataclass
@@ -309,6 +313,8 @@ class Compiled:
             raise Failure("load", message=f"cannot load plugin {path}: {error}") from None
 
     def instance(self, config: dict) -> extism.Plugin:
+        # The SDK's config argument is written into this instance's manifest config
+        # (extism-1.41.0/src/sdk.rs:700, extism_plugin_config), where the kernel's config_get reads.
         try:
             return extism.Plugin(self.plugin, config=config)
         except extism.Error as error:
@@ -343,11 +349,23 @@ class Compiler:
         return compiled
 
 
-def call(plugin: extism.Plugin, store: dict, limits: Limits, export: str, data: bytes) -> Result:
-    """One export call on an instance, hostMemoryGet reading store."""
+def call(
+    plugin: extism.Plugin,
+    store: dict,
+    limits: Limits,
+    export: str,
+    data: bytes,
+    log_level: str = "off",
+) -> Result:
+    """One export call on an instance, hostMemoryGet reading store. Once plugin_logs() has set up
+    libextism's logging, the result keeps the call's log lines at or over log_level (a protocol
+    level name; "off" keeps none); without it (demo, bench) there are none to keep."""
     # function_exists reads the module's exports: nothing runs, not even _initialize.
     if not plugin.function_exists(export):
         return Result(None, Failure("missing_export"))
+    logs = _plugin_logs
+    if logs is not None:
+        logs.discard()  # whatever came before is not this call's
     state = CallState(store, limits)
     try:
         output = plugin.call(export, data, host_context=state)
@@ -359,13 +377,91 @@ def call(plugin: extism.Plugin, store: dict, limits: Limits, export: str, data: 
         failure = Failure("load", message=f"the Python SDK could not decode the error: {error}")
     else:
         failure = None
+    lines = [] if logs is None else logs.take(str(plugin.id), log_level)
     if state.bug is not None:
         raise AdapterBug(state.bug)
     if failure is not None:
-        return Result(None, failure, state.trace)
+        return Result(None, failure, state.trace, lines)
     if state.refusal is not None:
         print(
             f"host-python: {export} succeeded although hostMemoryGet refused ({state.refusal})",
             file=sys.stderr,
         )
-    return Result(bytes(output), None, state.trace)
+    return Result(bytes(output), None, state.trace, lines)
+
+
+# A plugin's log line as tracing-subscriber's default format writes it into libextism's buffer
+# (sdk.rs set_log_buffer, without ANSI colours): the time, the level right-aligned, the target
+# (extism-1.41.0/src/pdk.rs, log), the text, and the `plugin` field, the instance's id. The id is
+# last, so a text holding ` plugin="..."` itself still reads right. The text is what arrives:
+# tracing-subscriber writes control characters escaped (ESC as `\x1b`), a line holding a NUL
+# never reaches the buffer (sdk.rs:1033, CString::new), and for a text that is not UTF-8 libextism
+# logs an error line of its own (pdk.rs:407).
+PDK_LINE = re.compile(
+    r"\S+ +(TRACE|DEBUG|INFO|WARN|ERROR) extism::pdk: (.*) plugin=\"([0-9a-f-]+)\"\n", re.DOTALL
+)
+
+
+class PluginLogs:
+    """The plugins' log lines, as libextism hands them to the Python SDK's set_log_custom.
+
+    That logging is libextism's and global to the process: set_log_custom installs tracing's
+    global subscriber with the level given, and nothing can change the level afterwards
+    (extism-1.41.0/src/sdk.rs:987-1004, set_log_buffer: an EnvFilter fixed at try_init). A second
+    set_log_custom does not change it either, and breaks the first: it swaps libextism's buffer
+    for a new one no subscriber writes to (sdk.rs:998), so nothing is seen again. The SDK thus
+    has no way to take a request's log level. This is a workaround, so that every level can be
+    answered: libextism is set once to "trace", the level the SDK's example.py uses, and each
+    call keeps its own instance's lines at or over the request's level. What differs from an SDK
+    set to the request's level: a PDK that asks the level first (get_log_level; the Rust and Go
+    PDKs do) always reads trace and sends every line, so a line sent at a level not its own
+    (go-pdk 1.1.3 sends trace through log_error) gets through where the PDK would have dropped
+    it; and libextism formats its own lines at every level too, which are dropped here."""
+
+    def __init__(self):
+        self.lines = []
+        # Only the pdk target's lines are kept: at trace, libextism writes many of its own.
+        self.logger = extism.set_log_custom(self.keep, "trace")
+
+    def keep(self, line: str) -> None:
+        if " extism::pdk: " in line:
+            self.lines.append(line)
+
+    def discard(self) -> None:
+        self.logger.drain()
+        self.lines.clear()
+
+    def take(self, plugin_id: str, log_level: str) -> list:
+        """The instance plugin_id's buffered lines at or over log_level, oldest first."""
+        self.logger.drain()
+        lines, self.lines = self.lines, []
+        return pdk_lines(lines, plugin_id, log_level)
+
+
+def pdk_lines(lines: list, plugin_id: str, log_level: str) -> list:
+    """(level, text bytes) of each of libextism's pdk lines that is the instance plugin_id's and at
+    or over log_level; the lines of other instances are an earlier request's."""
+    least = len(LOG_LEVELS) if log_level == "off" else LOG_LEVELS.index(log_level)
+    kept = []
+    for line in lines:
+        match = PDK_LINE.fullmatch(line)
+        if match is None:
+            print(f"host-python: a log line it cannot read: {line!r}", file=sys.stderr)
+            continue
+        level, text, owner = match.group(1).lower(), match.group(2), match.group(3)
+        if owner == plugin_id and LOG_LEVELS.index(level) >= least:
+            kept.append((level, text.encode("utf-8")))
+    return kept
+
+
+_plugin_logs = None
+
+
+def plugin_logs() -> PluginLogs:
+    """The process's one PluginLogs, set up on first use (set_log_custom works once only). serve
+    sets it up before the first request, so that what a plugin sees of the log level does not
+    depend on the requests before it."""
+    global _plugin_logs
+    if _plugin_logs is None:
+        _plugin_logs = PluginLogs()
+    return _plugin_logs

@@ -3,21 +3,24 @@
 import base64
 import io
 import json
+import time
 import unittest
 from pathlib import Path
 
 import protocol
+import runner
 
 RUST = Path(__file__).resolve().parent.parent / "target/plugins/rust/conformance.wasm"
 
 
 def good(**changes) -> dict:
     request = {
-        "protocol": 1,
+        "protocol": 2,
         "id": 7,
         "wasm": str(RUST),
         "wasi": "auto",
         "config": {},
+        "log_level": "off",
         "store": [{"key": "aGVsbG8=", "value": "aGk="}],
         "limits": {
             "timeout_ms": 30000,
@@ -33,6 +36,10 @@ def good(**changes) -> dict:
 
 def line(request) -> bytes:
     return json.dumps(request).encode()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 class ReaderTest(unittest.TestCase):
@@ -51,6 +58,7 @@ class ReaderTest(unittest.TestCase):
         self.assertEqual(request.store, {b"hello": b"hi"})
         self.assertEqual(request.calls, [("lookup", b"hello")])
         self.assertEqual(request.limits.timeout_ms, 30000)
+        self.assertEqual(request.log_level, "off")
 
     def test_not_json(self):
         self.refused(b"{not json", request_id=None, says="not JSON")
@@ -66,7 +74,20 @@ class ReaderTest(unittest.TestCase):
         request = good()
         request["limits"]["fuel"] = 1
         self.refused(line(request), says="unknown field `limits.fuel`")
-        self.refused(b'{"protocol": 1, "id": 7, "id": 8}', request_id=None, says="twice")
+        self.refused(b'{"protocol": 2, "id": 7, "id": 8}', request_id=None, says="twice")
+
+    def test_log_level(self):
+        for level in ["trace", "debug", "info", "warn", "error", "off"]:
+            with self.subTest(level=level):
+                request, _, error = protocol.parse_request(line(good(log_level=level)))
+                self.assertIsNone(error)
+                self.assertEqual(request.log_level, level)
+        for level in ["loud", "INFO", "warning", "", 2, None, ["info"]]:
+            with self.subTest(level=level):
+                self.refused(line(good(log_level=level)), says="log_level")
+        request = good()
+        del request["log_level"]
+        self.refused(line(request), says="missing field `log_level`")
 
     def test_types_name_the_field(self):
         request = good()
@@ -112,13 +133,23 @@ class ReaderTest(unittest.TestCase):
 
     def test_id_and_version(self):
         self.refused(line(good(protocol=99)), kind="unsupported_protocol")
+        # A version 1 request (no log_level) is refused as such, and the answer says version 2.
+        request = good(protocol=1)
+        del request["log_level"]
+        message = self.refused(line(request), kind="unsupported_protocol")
+        self.assertEqual(message, "protocol 1 is not supported: host-python speaks protocol 2")
+        answer = protocol.answer(runner.Compiler(), line(request))
+        self.assertEqual(
+            answer,
+            {"protocol": 2, "id": 7, "error": {"kind": "unsupported_protocol", "message": message}},
+        )
         request = good(id="seven")
         self.refused(line(request), request_id=None, says="id")
         request = good()
         del request["protocol"]
         self.refused(line(request), says="missing field `protocol`")
         # Another version is refused as such whatever its fields.
-        self.refused(b'{"protocol": 2, "id": 3, "x": 1}', kind="unsupported_protocol", request_id=3)
+        self.refused(b'{"protocol": 1, "id": 3, "x": 1}', kind="unsupported_protocol", request_id=3)
 
 
 @unittest.skipUnless(RUST.exists(), f"no plugin at {RUST}")
@@ -142,7 +173,9 @@ class ServeTest(unittest.TestCase):
         results = answers[1]["results"]
         self.assertEqual(answers[1]["id"], 7)
         trace = [{"function": "hostMemoryGet", "key": "aGVsbG8=", "value_len": 2}]
-        self.assertEqual(results[0], {"output": "aGk=", "failure": None, "trace": trace})
+        self.assertEqual(
+            results[0], {"output": "aGk=", "failure": None, "trace": trace, "logs": []}
+        )
         self.assertEqual(results[1]["failure"], {"kind": "plugin", "message": "no luck"})
         self.assertEqual(results[2]["failure"], {"kind": "missing_export"})
         self.assertEqual(results[3]["output"], "")
@@ -152,6 +185,59 @@ class ServeTest(unittest.TestCase):
         (answer,) = self.serve(line(good(wasm="/no/such/file.wasm", calls=calls)))
         self.assertEqual([r["failure"]["kind"] for r in answer["results"]], ["load", "load"])
         self.assertIn("/no/such/file.wasm", answer["results"][0]["failure"]["message"])
+        self.assertEqual([r["logs"] for r in answer["results"]], [[], []])
+
+    def test_logs_by_level_and_call(self):
+        hi = {"export": "log_levels", "input": b64(b"hi")}
+        noop = {"export": "noop", "input": ""}
+        requests = [
+            good(id=1, log_level="trace", calls=[hi, noop, hi]),
+            good(id=2, log_level="warn", calls=[hi]),
+            good(id=3, log_level="off", calls=[hi]),
+            good(id=4, log_level="trace", calls=[noop]),
+        ]
+        answers = self.serve(*(line(request) + b"\n" for request in requests))
+
+        def logs(answer) -> list:
+            return [
+                [(entry["level"], base64.b64decode(entry["text"])) for entry in result["logs"]]
+                for result in answer["results"]
+            ]
+
+        every = [(level, level.encode() + b": hi") for level in runner.LOG_LEVELS]
+        # Each call has its own lines: none of the first call's reach the second.
+        self.assertEqual(logs(answers[0]), [every, [], every])
+        self.assertEqual(logs(answers[1]), [every[3:]])
+        self.assertEqual(logs(answers[2]), [[]])
+        self.assertEqual(logs(answers[3]), [[]])
+
+    def test_timeout_is_the_sdks(self):
+        # The SDK has a timeout, so a request with one is run, never refused as unsupported_limit.
+        request = good(calls=[{"export": "spin", "input": ""}])
+        request["limits"]["timeout_ms"] = 200
+        started = time.monotonic()
+        (answer,) = self.serve(line(request))
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(answer["results"][0]["failure"], {"kind": "timeout"})
+
+    def test_config_and_vars(self):
+        config = {"greeting": "hi"}
+        calls = [
+            {"export": "config_get", "input": b64(b"greeting")},
+            {"export": "config_get", "input": b64(b"nothing")},
+            {"export": "var_count", "input": ""},
+            {"export": "var_count", "input": ""},
+        ]
+        requests = [good(config=config, calls=calls), good(calls=calls[2:3])]
+        answers = self.serve(*(line(request) + b"\n" for request in requests))
+        outputs = [
+            [base64.b64decode(result["output"]) for result in answer["results"]]
+            for answer in answers
+        ]
+        # Vars last as long as the instance: the second request's is a fresh one.
+        self.assertEqual(
+            outputs, [[b"value: hi", b"missing", b"count: 1", b"count: 2"], [b"count: 1"]]
+        )
 
 
 if __name__ == "__main__":

@@ -42,6 +42,33 @@ class ClassifyTest(unittest.TestCase):
         self.assertIs(runner.classify("boom", state, LIMITS), refusal)
 
 
+class PdkLinesTest(unittest.TestCase):
+    ID = "0b5a3d6e-8c1f-4c9e-9a57-3f4f3c1d2e10"
+
+    def line(self, level: str, text: str, plugin_id: str = ID) -> str:
+        # As libextism's buffer gets it from tracing-subscriber's default format.
+        return f'2026-01-01T00:00:00.000000Z {level:>5} extism::pdk: {text} plugin="{plugin_id}"\n'
+
+    def test_levels_and_instances(self):
+        lines = [self.line(level.upper(), f"{level}: hi") for level in runner.LOG_LEVELS]
+        lines.insert(
+            2, self.line("ERROR", "someone else's", "11111111-2222-3333-4444-555555555555")
+        )
+        every = [(level, f"{level}: hi".encode()) for level in runner.LOG_LEVELS]
+        self.assertEqual(runner.pdk_lines(lines, self.ID, "trace"), every)
+        self.assertEqual(runner.pdk_lines(lines, self.ID, "info"), every[2:])
+        self.assertEqual(runner.pdk_lines(lines, self.ID, "error"), every[4:])
+        self.assertEqual(runner.pdk_lines(lines, self.ID, "off"), [])
+
+    def test_text_is_kept_whole(self):
+        text = 'two\nlines, a plugin="x" of its own, 👋'
+        lines = [self.line(" INFO", text)]
+        self.assertEqual(runner.pdk_lines(lines, self.ID, "info"), [("info", text.encode())])
+        self.assertEqual(
+            runner.pdk_lines([self.line(" INFO", "")], self.ID, "info"), [("info", b"")]
+        )
+
+
 class ImportsTest(unittest.TestCase):
     def test_wasi_imported(self):
         for lang, wasi in [("rust", False), ("go", True), ("tinygo", True)]:
@@ -58,12 +85,35 @@ class CallTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         runner.quiet_refusals()
+        runner.plugin_logs()
         cls.compiled = runner.Compiler().get(str(RUST), "auto", LIMITS)
 
-    def call(self, export: str, data: bytes, store=None, limits=LIMITS) -> runner.Result:
+    def call(
+        self, export: str, data: bytes, store=None, limits=LIMITS, log_level="off"
+    ) -> runner.Result:
         store = {b"hello": b"hi", b"big": b"v" * 101} if store is None else store
         with self.compiled.instance({}) as plugin:
-            return runner.call(plugin, store, limits, export, data)
+            return runner.call(plugin, store, limits, export, data, log_level)
+
+    def test_logs(self):
+        result = self.call("log_levels", b"hi", log_level="debug")
+        self.assertEqual(result.output, b"logged")
+        self.assertEqual(
+            result.logs, [(level, level.encode() + b": hi") for level in runner.LOG_LEVELS[1:]]
+        )
+        # Also when the call fails; and nothing is left over for the next call.
+        self.assertEqual(self.call("fail", b"no", log_level="trace").logs, [])
+
+    def test_return_codes(self):
+        self.assertEqual(
+            self.call("return_code", b"2").failure.to_json(), {"kind": "return_code", "code": 2}
+        )
+        self.assertEqual(self.call("return_code", b"0").output, b"")
+        self.assertEqual(
+            self.call("error_then_zero", b"boom").failure.to_json(),
+            {"kind": "plugin", "message": "boom"},
+        )
+        self.assertEqual(self.call("error_then_zero", b"").output, b"")
 
     def test_lookup_traces(self):
         result = self.call("lookup", b"hello")

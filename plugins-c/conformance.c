@@ -8,12 +8,13 @@
  *
  * Extism memory is the kernel's, not this module's: every byte of input, output, keys, values
  * and error messages lives in kernel blocks and moves through kernel calls, 8 bytes at a time,
- * as the PDKs move it. This module keeps nothing in its own memory but a few constants and a
- * stack of a few dozen bytes, so it needs no allocator of its own.
+ * as the PDKs move it. This module keeps nothing in its own memory but a few constants, spin's
+ * counter and a stack of a few dozen bytes, so it needs no allocator of its own.
  *
  * The kernel's ownership rules, as kernel/src/lib.rs in extism/extism states and implements
- * them, are above each import. The host resets the kernel before every export call (all blocks
- * are reclaimed, input, output and error cleared) and then sets the call's input.
+ * them (runtime/src/pdk.rs for config, vars and logs), are above each import. The host resets the
+ * kernel before every export call (all blocks are reclaimed, input, output and error cleared) and
+ * then sets the call's input.
  */
 
 typedef unsigned long long u64;
@@ -66,6 +67,33 @@ KERNEL("output_set") void extism_output_set(u64 offset, u64 length);
  * of it. The kernel owns the block from then on: the caller must not free it. Offset 0 clears
  * the error. */
 KERNEL("error_set") void extism_error_set(u64 offset);
+
+/* The runtime's half of the kernel ABI: host functions the SDK provides under the kernel's module
+ * name (runtime/src/pdk.rs in extism/extism), not part of kernel/src/lib.rs. Each takes over the
+ * blocks passed to it: the Rust runtime frees them (var_set only when it succeeds), so the caller
+ * must not free them again. */
+
+/* The manifest's config value for the key in the block at `key`, as a new block the caller owns;
+ * 0 when the key is missing and when its value is empty (the runtime allocates no empty block). */
+KERNEL("config_get") u64 extism_config_get(u64 key);
+
+/* The instance's var named by the block at `key`, as a new block the caller owns; 0 when there is
+ * none. The Node.js SDK's kernel hands back the var's own block instead of a copy, so freeing it
+ * would destroy the var: like the PDKs, this module never frees it. */
+KERNEL("var_get") u64 extism_var_get(u64 key);
+
+/* Sets the var named by the block at `key` to the bytes of the block at `value`; value 0 removes
+ * it. Fails the call when the vars would pass the host's size limit. */
+KERNEL("var_set") void extism_var_set(u64 key, u64 value);
+
+/* Logs the text in the block at `message` at one level; the host drops a line below its own
+ * level. The Rust runtime fails the call when it would log a line whose offset is not a block's
+ * start. */
+KERNEL("log_trace") void extism_log_trace(u64 message);
+KERNEL("log_debug") void extism_log_debug(u64 message);
+KERNEL("log_info") void extism_log_info(u64 message);
+KERNEL("log_warn") void extism_log_warn(u64 message);
+KERNEL("log_error") void extism_log_error(u64 message);
 
 /* The host's key-value lookup (CONTRACT.md). Takes the offset of a key block, 0 for the empty
  * key; the key block stays the plugin's, the host never frees it. Returns the offset of a new
@@ -130,12 +158,15 @@ static u64 get(u64 key) {
     return value;
 }
 
-/* Looks up a key given as text in this module's memory. */
-static u64 get_text(const u8 *key, u64 n) {
+/* A new block holding `n` bytes of this module's memory. */
+static u64 text_block(const u8 *text, u64 n) {
     u64 offset = block(n);
-    store_bytes(offset, key, n);
-    return get(offset);
+    store_bytes(offset, text, n);
+    return offset;
 }
+
+/* Looks up a key given as text in this module's memory. */
+static u64 get_text(const u8 *key, u64 n) { return get(text_block(key, n)); }
 
 /* Text constants without their NUL. */
 #define TEXT(s) (const u8 *)(s), sizeof(s) - 1
@@ -247,3 +278,145 @@ EXPORT("fail") int fail(void) {
 
 /* trap: C has no panic to carry the input as a message; the call aborts with `unreachable`. */
 EXPORT("trap") int trap(void) { __builtin_trap(); }
+
+/* The counter spin bumps: volatile, so the optimiser cannot drop the loop as doing nothing. */
+static volatile u64 spins;
+
+/* spin: loops until the host stops the call; no input, output or kernel call. */
+EXPORT("spin") int spin(void) {
+    for (;;)
+        spins++;
+}
+
+/* Sets the output to `n` bytes of this module's memory, and returns the success code. */
+static int output_text(const u8 *text, u64 n) {
+    extism_output_set(text_block(text, n), n);
+    return 0;
+}
+
+static const char VALUE[] = "value: ";
+static const char MISSING[] = "missing";
+
+/* The output of config_get and var_get for the block `value` from the runtime: "missing" for 0
+ * and for an empty block, as the PDKs read both as no value. */
+static int output_value(u64 value) {
+    u64 n = value == 0 ? 0 : extism_length(value);
+    if (n == 0)
+        return output_text(TEXT(MISSING));
+    u64 out = block(sizeof VALUE - 1 + n);
+    store_bytes(out, TEXT(VALUE));
+    copy_block(out + sizeof VALUE - 1, value, n);
+    extism_output_set(out, sizeof VALUE - 1 + n);
+    return 0;
+}
+
+/* config_get: the config value whose key is the input. */
+EXPORT("config_get") int config_get(void) { return output_value(extism_config_get(input_block())); }
+
+/* var_get: the var whose name is the input. */
+EXPORT("var_get") int var_get(void) { return output_value(extism_var_get(input_block())); }
+
+/* Sets the output to `label`, `n` in decimal and `suffix`, together under 64 bytes. */
+static int output_number(const u8 *label, u64 label_n, u64 n, const u8 *suffix, u64 suffix_n) {
+    u8 text[64], digits[20];
+    int start = decimal(digits, n);
+    u64 at = 0;
+    for (u64 i = 0; i < label_n; i++)
+        text[at++] = label[i];
+    for (int i = start; i < 20; i++)
+        text[at++] = digits[i];
+    for (u64 i = 0; i < suffix_n; i++)
+        text[at++] = suffix[i];
+    return output_text(text, at);
+}
+
+static const char COUNT[] = "count";
+static const char COUNT_LABEL[] = "count: ";
+
+/* var_count: adds one to the decimal number in the var `count` (no var is 0). */
+EXPORT("var_count") int var_count(void) {
+    u64 old = extism_var_get(text_block(TEXT(COUNT)));
+    u64 n = 0, length = old == 0 ? 0 : extism_length(old);
+    for (u64 i = 0; i < length; i++)
+        n = n * 10 + (u64)(extism_load_u8(old + i) - '0');
+    n++;
+
+    u8 digits[20];
+    int start = decimal(digits, n);
+    /* The value's block before the key's, the order of extism-pdk's var::set. */
+    u64 value = text_block(digits + start, (u64)(20 - start));
+    extism_var_set(text_block(TEXT(COUNT)), value);
+    return output_number(TEXT(COUNT_LABEL), n, 0, 0);
+}
+
+static const char REMOVED[] = "removed";
+
+/* var_remove: removes the var `count`, existing or not. */
+EXPORT("var_remove") int var_remove(void) {
+    extism_var_set(text_block(TEXT(COUNT)), 0);
+    return output_text(TEXT(REMOVED));
+}
+
+static const char DATA[] = "data";
+static const char STORED[] = "stored ";
+
+/* var_store: stores the input as the var `data` (an empty input is block 0, which removes it)
+ * and reports the length read back. The value's block comes first, as in var_count. */
+EXPORT("var_store") int var_store(void) {
+    u64 value = input_block();
+    extism_var_set(text_block(TEXT(DATA)), value);
+    u64 stored = extism_var_get(text_block(TEXT(DATA)));
+    return output_number(TEXT(STORED), stored == 0 ? 0 : extism_length(stored), TEXT(BYTES));
+}
+
+/* A new block holding `label` and then the input: one line of log_levels. */
+static u64 log_line(const u8 *label, u64 n) {
+    u64 input = extism_input_length();
+    u64 offset = block(n + input);
+    store_bytes(offset, label, n);
+    copy_input(offset + n, input);
+    return offset;
+}
+
+static const char LOGGED[] = "logged";
+
+/* log_levels: one line at each level, lowest first. extism-pdk's log! asks get_log_level first
+ * and skips a line below it; this module leaves that to the host, which drops the line itself. */
+EXPORT("log_levels") int log_levels(void) {
+    extism_log_trace(log_line(TEXT("trace: ")));
+    extism_log_debug(log_line(TEXT("debug: ")));
+    extism_log_info(log_line(TEXT("info: ")));
+    extism_log_warn(log_line(TEXT("warn: ")));
+    extism_log_error(log_line(TEXT("error: ")));
+    return output_text(TEXT(LOGGED));
+}
+
+static const char NOT_I32[] = "input is not a decimal i32";
+
+/* return_code: returns the input, an optional '-' and then decimal digits, as the return code.
+ * Any other input is an error, as a PDK's failed parse would be. */
+EXPORT("return_code") int return_code(void) {
+    u64 n = extism_input_length();
+    int negative = n > 0 && extism_input_load_u8(0) == '-';
+    u64 i = (u64)negative, value = 0;
+    /* The magnitude may reach 2^31 only when negative; stopping past it keeps `value` small. */
+    int ok = i < n;
+    for (; ok && i < n; i++) {
+        u8 c = extism_input_load_u8(i);
+        value = value * 10 + (u64)(c - '0');
+        ok = c >= '0' && c <= '9' && value <= 2147483648u - (u64)!negative;
+    }
+    if (!ok) {
+        extism_error_set(text_block(TEXT(NOT_I32)));
+        return 1;
+    }
+    return negative ? (int)(0 - value) : (int)value;
+}
+
+/* error_then_zero: sets the input as the call's error and returns 0, which the runtime still
+ * reads as a failure. An empty message is no message, as in fail. */
+EXPORT("error_then_zero") int error_then_zero(void) {
+    if (extism_input_length() != 0)
+        extism_error_set(input_block());
+    return 0;
+}

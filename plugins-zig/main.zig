@@ -7,6 +7,8 @@
 //! `alloc(0)` for empty bytes: the kernel answers 0, and the Node.js SDK's JavaScript kernel a
 //! live empty block, so a shortcut here would show on that host where the PDKs do not.
 
+const std = @import("std");
+
 const kernel = struct {
     extern "extism:host/env" fn input_length() u64;
     extern "extism:host/env" fn input_load_u8(offset: u64) u8;
@@ -20,6 +22,17 @@ const kernel = struct {
     extern "extism:host/env" fn store_u64(offset: u64, word: u64) void;
     extern "extism:host/env" fn output_set(offset: u64, length: u64) void;
     extern "extism:host/env" fn error_set(offset: u64) void;
+    // The runtime's host functions (runtime/src/pdk.rs in extism/extism). Each takes over the
+    // blocks passed to it (the Rust runtime frees them), so this module never frees them; the
+    // block config_get or var_get returns is this module's, 0 for none.
+    extern "extism:host/env" fn config_get(key: u64) u64;
+    extern "extism:host/env" fn var_get(key: u64) u64;
+    extern "extism:host/env" fn var_set(key: u64, value: u64) void;
+    extern "extism:host/env" fn log_trace(message: u64) void;
+    extern "extism:host/env" fn log_debug(message: u64) void;
+    extern "extism:host/env" fn log_info(message: u64) void;
+    extern "extism:host/env" fn log_warn(message: u64) void;
+    extern "extism:host/env" fn log_error(message: u64) void;
 };
 
 /// Takes the offset of a key block, returns the offset of a value block (0 when empty).
@@ -141,10 +154,13 @@ export fn count_calls() i32 {
         total += get(key).len;
         heap_used = mark;
     }
-    var calls_digits: [20]u8 = undefined;
-    var total_digits: [20]u8 = undefined;
-    const parts = [_][]const u8{ decimal(many_calls, &calls_digits), " calls, ", decimal(total, &total_digits), " bytes" };
-    return output(concat(&parts));
+    return outputNumber(std.fmt.comptimePrint("{d} calls, ", .{many_calls}), total, " bytes");
+}
+
+/// Sets the output to `before`, `n` in decimal and `after`.
+fn outputNumber(before: []const u8, n: u64, after: []const u8) i32 {
+    var digits: [20]u8 = undefined;
+    return output(concat(&.{ before, decimal(n, &digits), after }));
 }
 
 /// `n` in decimal, written at the end of `buf` (20 digits hold any u64).
@@ -170,7 +186,7 @@ export fn echo() i32 {
 /// empty block, offset 0 from the kernel, which the host reads as no message.
 export fn fail() i32 {
     heap_used = 0;
-    kernel.error_set(blockOf(input()));
+    kernel.error_set(inputBlock());
     return 1;
 }
 
@@ -183,5 +199,126 @@ export fn trap() i32 {
 
 /// `noop`: reads no input, writes no output, returns 0: the fixed cost of a call.
 export fn noop() i32 {
+    return 0;
+}
+
+/// The counter `spin` bumps, through a volatile pointer so the optimiser keeps the loop.
+var spins: u64 = 0;
+
+/// `spin`: loops until the host stops the call; no input, output or kernel call.
+export fn spin() i32 {
+    const counter: *volatile u64 = &spins;
+    while (true) counter.* +%= 1;
+}
+
+/// A new block of Extism memory holding the call's input.
+fn inputBlock() u64 {
+    return blockOf(input());
+}
+
+/// The output of `config_get` and `var_get` for the block the kernel returned: "missing" for 0
+/// and for an empty block, as the PDKs read both as no value. Like the PDKs, this never frees
+/// the block: the Node.js SDK's `var_get` hands out the var's own block, and freeing it would
+/// destroy the var.
+fn outputFound(offset: u64) i32 {
+    if (offset != 0) {
+        const value = read(offset);
+        if (value.len != 0) return output(concat(&.{ "value: ", value }));
+    }
+    return output("missing");
+}
+
+/// `config_get`: the config value whose key is the input.
+export fn config_get() i32 {
+    heap_used = 0;
+    return outputFound(kernel.config_get(inputBlock()));
+}
+
+/// `var_get`: the var whose name is the input.
+export fn var_get() i32 {
+    heap_used = 0;
+    return outputFound(kernel.var_get(inputBlock()));
+}
+
+/// Sets the var `name` to the block `value`, which the caller makes before this makes the name's:
+/// extism-pdk's var::set makes the value's block first.
+fn setVar(name: []const u8, value: u64) void {
+    kernel.var_set(blockOf(name), value);
+}
+
+/// `var_count`: adds one to the decimal number in the var `count` (no var is 0).
+export fn var_count() i32 {
+    heap_used = 0;
+    var n: u64 = 0;
+    const old = kernel.var_get(blockOf("count"));
+    if (old != 0) {
+        for (read(old)) |c| n = n *% 10 +% (c -% '0');
+    }
+    n += 1;
+    var digits: [20]u8 = undefined;
+    setVar("count", blockOf(decimal(n, &digits)));
+    return outputNumber("count: ", n, "");
+}
+
+/// `var_remove`: removes the var `count`, existing or not (value offset 0).
+export fn var_remove() i32 {
+    heap_used = 0;
+    setVar("count", 0);
+    return output("removed");
+}
+
+/// `var_store`: stores the input as the var `data` (an empty input is block 0, which removes it)
+/// and reports the length read back.
+export fn var_store() i32 {
+    heap_used = 0;
+    setVar("data", inputBlock());
+    const stored = kernel.var_get(blockOf("data"));
+    return outputNumber("stored ", if (stored == 0) 0 else kernel.length(stored), " bytes");
+}
+
+/// Each line of `log_levels`, lowest level first: its label and the kernel's log function.
+const levels = [_]struct { []const u8, *const fn (u64) callconv(.c) void }{
+    .{ "trace: ", kernel.log_trace },
+    .{ "debug: ", kernel.log_debug },
+    .{ "info: ", kernel.log_info },
+    .{ "warn: ", kernel.log_warn },
+    .{ "error: ", kernel.log_error },
+};
+
+/// `log_levels`: one line at each level, lowest first. extism-pdk's `log!` asks
+/// `get_log_level` first and skips a line below it; this module leaves that to the host, which
+/// drops the line itself.
+export fn log_levels() i32 {
+    heap_used = 0;
+    const text = input();
+    for (levels) |level| level[1](blockOf(concat(&.{ level[0], text })));
+    return output("logged");
+}
+
+/// `return_code`: returns the input, an optional '-' and then decimal digits, as the return
+/// code. Any other input is an error, as a PDK's failed parse would be.
+export fn return_code() i32 {
+    heap_used = 0;
+    const text = input();
+    const negative = text.len != 0 and text[0] == '-';
+    const digits = text[@intFromBool(negative)..];
+    // Magnitudes up to 2^31 fit in an i64 and cover every i32, -2^31 included.
+    var code: i64 = 0;
+    for (digits) |c| {
+        if (c < '0' or c > '9' or code > 1 << 31) break;
+        code = code * 10 + (c - '0');
+    } else if (digits.len != 0) {
+        if (negative) code = -code;
+        if (code >= -(1 << 31) and code < 1 << 31) return @intCast(code);
+    }
+    kernel.error_set(blockOf("input is not a decimal i32"));
+    return 1;
+}
+
+/// `error_then_zero`: sets the input as the call's error and returns 0, which the runtime still
+/// reads as a failure. An empty message is an empty block, offset 0, as in `fail`.
+export fn error_then_zero() i32 {
+    heap_used = 0;
+    kernel.error_set(inputBlock());
     return 0;
 }

@@ -98,6 +98,14 @@ impl Failure {
                 trap: trap.to_string(),
             };
         }
+        // A kernel function that fails (`var_set` past the var limit: "Variable store is full")
+        // aborts the call like a trap; wasmtime attaches the wasm backtrace to its error, which
+        // an error the plugin set (a plain message) never has.
+        if error.downcast_ref::<wasmtime::WasmBacktrace>().is_some() {
+            return Failure::Trap {
+                trap: error.root_cause().to_string(),
+            };
+        }
         if let Some(code) = message
             .strip_prefix(NON_ZERO_PREFIX)
             .and_then(|code| code.parse().ok())

@@ -27,6 +27,7 @@
 mod error;
 mod failure;
 mod limits;
+mod logs;
 mod memory_get;
 mod options;
 mod plugin;
@@ -37,9 +38,10 @@ mod trace;
 pub use error::Error;
 pub use failure::Failure;
 pub use limits::Limits;
+pub use logs::{LogLevel, LogLine};
 pub use memory_get::HOST_MEMORY_GET;
 pub use options::{Options, Wasi};
-pub use plugin::{CompiledPlugin, Plugin};
+pub use plugin::{CompiledPlugin, Plugin, Recorded};
 pub use store::Store;
 pub use trace::HostCall;
 

@@ -111,6 +111,11 @@ fn memory_get(
         });
     }
     let block = plugin.memory_new(value).map_err(|error| {
+        // The kernel's allocator reports "oom" when the memory cap stops it growing: the
+        // limit struck, as when the plugin's own allocation hits it.
+        if limits.memory_max_pages.is_some() && error.root_cause().to_string() == "oom" {
+            return Failure::OutOfMemory;
+        }
         refused(format!(
             "{HOST_MEMORY_GET}: cannot allocate {value_len} bytes for the value: {error:#}"
         ))

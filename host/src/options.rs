@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::Limits;
+use crate::{Limits, LogLevel};
 
 /// How a plugin is set up, beyond its module and store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,9 @@ pub struct Options {
     /// or the file `EXTISM_CACHE_CONFIG` names; an empty `EXTISM_CACHE_CONFIG` turns it off).
     /// On by default: a module compiled once loads in a fraction of the time afterwards.
     pub compile_cache: bool,
+    /// The least severe of a plugin's log lines the host keeps ([`crate::Plugin::call_recorded`]);
+    /// `None` keeps none.
+    pub log_level: Option<LogLevel>,
 }
 
 impl Default for Options {
@@ -22,6 +25,7 @@ impl Default for Options {
             wasi: Wasi::default(),
             config: BTreeMap::new(),
             compile_cache: true,
+            log_level: None,
         }
     }
 }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use extism::{Manifest, PluginBuilder, Wasm};
 
+use crate::logs::{self, LogLevel, LogLine};
 use crate::memory_get::{self, CallContext};
 use crate::options::{first_wasi_import, WASI_MODULE};
 use crate::shadowed_memory;
@@ -16,6 +17,7 @@ const WASM_MAGIC: &[u8] = b"\0asm";
 pub struct CompiledPlugin {
     name: String,
     limits: Limits,
+    log_level: Option<LogLevel>,
     compiled: extism::CompiledPlugin,
 }
 
@@ -75,6 +77,7 @@ impl CompiledPlugin {
             limits,
             config,
             compile_cache,
+            log_level,
             ..
         } = options;
         let mut manifest =
@@ -101,6 +104,7 @@ impl CompiledPlugin {
             Ok(compiled) => Ok(Self {
                 name,
                 limits,
+                log_level,
                 compiled,
             }),
             Err(cause) => Err(Error::Load {
@@ -129,6 +133,7 @@ impl CompiledPlugin {
         Ok(Plugin {
             name: self.name.clone(),
             limits: self.limits.clone(),
+            log_level: self.log_level,
             store: Arc::new(store),
             inner,
         })
@@ -139,6 +144,7 @@ impl CompiledPlugin {
 pub struct Plugin {
     name: String,
     limits: Limits,
+    log_level: Option<LogLevel>,
     store: Arc<Store>,
     inner: extism::Plugin,
 }
@@ -162,7 +168,7 @@ impl Plugin {
 
     /// Calls `export` with `input` and returns its output bytes.
     pub fn call(&mut self, export: &str, input: &[u8]) -> Result<Vec<u8>, Error> {
-        self.call_with(export, input, None).0
+        self.call_with(export, input, None).result
     }
 
     /// Like [`Plugin::call`], and also returns every host function call the plugin made, in
@@ -172,22 +178,32 @@ impl Plugin {
         export: &str,
         input: &[u8],
     ) -> (Result<Vec<u8>, Error>, Vec<HostCall>) {
-        let (result, trace) = self.call_with(export, input, Some(Vec::new()));
-        (result, trace.unwrap_or_default())
+        let called = self.call_with(export, input, Some(Vec::new()));
+        (called.result, called.trace.unwrap_or_default())
     }
 
-    fn call_with(
-        &mut self,
-        export: &str,
-        input: &[u8],
-        trace: Option<Vec<HostCall>>,
-    ) -> (Result<Vec<u8>, Error>, Option<Vec<HostCall>>) {
+    /// Like [`Plugin::call_traced`], and also returns the plugin's log lines at the level of
+    /// [`Options::log_level`] or above, in order (none when it is `None`).
+    pub fn call_recorded(&mut self, export: &str, input: &[u8]) -> Recorded {
+        let called = self.call_with(export, input, Some(Vec::new()));
+        Recorded {
+            result: called.result,
+            trace: called.trace.unwrap_or_default(),
+            logs: called.logs,
+        }
+    }
+
+    fn call_with(&mut self, export: &str, input: &[u8], trace: Option<Vec<HostCall>>) -> Called {
         if !self.inner.function_exists(export) {
             let missing = Error::MissingExport {
                 plugin: self.name.clone(),
                 export: export.to_owned(),
             };
-            return (Err(missing), trace);
+            return Called {
+                result: Err(missing),
+                trace,
+                logs: Vec::new(),
+            };
         }
         let context = CallContext {
             store: Arc::clone(&self.store),
@@ -197,12 +213,34 @@ impl Plugin {
         };
         let inner = &mut self.inner;
         // `call`, unlike the host-context variants, reports a non-zero return code.
-        let (result, context) = context.enter(|| inner.call::<&[u8], Vec<u8>>(export, input));
+        let ((result, context), logs) = logs::collect(self.log_level, || {
+            context.enter(|| inner.call::<&[u8], Vec<u8>>(export, input))
+        });
         let result = result.map_err(|error| Error::Call {
             plugin: self.name.clone(),
             export: export.to_owned(),
             failure: Failure::classify(&error, context.host_failure, &self.limits),
         });
-        (result, context.trace)
+        Called {
+            result,
+            trace: context.trace,
+            logs,
+        }
     }
+}
+
+struct Called {
+    result: Result<Vec<u8>, Error>,
+    trace: Option<Vec<HostCall>>,
+    logs: Vec<LogLine>,
+}
+
+/// What [`Plugin::call_recorded`] saw of a call.
+#[derive(Debug)]
+pub struct Recorded {
+    pub result: Result<Vec<u8>, Error>,
+    /// Every host function call, in order, whether the call succeeded or not.
+    pub trace: Vec<HostCall>,
+    /// The plugin's log lines that reached the host, in order.
+    pub logs: Vec<LogLine>,
 }

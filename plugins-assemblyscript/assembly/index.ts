@@ -8,7 +8,7 @@
 // `61`), and `Host.outputString` sets the output's length to the string's UTF-16 length rather
 // than its UTF-8 length, so non-ASCII text comes out cut short.
 
-import { Host, Memory } from "@extism/as-pdk";
+import { Config, Host, LogLevel, Memory, Var } from "@extism/as-pdk";
 // The PDK's index exports no error or length function: these come from its kernel bindings.
 import { error_set, length } from "@extism/as-pdk/lib/env";
 
@@ -98,10 +98,26 @@ export function echo(): i32 {
   return 0;
 }
 
+// A new block holding `bytes`, 0 when they are empty (the kernel's alloc(0) is 0). It copies 8
+// bytes per kernel call: Memory.allocateBytes makes one store_u8 call per byte, which takes
+// seconds for a block of a few MiB on the Go SDK. The PDK's store reads whole words from the start
+// of the array's buffer, so `bytes` must not be a view into the middle of one.
+function block(bytes: Uint8Array): Memory {
+  const memory = Memory.allocate(bytes.length);
+  memory.store(bytes);
+  return memory;
+}
+
+// Sets `message` as the call's error. An empty message is no block, so error_set gets 0: no
+// message.
+function setError(message: Uint8Array): void {
+  error_set(block(message).offset);
+}
+
 // fail: reports the input (UTF-8 text, passed on as bytes) as the call's error, with return
-// code 1. An empty message allocates no block, so error_set gets 0: no message.
+// code 1.
 export function fail(): i32 {
-  error_set(Memory.allocateBytes(Host.input()).offset);
+  setError(Host.input());
   return 1;
 }
 
@@ -112,5 +128,123 @@ export function trap(): i32 {
 
 // noop: reads no input, writes no output, returns 0: the fixed cost of a call.
 export function noop(): i32 {
+  return 0;
+}
+
+// spin: loops until the host stops it. A loop that never exits is kept by binaryen's optimiser:
+// removing it would change what the module does.
+export function spin(): i32 {
+  while (true) {}
+}
+
+// What parseI32 returns for bytes that are not a decimal i32; no i32 is this value.
+const NOT_AN_I32: i64 = i64.MIN_VALUE;
+
+// The decimal i32 in `text` (an optional "-", then at least one digit), or NOT_AN_I32.
+function parseI32(text: Uint8Array): i64 {
+  const negative = text.length > 0 && text[0] == 0x2d; // "-"
+  const start = negative ? 1 : 0;
+  if (text.length == start) return NOT_AN_I32;
+  let value: i64 = 0;
+  for (let i = start; i < text.length; i++) {
+    const digit = <i64>text[i] - 0x30; // "0"
+    if (digit < 0 || digit > 9) return NOT_AN_I32;
+    value = value * 10 + digit;
+    // Past every i32: stop before the i64 could overflow on a long run of digits.
+    if (value > 0x80000000) return NOT_AN_I32;
+  }
+  if (negative) value = -value;
+  if (value < i32.MIN_VALUE || value > i32.MAX_VALUE) return NOT_AN_I32;
+  return value;
+}
+
+// config_get: the config value whose key is the input. Config keys are text, and the PDK takes
+// them as a string; the value is read as bytes (Config.get would decode it).
+export function config_get(): i32 {
+  const value = Config.getMemory(Host.inputString());
+  if (value === null) {
+    Host.output(utf8("missing"));
+    return 0;
+  }
+  Host.output(concat([utf8("value: "), value.toUint8Array()]));
+  value.free();
+  return 0;
+}
+
+// var_count: adds one to the decimal number in the var `count` (none is 0) and reports it.
+export function var_count(): i32 {
+  const stored = Var.get("count");
+  let count: i64 = 0;
+  if (stored !== null) {
+    count = parseI32(stored);
+    if (count == NOT_AN_I32) {
+      setError(utf8("var count is not a decimal i32"));
+      return 1;
+    }
+  }
+  count += 1;
+  const text = count.toString();
+  Var.set("count", utf8(text));
+  Host.output(utf8("count: " + text));
+  return 0;
+}
+
+// var_get: the var whose name is the input. Var names are text to the kernel, and the PDK takes
+// them as a string.
+export function var_get(): i32 {
+  const value = Var.get(Host.inputString());
+  if (value === null) {
+    Host.output(utf8("missing"));
+    return 0;
+  }
+  Host.output(concat([utf8("value: "), value]));
+  return 0;
+}
+
+// var_remove: removes the var `count`; the kernel ignores a var that does not exist.
+export function var_remove(): i32 {
+  Var.remove("count");
+  Host.output(utf8("removed"));
+  return 0;
+}
+
+// var_store: stores the input as the var `data` and reports the length read back. An empty input
+// allocates no block, so var_set gets 0 and removes `data`.
+export function var_store(): i32 {
+  Var.set("data", Host.input());
+  const back = Var.get("data");
+  const stored = back === null ? 0 : back.length;
+  Host.output(utf8("stored " + stored.toString() + " bytes"));
+  return 0;
+}
+
+// log_levels: one line per level, "<level>: " and the input, as bytes (Host.log takes a string,
+// which would lose bytes that are not UTF-8). The PDK has no trace level (no LogLevel.Trace and
+// no log_trace binding), so the trace line is missing.
+export function log_levels(): i32 {
+  const input = Host.input();
+  const levels: LogLevel[] = [LogLevel.Debug, LogLevel.Info, LogLevel.Warn, LogLevel.Error];
+  const names = ["debug", "info", "warn", "error"];
+  for (let i = 0; i < levels.length; i++) {
+    const line = block(concat([utf8(names[i] + ": "), input]));
+    Host.logMemory(levels[i], line);
+  }
+  Host.output(utf8("logged"));
+  return 0;
+}
+
+// return_code: returns the input's decimal i32, with no output and no error message.
+export function return_code(): i32 {
+  const code = parseI32(Host.input());
+  if (code == NOT_AN_I32) {
+    setError(utf8("input is not a decimal i32"));
+    return 1;
+  }
+  return <i32>code;
+}
+
+// error_then_zero: sets the input as the call's error, as fail does, but returns 0.
+export function error_then_zero(): i32 {
+  setError(Host.input());
   return 0;
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use conformance::driver::Driver;
-use conformance::protocol::{self, Failure, HostCall, Outcome, Request};
+use conformance::protocol::{self, Failure, HostCall, LogLevel, LogLine, Outcome, Request};
 use host::{CompiledPlugin, Error, Limits, Options, Store, Wasi};
 
 /// Compiles each module once per set of options it is called with, and instantiates it per
@@ -52,6 +52,7 @@ impl Driver for InProcess {
                 .map(|_| Outcome {
                     result: Err(failure.clone()),
                     trace: Vec::new(),
+                    logs: Some(Vec::new()),
                 })
                 .collect()
         };
@@ -67,10 +68,11 @@ impl Driver for InProcess {
             .calls
             .iter()
             .map(|call| {
-                let (result, trace) = plugin.call_traced(&call.export, &call.input);
+                let recorded = plugin.call_recorded(&call.export, &call.input);
                 Outcome {
-                    result: result.map_err(failure),
-                    trace: trace
+                    result: recorded.result.map_err(failure),
+                    trace: recorded
+                        .trace
                         .into_iter()
                         .map(|call| HostCall {
                             function: call.function.to_owned(),
@@ -78,6 +80,16 @@ impl Driver for InProcess {
                             value_len: call.value_len as u64,
                         })
                         .collect(),
+                    logs: Some(
+                        recorded
+                            .logs
+                            .into_iter()
+                            .map(|line| LogLine {
+                                level: log_level(line.level),
+                                text: line.text,
+                            })
+                            .collect(),
+                    ),
                 }
             })
             .collect())
@@ -101,7 +113,25 @@ fn options(request: &Request) -> Options {
             protocol::Wasi::Off => Wasi::Off,
         },
         config: request.config.clone(),
+        log_level: match request.log_level {
+            LogLevel::Trace => Some(host::LogLevel::Trace),
+            LogLevel::Debug => Some(host::LogLevel::Debug),
+            LogLevel::Info => Some(host::LogLevel::Info),
+            LogLevel::Warn => Some(host::LogLevel::Warn),
+            LogLevel::Error => Some(host::LogLevel::Error),
+            LogLevel::Off => None,
+        },
         ..Options::default()
+    }
+}
+
+fn log_level(level: host::LogLevel) -> LogLevel {
+    match level {
+        host::LogLevel::Trace => LogLevel::Trace,
+        host::LogLevel::Debug => LogLevel::Debug,
+        host::LogLevel::Info => LogLevel::Info,
+        host::LogLevel::Warn => LogLevel::Warn,
+        host::LogLevel::Error => LogLevel::Error,
     }
 }
 

@@ -7,6 +7,7 @@
 //! host's unit tests. At the end it prints a table of the case results and writes them to
 //! `target/conformance/`.
 
+mod attacks;
 mod fuzz;
 mod in_process;
 mod property;
@@ -25,7 +26,10 @@ use conformance::known::KnownFailures;
 use conformance::report::{self, Record, Report};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Arguments, Completion, Trial};
-use xtask::{all, build_hosts, build_plugins, project_root, Host, Language, HOSTS, LANGUAGES};
+use xtask::{
+    all, build_hostile_plugins, build_hosts, build_plugins, project_root, Host, Language, HOSTILE,
+    HOSTS, LANGUAGES,
+};
 
 use crate::snapshots::{ORPHAN_TRIAL, SURFACE_TRIAL};
 
@@ -162,10 +166,12 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
     }
     drivers.sort_by_key(|(host, _)| HOSTS.iter().position(|h| h == *host));
 
-    let names = case::names(root)?;
+    let catalogue = case::catalogue(root)?;
+    let names: Vec<String> = catalogue.iter().map(|entry| entry.name.clone()).collect();
     let host_names: Vec<&str> = HOSTS.iter().map(|h| h.name()).collect();
     let language_names: Vec<&str> = LANGUAGES.iter().map(|l| l.name()).collect();
-    let known = KnownFailures::load(root, &host_names, &language_names, &names)?;
+    let hostile_names: Vec<&str> = HOSTILE.iter().map(|h| h.name()).collect();
+    let known = KnownFailures::load(root, &host_names, &language_names, &hostile_names, &names)?;
     trials.push(snapshots::orphan_snapshots(root, &names));
     trials.push(property::trial(&subjects, &drivers, &known));
     for (host, driver) in &drivers {
@@ -195,9 +201,11 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
     }
 
     let report = Arc::new(Mutex::new(report));
-    for name in names {
+    attack_trials(root, &sh, &subjects, &hosts, &known, &report, &mut trials)?;
+    for entry in catalogue {
+        let name = entry.name.clone();
         // A malformed case fails its own trials and leaves the others running.
-        let case = Arc::new(case::load(root, &name).map_err(|error| format!("{error:#}")));
+        let case = Arc::new(case::load(root, &entry).map_err(|error| format!("{error:#}")));
         for (host, driver) in &drivers {
             for (language, subject) in &subjects {
                 let (host, language) = (*host, *language);
@@ -230,7 +238,8 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
                         Box::new(move || Verdict::judge(Err(why), known.as_deref()))
                     }
                 };
-                let (case_name, rerun) = (name.clone(), rerun_command(&trial));
+                let (case_name, group, rerun) =
+                    (name.clone(), entry.group.clone(), rerun_command(&trial));
                 trials.push(Trial::ignorable_test(trial, move || {
                     let verdict = run();
                     let outcome = match &verdict {
@@ -253,6 +262,7 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
                         .records
                         .push(Record {
                             case: case_name,
+                            group,
                             language: language.name().to_owned(),
                             host: host.name().to_owned(),
                             verdict,
@@ -263,6 +273,55 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
         }
     }
     Ok((trials, report))
+}
+
+/// The hostile plugins' attacks on every host, each host with a driver of its own (one child for
+/// a protocol host, so the honest call after an attack meets the process that met the attack).
+#[allow(clippy::too_many_arguments)]
+fn attack_trials(
+    root: &Path,
+    sh: &xshell::Shell,
+    subjects: &[(&'static Language, Subject)],
+    hosts: &xtask::Outcomes<Host>,
+    known: &KnownFailures,
+    report: &Arc<Mutex<Report>>,
+    trials: &mut Vec<Trial>,
+) -> anyhow::Result<()> {
+    let built = build_hostile_plugins(sh, &all(HOSTILE))?;
+    let mut hostile: Vec<(&'static xtask::Hostile, Result<PathBuf, String>)> = Vec::new();
+    for (language, artifact) in &built.ready {
+        hostile.push((language, Ok(artifact.path.clone())));
+    }
+    for (language, reason) in &built.skipped {
+        hostile.push((
+            language,
+            Err(format!("hostile {language} not built: {reason}")),
+        ));
+    }
+    hostile.sort_by_key(|(language, _)| HOSTILE.iter().position(|h| h == *language));
+    let honest = match subjects
+        .iter()
+        .find(|(language, _)| language.name() == "rust")
+    {
+        Some((_, Subject::Ready(wasm))) => Ok(wasm.clone()),
+        _ => Err("the honest rust plugin is not ready".to_owned()),
+    };
+    for (host, artifact) in &hosts.ready {
+        let driver: Arc<dyn Driver> = if host.in_process {
+            Arc::new(in_process::InProcess::new())
+        } else {
+            Arc::new(protocol_host(root, host, &artifact.path, 1))
+        };
+        trials.extend(attacks::trials(
+            host,
+            Ok(driver),
+            &hostile,
+            &honest,
+            known,
+            report,
+        ));
+    }
+    Ok(())
 }
 
 /// The client of a host that speaks docs/protocol.md, started as its table entry says.
@@ -280,6 +339,7 @@ pub fn protocol_host(root: &Path, host: &Host, artifact: &Path, size: usize) -> 
 /// The trials of a host that are not case trials, by name, for `--list` and for a skipped host.
 fn side_trial_names(host: &Host) -> Vec<String> {
     let mut names = vec![fuzz::trial_name(host)];
+    names.extend(attacks::trial_names(host));
     if !host.in_process {
         names.extend(protocol_trials::trial_names(host));
     }
@@ -345,6 +405,12 @@ fn write_report(root: &Path, report: &Report) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write {REPORT_DIR}/{file}"))?;
     }
     println!("\n{}", report.table());
+    if !report.attacks.is_empty() {
+        println!(
+            "attacks (what each host did, and the verdict):\n{}",
+            report.attack_table()
+        );
+    }
     for (built, toolchain) in &report.toolchains {
         println!("{built}: {toolchain}");
     }

@@ -184,7 +184,7 @@ fn run(pairs: &Pairs) -> Result<(), String> {
                                     })?;
                                 let text = outcome
                                     .iter()
-                                    .map(|outcome| render::call(call.export, outcome))
+                                    .map(|outcome| render::call(call.export, outcome, false))
                                     .collect::<Vec<_>>()
                                     .join("\n");
                                 Ok((index, text))
@@ -236,7 +236,7 @@ fn run(pairs: &Pairs) -> Result<(), String> {
             proptest::test_runner::TestError::Fail(_, call) => case_file(call),
             proptest::test_runner::TestError::Abort(_) => String::new(),
         };
-        format!("{failure}\n\nthe smallest disagreeing input, as a case file for tests/cases/:\n\n{case}")
+        format!("{failure}\n\nthe smallest disagreeing input, as a case file for tests/cases/<group>/:\n\n{case}")
     })?;
     let disagreed = disagreed.into_inner().unwrap_or_else(|p| p.into_inner());
     for (host, (count, first)) in disagreed {
@@ -256,7 +256,7 @@ fn run(pairs: &Pairs) -> Result<(), String> {
     Ok(())
 }
 
-/// `call` as a `tests/cases/<name>.toml` file.
+/// `call` as a `tests/cases/<group>/<name>.toml` file.
 fn case_file(call: &Call) -> String {
     let mut text = format!(
         "description = \"found by the property test: plugins or hosts disagree\"\nexport = \"{}\"\ninput-hex = \"{}\"\n\n[store-hex]\n",

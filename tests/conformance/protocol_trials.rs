@@ -142,6 +142,21 @@ fn malformed_requests(host: &ProtocolHost, wasm: &Path) -> Result<(), String> {
             ErrorKind::UnsupportedProtocol,
             Some(8),
         ),
+        (
+            "a log level that does not exist",
+            spoil(9, &|r| r["log_level"] = json!("loud")),
+            ErrorKind::MalformedRequest,
+            Some(9),
+        ),
+        (
+            "a request of the previous protocol version",
+            spoil(10, &|r| {
+                r["protocol"] = json!(VERSION - 1);
+                r.as_object_mut().expect("an object").remove("log_level");
+            }),
+            ErrorKind::UnsupportedProtocol,
+            Some(10),
+        ),
     ];
     for (what, line, kind, id) in cases {
         let answer = answer(host, &line).map_err(|why| format!("{what}: {why}"))?;
@@ -207,8 +222,8 @@ fn malformed_requests(host: &ProtocolHost, wasm: &Path) -> Result<(), String> {
 /// A child killed in the middle of a call fails that call, naming the host, and the next call
 /// gets a fresh child that answers.
 fn killed_child(host: &ProtocolHost, wasm: &Path) -> Result<(), String> {
-    let mut spin = Request::one("spin", b"", seed_store(), Limits::default());
-    spin.limits.timeout_ms = Some(120_000);
+    // No timeout (the default): every host must take it, and the spin ends only by the kill.
+    let spin = Request::one("spin", b"", seed_store(), Limits::default());
     let result = std::thread::scope(|scope| {
         let call = scope.spawn(|| host.run(wasm, &spin));
         let started = Instant::now();

@@ -6,7 +6,6 @@ use std::path::Path;
 use conformance::abi;
 use conformance::case::{self, Case};
 use conformance::driver::Driver;
-use conformance::protocol::Request;
 use conformance::render;
 use libtest_mimic::Trial;
 use xtask::{project_root, Language, LANGUAGES};
@@ -22,23 +21,18 @@ pub const SURFACE_TRIAL: &str = "surface";
 /// Runs one case on one language's plugin on one host and compares the output with the case's
 /// shared snapshot.
 pub fn check(case: &Case, subject: &str, driver: &dyn Driver, wasm: &Path) -> Result<(), String> {
-    let request = Request::one(
-        &case.export,
-        &case.input,
-        case.store.clone(),
-        case.limits.clone(),
-    );
     // A failing call is a result like any other: the snapshot says how it failed.
     let outcomes = driver
-        .run(wasm, &request)
+        .run(wasm, &case.request)
         .map_err(|error| format!("{subject}: {error}"))?;
-    let [outcome] = outcomes.as_slice() else {
+    if outcomes.len() != case.request.calls.len() {
         return Err(format!(
-            "{subject}: {} outcomes for one call",
-            outcomes.len()
+            "{subject}: {} outcomes for {} calls",
+            outcomes.len(),
+            case.request.calls.len()
         ));
-    };
-    let rendered = render::call(&case.export, outcome);
+    }
+    let rendered = render::request(&case.request, &outcomes);
 
     let description = format!("{} ({})", case.description, case.file);
     if matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered) {
@@ -53,7 +47,7 @@ pub fn check(case: &Case, subject: &str, driver: &dyn Driver, wasm: &Path) -> Re
 
 /// Compares `rendered` with the snapshot `dir/name.snap`. insta reports a mismatch by printing
 /// the diff and panicking; the panic is caught so the caller can name what diverged.
-fn matches_snapshot(dir: &str, name: &str, description: String, rendered: String) -> bool {
+pub fn matches_snapshot(dir: &str, name: &str, description: String, rendered: String) -> bool {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(project_root().join(dir));
     settings.set_prepend_module_to_snapshot(false);
@@ -90,13 +84,18 @@ pub fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
     let cases = cases.to_vec();
     Trial::test(ORPHAN_TRIAL, move || {
         let languages: Vec<String> = LANGUAGES.iter().map(|l| l.name().to_owned()).collect();
+        let attacks: Vec<String> = conformance::attacks::ATTACKS
+            .iter()
+            .map(|attack| attack.name.to_owned())
+            .collect();
         let mut orphans = orphans_in(&root, SNAPSHOTS_DIR, &cases)?;
         orphans.extend(orphans_in(&root, SURFACES_DIR, &languages)?);
+        orphans.extend(orphans_in(&root, crate::attacks::SNAPSHOTS_DIR, &attacks)?);
         if orphans.is_empty() {
             Ok(())
         } else {
             Err(format!(
-                "snapshots without a case in {} or a language in xtask/src/table.rs: {} \
+                "snapshots without a case in {}, a language in xtask/src/table.rs or an attack in tests/src/attacks.rs: {} \
                  (delete them, or restore what they belong to)",
                 case::CASES_DIR,
                 orphans.join(", ")

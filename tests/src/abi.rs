@@ -18,6 +18,57 @@ pub const CONTRACT_EXPORTS: &[&str] = &[
     "noop",
     "fail",
     "trap",
+    "spin",
+    "config_get",
+    "var_count",
+    "var_get",
+    "var_remove",
+    "var_store",
+    "log_levels",
+    "return_code",
+    "error_then_zero",
+];
+
+/// The Extism kernel's module.
+const KERNEL_MODULE: &str = "extism:host/env";
+
+/// Every function of the Extism kernel a plugin may import, with its type: the kernel's own
+/// (extism's kernel/src/lib.rs) and the runtime's (runtime/src/plugin.rs, `add_funcs!`). An
+/// import of another name from the kernel's module would fail to link on the reference host,
+/// and one of another type would fail on some host and not on another.
+const KERNEL_IMPORTS: &[(&str, &str)] = &[
+    ("alloc", "(i64) -> i64"),
+    ("free", "(i64) -> ()"),
+    ("length", "(i64) -> i64"),
+    ("length_unsafe", "(i64) -> i64"),
+    ("load_u8", "(i64) -> i32"),
+    ("load_u64", "(i64) -> i64"),
+    ("input_load_u8", "(i64) -> i32"),
+    ("input_load_u64", "(i64) -> i64"),
+    ("store_u8", "(i64, i32) -> ()"),
+    ("store_u64", "(i64, i64) -> ()"),
+    ("input_set", "(i64, i64) -> ()"),
+    ("output_set", "(i64, i64) -> ()"),
+    ("input_length", "() -> i64"),
+    ("input_offset", "() -> i64"),
+    ("output_length", "() -> i64"),
+    ("output_offset", "() -> i64"),
+    ("reset", "() -> ()"),
+    ("error_set", "(i64) -> ()"),
+    ("error_get", "() -> i64"),
+    ("memory_bytes", "() -> i64"),
+    ("config_get", "(i64) -> i64"),
+    ("var_get", "(i64) -> i64"),
+    ("var_set", "(i64, i64) -> ()"),
+    ("http_request", "(i64, i64) -> i64"),
+    ("http_status_code", "() -> i32"),
+    ("http_headers", "() -> i64"),
+    ("log_trace", "(i64) -> ()"),
+    ("log_debug", "(i64) -> ()"),
+    ("log_info", "(i64) -> ()"),
+    ("log_warn", "(i64) -> ()"),
+    ("log_error", "(i64) -> ()"),
+    ("get_log_level", "() -> i32"),
 ];
 
 /// Import modules a plugin may use besides `env.hostMemoryGet`.
@@ -150,6 +201,17 @@ impl Surface {
             )),
         }
         for (module, name, found) in &self.imports {
+            if module == KERNEL_MODULE {
+                match KERNEL_IMPORTS.iter().find(|(kernel, _)| kernel == name) {
+                    Some((_, ty)) if *found != format!("func {ty}") => violations.push(format!(
+                        "import {module}.{name}: expected func {ty}, found {found}"
+                    )),
+                    Some(_) => {}
+                    None => violations.push(format!(
+                        "import {module}.{name}: the Extism kernel has no such function, found {found}"
+                    )),
+                }
+            }
             let is_host_function = module == "env" && name == HOST_MEMORY_GET;
             if !is_host_function && !ALLOWED_IMPORT_MODULES.contains(&module.as_str()) {
                 violations.push(format!(
@@ -210,24 +272,32 @@ mod tests {
             r#"(module
                  (import "env" "hostMemoryGet" (func (param i32) (result i32)))
                  (import "env" "somethingElse" (func))
+                 (import "extism:host/env" "var_set" (func (param i64) (result i64)))
+                 (import "extism:host/env" "var_delete" (func (param i64)))
+                 (import "extism:host/env" "config_get" (func (param i64) (result i64)))
                  (func (export "say_hello") (result i32) (i32.const 0))
                  (func (export "echo") (param i32) (result i32) (i32.const 0)))"#,
         )
         .unwrap();
         let violations = Surface::read(&wasm).unwrap().violations();
         assert_eq!(
-            violations,
+            violations[..6],
             [
                 "import env.hostMemoryGet: expected func (i64) -> i64, found func (i32) -> i32",
                 "import env.somethingElse: expected imports only from env.hostMemoryGet, extism:host/env and wasi_snapshot_preview1, found func () -> ()",
+                "import extism:host/env.var_set: expected func (i64, i64) -> (), found func (i64) -> i64",
+                "import extism:host/env.var_delete: the Extism kernel has no such function, found func (i64) -> ()",
                 "export lookup: expected func () -> i32, found no such export",
                 "export count_calls: expected func () -> i32, found no such export",
-                "export echo: expected func () -> i32, found func (i32) -> i32",
-                "export noop: expected func () -> i32, found no such export",
-                "export fail: expected func () -> i32, found no such export",
-                "export trap: expected func () -> i32, found no such export",
             ]
         );
+        assert!(violations
+            .contains(&"export echo: expected func () -> i32, found func (i32) -> i32".to_owned()));
+        // Every contract export but the two defined is missing, each named once.
+        assert_eq!(violations.len(), 4 + CONTRACT_EXPORTS.len() - 1);
+        assert!(violations.contains(
+            &"export error_then_zero: expected func () -> i32, found no such export".to_owned()
+        ));
     }
 
     #[test]

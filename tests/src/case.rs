@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
-use crate::protocol::{bytes, seed_store, Limits, Store};
+use crate::protocol::{bytes, seed_store, Call, Limits, LogLevel, Request, Store, Wasi};
 
-/// A case as written in its file. Exactly one of the `input*` keys must be set.
+/// A case as written in its file: one call (`export` and one `input*` key) or a sequence of
+/// calls on one instance (`[[calls]]`, each with its own `export` and `input*`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct CaseFile {
     /// What the case proves, kept in the snapshot's header.
     description: String,
-    export: String,
+    export: Option<String>,
     /// The input as UTF-8 text.
     input: Option<String>,
     /// The input as hex digits, for bytes that are not text.
@@ -23,14 +24,39 @@ struct CaseFile {
     input_base64: Option<String>,
     /// The input generated as `pattern` repeated `times` times.
     input_repeat: Option<Repeat>,
-    /// The host's key-value store as text. With `store-hex`, the store is both tables' entries;
-    /// with neither, it is the seed's two entries.
+    /// An input of this many bytes, [`sized`]'s.
+    input_size: Option<usize>,
+    /// The calls, in order, on one instance, instead of `export` and `input`.
+    calls: Option<Vec<CallFile>>,
+    /// The host's key-value store as text. With `store-hex` or `store-repeat`, the store is
+    /// every table's entries; with none of them, it is the seed's two entries.
     store: Option<BTreeMap<String, String>>,
     /// Store entries whose key and value are hex digits, for bytes that are not text.
     store_hex: Option<BTreeMap<String, String>>,
+    /// Store entries whose value is generated as `pattern` repeated.
+    store_repeat: Option<BTreeMap<String, Repeat>>,
+    /// Store entries whose value is this many bytes, [`sized`]'s.
+    store_size: Option<BTreeMap<String, usize>>,
+    /// The plugin's Extism config; none by default.
+    config: Option<BTreeMap<String, String>>,
+    /// The host's log level: `trace`, `debug`, `info`, `warn`, `error` or `off` (the default).
+    log_level: Option<String>,
     /// Host limits for this case's calls; the contract's defaults (`Limits::default()`) for any
     /// not given.
     limits: Option<LimitsFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct CallFile {
+    export: String,
+    input: Option<String>,
+    input_hex: Option<String>,
+    input_base64: Option<String>,
+    input_repeat: Option<Repeat>,
+    input_size: Option<usize>,
+    /// How many times in a row this call is made (1 by default).
+    times: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -52,64 +78,151 @@ struct Repeat {
 pub struct Case {
     /// The file stem; also the snapshot's name.
     pub name: String,
+    /// The folder the case is in: what it proves.
+    pub group: String,
     /// Relative to the project root, as snapshots and messages show it.
     pub file: String,
     pub description: String,
-    pub export: String,
-    pub input: Vec<u8>,
-    pub store: Store,
-    pub limits: Limits,
+    /// The request's setup and calls; the calls are made in order on one instance.
+    pub request: Request,
 }
 
-/// Where the cases live, relative to the project root.
+/// Where the cases live, relative to the project root: one folder per group.
 pub const CASES_DIR: &str = "tests/cases";
 
-/// The name of every case in `root`'s case directory, sorted: the file stems of its `*.toml`.
-pub fn names(root: &Path) -> anyhow::Result<Vec<String>> {
-    let dir = root.join(CASES_DIR);
-    let mut names = Vec::new();
-    for entry in
-        std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
-    {
-        let path: PathBuf = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "toml") {
-            if let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) {
-                names.push(stem.to_owned());
-            }
-        }
-    }
-    names.sort();
-    Ok(names)
+/// The most calls a case may make: a request travels as one line.
+const MAX_CALLS: usize = 100_000;
+
+/// A case in the catalogue: its name (the file stem, unique across groups) and its group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub group: String,
 }
 
-/// Reads the case `name`; every error names its file.
-pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
-    let file = format!("{CASES_DIR}/{name}.toml");
+/// Every case of `root`'s catalogue, sorted by name: the `*.toml` files of each folder of the
+/// case directory. A file outside a group folder, or two cases of one name, is an error: the
+/// name is the snapshot's and the trial's.
+pub fn catalogue(root: &Path) -> anyhow::Result<Vec<Entry>> {
+    let dir = root.join(CASES_DIR);
+    let mut entries: Vec<Entry> = Vec::new();
+    for group in sorted_dir(&dir)? {
+        let group_name = group
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if !group.is_dir() {
+            bail!("{CASES_DIR}/{group_name}: a case belongs in a group folder, {CASES_DIR}/<group>/<case>.toml");
+        }
+        for path in sorted_dir(&group)? {
+            if path.extension().is_none_or(|ext| ext != "toml") {
+                continue;
+            }
+            let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) else {
+                continue;
+            };
+            if let Some(other) = entries.iter().find(|entry| entry.name == stem) {
+                bail!(
+                    "{CASES_DIR}/{group_name}/{stem}.toml: a case named `{stem}` is already in {CASES_DIR}/{}/ (names are unique across groups)",
+                    other.group
+                );
+            }
+            entries.push(Entry {
+                name: stem.to_owned(),
+                group: group_name.clone(),
+            });
+        }
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
+}
+
+fn sorted_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        paths.push(entry?.path());
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// The name of every case, sorted.
+pub fn names(root: &Path) -> anyhow::Result<Vec<String>> {
+    Ok(catalogue(root)?
+        .into_iter()
+        .map(|entry| entry.name)
+        .collect())
+}
+
+/// Reads the case `entry`; every error names its file.
+pub fn load(root: &Path, entry: &Entry) -> anyhow::Result<Case> {
+    let file = format!("{CASES_DIR}/{}/{}.toml", entry.group, entry.name);
     let text =
         std::fs::read_to_string(root.join(&file)).with_context(|| format!("cannot read {file}"))?;
     let parsed: CaseFile =
         toml::from_str(&text).map_err(|error| anyhow::anyhow!("{file}: {}", error.message()))?;
-    let input = match (
-        parsed.input,
-        parsed.input_hex,
-        parsed.input_base64,
-        parsed.input_repeat,
-    ) {
-        (Some(text), None, None, None) => text.into_bytes(),
-        (None, Some(hex), None, None) => {
-            decode_hex(&hex).with_context(|| format!("{file}: bad input-hex"))?
+    let calls = match (parsed.export, parsed.calls) {
+        (Some(export), None) => vec![Call {
+            export,
+            input: input(
+                parsed.input,
+                parsed.input_hex,
+                parsed.input_base64,
+                parsed.input_repeat,
+                parsed.input_size,
+            )
+            .with_context(|| file.clone())?,
+        }],
+        (None, Some(calls)) => {
+            if parsed.input.is_some()
+                || parsed.input_hex.is_some()
+                || parsed.input_base64.is_some()
+                || parsed.input_repeat.is_some()
+                || parsed.input_size.is_some()
+            {
+                bail!("{file}: with `[[calls]]`, each call has its own input");
+            }
+            let mut expanded = Vec::new();
+            for (index, call) in calls.into_iter().enumerate() {
+                let input = input(
+                    call.input,
+                    call.input_hex,
+                    call.input_base64,
+                    call.input_repeat,
+                    call.input_size,
+                )
+                .with_context(|| format!("{file}: call {}", index + 1))?;
+                let times = call.times.unwrap_or(1);
+                if times == 0 {
+                    bail!("{file}: call {}: `times` must be at least 1", index + 1);
+                }
+                if expanded.len() + times > MAX_CALLS {
+                    bail!("{file}: more than {MAX_CALLS} calls");
+                }
+                expanded.extend(std::iter::repeat_n(
+                    Call {
+                        export: call.export,
+                        input,
+                    },
+                    times,
+                ));
+            }
+            if expanded.is_empty() {
+                bail!("{file}: `calls` is empty");
+            }
+            expanded
         }
-        (None, None, Some(base64), None) => {
-            bytes::decode(&base64).with_context(|| format!("{file}: bad input-base64"))?
-        }
-        (None, None, None, Some(Repeat { pattern, times })) => pattern.repeat(times).into_bytes(),
-        _ => bail!(
-            "{file}: set exactly one of `input`, `input-hex`, `input-base64` and `input-repeat`"
-        ),
+        _ => bail!("{file}: set exactly one of `export` (one call) and `[[calls]]` (a sequence)"),
     };
-    let store = match (parsed.store, parsed.store_hex) {
-        (None, None) => seed_store(),
-        (text, hex) => {
+    let store = match (
+        parsed.store,
+        parsed.store_hex,
+        parsed.store_repeat,
+        parsed.store_size,
+    ) {
+        (None, None, None, None) => seed_store(),
+        (text, hex, repeat, size) => {
             let mut entries: Vec<(Vec<u8>, Vec<u8>)> = text
                 .unwrap_or_default()
                 .into_iter()
@@ -122,26 +235,87 @@ pub fn load(root: &Path, name: &str) -> anyhow::Result<Case> {
                     .with_context(|| format!("{file}: bad store-hex value `{value}`"))?;
                 entries.push((key, value));
             }
-            Store::from_iter(entries)
+            for (key, Repeat { pattern, times }) in repeat.unwrap_or_default() {
+                entries.push((key.into_bytes(), pattern.repeat(times).into_bytes()));
+            }
+            for (key, len) in size.unwrap_or_default() {
+                entries.push((key.into_bytes(), sized(len)));
+            }
+            let mut store = Store::new();
+            for (key, value) in entries {
+                if store.insert(key.clone(), value).is_some() {
+                    bail!(
+                        "{file}: the store key `{}` is given twice",
+                        String::from_utf8_lossy(&key)
+                    );
+                }
+            }
+            store
         }
     };
+    let log_level = match parsed.log_level {
+        None => LogLevel::Off,
+        Some(name) => LogLevel::from_name(&name).with_context(|| {
+            format!(
+                "{file}: `log-level` is `{name}`, not one of trace, debug, info, warn, error, off"
+            )
+        })?,
+    };
+    let limits = parsed.limits.map_or_else(Limits::default, |limits| {
+        let default = Limits::default();
+        Limits {
+            timeout_ms: limits.timeout_ms.or(default.timeout_ms),
+            memory_max_pages: limits.memory_max_pages.or(default.memory_max_pages),
+            max_key_len: limits.max_key_len.or(default.max_key_len),
+            max_value_len: limits.max_value_len.or(default.max_value_len),
+        }
+    });
     Ok(Case {
-        name: name.to_owned(),
+        name: entry.name.clone(),
+        group: entry.group.clone(),
         file,
         description: parsed.description,
-        export: parsed.export,
-        input,
-        store,
-        limits: parsed.limits.map_or_else(Limits::default, |limits| {
-            let default = Limits::default();
-            Limits {
-                timeout_ms: limits.timeout_ms.or(default.timeout_ms),
-                memory_max_pages: limits.memory_max_pages.or(default.memory_max_pages),
-                max_key_len: limits.max_key_len.or(default.max_key_len),
-                max_value_len: limits.max_value_len.or(default.max_value_len),
-            }
-        }),
+        request: Request {
+            wasi: Wasi::Auto,
+            config: parsed.config.unwrap_or_default(),
+            log_level,
+            store,
+            limits,
+            calls,
+        },
     })
+}
+
+/// The input of one call, from exactly one of its `input*` keys.
+fn input(
+    text: Option<String>,
+    hex: Option<String>,
+    base64: Option<String>,
+    repeat: Option<Repeat>,
+    size: Option<usize>,
+) -> anyhow::Result<Vec<u8>> {
+    Ok(match (text, hex, base64, repeat, size) {
+        (Some(text), None, None, None, None) => text.into_bytes(),
+        (None, Some(hex), None, None, None) => decode_hex(&hex).context("bad input-hex")?,
+        (None, None, Some(base64), None, None) => {
+            bytes::decode(&base64).context("bad input-base64")?
+        }
+        (None, None, None, Some(Repeat { pattern, times }), None) => {
+            pattern.repeat(times).into_bytes()
+        }
+        (None, None, None, None, Some(len)) => sized(len),
+        _ => bail!(
+            "set exactly one of `input`, `input-hex`, `input-base64`, `input-repeat` and `input-size`"
+        ),
+    })
+}
+
+/// `len` bytes that are not periodic in 8 (byte `i` is `32 + i % 223`, 223 being prime), so a
+/// copy loop that drops, repeats or swaps an 8-byte word or a tail byte changes the digest.
+/// Short ones are printable ASCII, shown as text in a snapshot; from 97 bytes on they hold
+/// bytes over 0x7f, which are not UTF-8.
+pub fn sized(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (32 + i % 223) as u8).collect()
 }
 
 fn decode_hex(hex: &str) -> anyhow::Result<Vec<u8>> {

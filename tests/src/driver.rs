@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
-use crate::protocol::{Outcome, Request, WireAnswer, WireRequest, VERSION};
+use crate::protocol::{ErrorKind, Outcome, Request, WireAnswer, WireRequest, VERSION};
 
 /// A host ready to take requests.
 pub trait Driver: Send + Sync {
@@ -179,7 +179,9 @@ impl Driver for ProtocolHost {
         let answer = self.ask_on(&mut server, &line, wait)?;
         match decode(&answer, id, request.calls.len()) {
             Ok(outcomes) => Ok(outcomes),
-            Err(why) => {
+            // A limit the SDK cannot enforce: an honest answer, so the child stays.
+            Err(Answer::Refused(why)) => Err(format!("{} refused the request: {why}", self.name)),
+            Err(Answer::Broken(why)) => {
                 // An answer out of step with its request leaves the next one unreadable too.
                 discard(&mut server);
                 Err(format!(
@@ -200,30 +202,47 @@ fn discard(server: &mut Option<Server>) {
     }
 }
 
+/// Why an answer has no outcomes.
+enum Answer {
+    /// The host cannot enforce a limit the request sets (`unsupported_limit`).
+    Refused(String),
+    /// The answer breaks docs/protocol.md.
+    Broken(String),
+}
+
+impl From<String> for Answer {
+    fn from(why: String) -> Answer {
+        Answer::Broken(why)
+    }
+}
+
 /// The answer to request `id` with `calls` calls, checked against docs/protocol.md.
-fn decode(answer: &str, id: u64, calls: usize) -> Result<Vec<Outcome>, String> {
+fn decode(answer: &str, id: u64, calls: usize) -> Result<Vec<Outcome>, Answer> {
     let answer: WireAnswer =
         serde_json::from_str(answer).map_err(|error| format!("not an answer: {error}"))?;
     if answer.protocol != VERSION {
-        return Err(format!(
-            "it speaks protocol {}, not {VERSION}",
-            answer.protocol
-        ));
+        return Err(format!("it speaks protocol {}, not {VERSION}", answer.protocol).into());
     }
     if answer.id != Some(id) {
-        return Err(format!("the answer's id is {:?}, not {id}", answer.id));
+        return Err(format!("the answer's id is {:?}, not {id}", answer.id).into());
     }
     match (answer.results, answer.error) {
-        (Some(results), None) if results.len() == calls => results
+        (Some(results), None) if results.len() == calls => Ok(results
             .into_iter()
             .map(|result| result.into_outcome())
-            .collect(),
-        (Some(results), None) => Err(format!("{} results for {calls} calls", results.len())),
+            .collect::<Result<_, _>>()?),
+        (Some(results), None) => Err(format!("{} results for {calls} calls", results.len()).into()),
+        (None, Some(error)) if error.kind == ErrorKind::UnsupportedLimit => {
+            Err(Answer::Refused(error.message))
+        }
         (None, Some(error)) => Err(format!(
             "it refused a request the client thinks is well-formed: {:?}: {}",
             error.kind, error.message
-        )),
-        _ => Err("an answer needs exactly one of `results` and `error`".into()),
+        )
+        .into()),
+        _ => Err("an answer needs exactly one of `results` and `error`"
+            .to_owned()
+            .into()),
     }
 }
 

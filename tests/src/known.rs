@@ -20,6 +20,19 @@ pub const FUZZ: &str = "fuzz_memory_get";
 /// The property test's table, `[<host>.property]`.
 pub const PROPERTY: &str = "property";
 
+/// The table of a host's cases that fail for every language, `[<host>.every-language]`: an
+/// SDK's divergence is the same whatever the plugin was written in.
+pub const EVERY_LANGUAGE: &str = "every-language";
+
+/// The host key of the tables that hold for every host, `[every-host.<language>]`: a PDK's
+/// divergence is the same whichever host runs the plugin.
+pub const EVERY_HOST: &str = "every-host";
+
+/// The table of a host's attacks it does not withstand as the contract says,
+/// `[<host>.attacks]` of `<attack> = "reason"`, for every hostile language; one hostile
+/// language's are in `[<host>.attacks-<language>]`.
+pub const ATTACKS: &str = "attacks";
+
 /// host -> language (or `property`) -> case (or export) -> reason
 type Entries = BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>;
 
@@ -45,17 +58,19 @@ impl KnownFailures {
         root: &Path,
         hosts: &[&str],
         languages: &[&str],
+        hostile: &[&str],
         cases: &[String],
     ) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(root.join(KNOWN_FAILURES_FILE))
             .with_context(|| format!("cannot read {KNOWN_FAILURES_FILE}"))?;
-        Self::parse(&text, hosts, languages, cases)
+        Self::parse(&text, hosts, languages, hostile, cases)
     }
 
     pub fn parse(
         text: &str,
         hosts: &[&str],
         languages: &[&str],
+        hostile: &[&str],
         cases: &[String],
     ) -> anyhow::Result<Self> {
         let tables: BTreeMap<String, BTreeMap<String, HostEntry>> =
@@ -69,7 +84,7 @@ impl KnownFailures {
             })?;
         let mut known = KnownFailures::default();
         for (host, table) in tables {
-            if !hosts.contains(&host.as_str()) {
+            if !hosts.contains(&host.as_str()) && host != EVERY_HOST {
                 bail!(
                     "{KNOWN_FAILURES_FILE}: unknown host `{host}`; known: {}",
                     hosts.join(", ")
@@ -89,7 +104,25 @@ impl KnownFailures {
                          language's cases go in [{host}.<language>]"
                     ),
                     (HostEntry::Table(_), PROPERTY) => (CONTRACT_EXPORTS.to_vec(), "export"),
-                    (HostEntry::Table(_), language) if languages.contains(&language) => {
+                    (HostEntry::Table(_), table)
+                        if table == ATTACKS
+                            || table
+                                .strip_prefix("attacks-")
+                                .is_some_and(|language| hostile.contains(&language)) =>
+                    {
+                        (
+                            crate::attacks::ATTACKS.iter().map(|a| a.name).collect(),
+                            "attack",
+                        )
+                    }
+                    (HostEntry::Table(_), table) if table.starts_with("attacks-") => bail!(
+                        "{KNOWN_FAILURES_FILE}: {host}.{table}: no hostile plugin language `{}`; known: {}",
+                        &table["attacks-".len()..],
+                        hostile.join(", ")
+                    ),
+                    (HostEntry::Table(_), language)
+                        if languages.contains(&language) || language == EVERY_LANGUAGE =>
+                    {
                         (cases.iter().map(String::as_str).collect(), "case")
                     }
                     (HostEntry::Table(_), language) => bail!(
@@ -107,6 +140,10 @@ impl KnownFailures {
                             "case" => {
                                 bail!("{KNOWN_FAILURES_FILE}: {entry}: no such case in tests/cases")
                             }
+                            "attack" => bail!(
+                                "{KNOWN_FAILURES_FILE}: {entry}: no such attack; known: {}",
+                                allowed.join(", ")
+                            ),
                             _ => bail!(
                                 "{KNOWN_FAILURES_FILE}: {entry}: no such export; known: {}",
                                 allowed.join(", ")
@@ -142,13 +179,27 @@ impl KnownFailures {
             .map(String::as_str)
     }
 
-    /// Why `case` is expected to fail for `language` on `host`, if it is listed.
-    pub fn reason(&self, host: &str, language: &str, case: &str) -> Option<&str> {
-        self.entries
-            .get(host)?
-            .get(language)?
-            .get(case)
+    /// Why `host` is expected not to withstand `attack` by the hostile plugin in `language` as
+    /// the contract says, if listed: for that language, else for every one.
+    pub fn attack_reason(&self, host: &str, language: &str, attack: &str) -> Option<&str> {
+        let tables = self.entries.get(host)?;
+        [format!("attacks-{language}"), ATTACKS.to_owned()]
+            .iter()
+            .find_map(|table| tables.get(table)?.get(attack))
             .map(String::as_str)
+    }
+
+    /// Why `case` is expected to fail for `language` on `host`, if it is listed: in the
+    /// language's own table, else in the host's `every-language` table.
+    pub fn reason(&self, host: &str, language: &str, case: &str) -> Option<&str> {
+        [
+            (host, language),
+            (host, EVERY_LANGUAGE),
+            (EVERY_HOST, language),
+        ]
+        .iter()
+        .find_map(|(host, table)| self.entries.get(*host)?.get(*table)?.get(case))
+        .map(String::as_str)
     }
 }
 
@@ -166,7 +217,7 @@ mod tests {
     #[test]
     fn entries_are_looked_up_by_host_language_and_case() {
         let text = "[go-host.go]\nseed_call = \"go differs here\"\n[rust-host.rust]\n";
-        let known = KnownFailures::parse(text, HOSTS, LANGUAGES, &cases()).unwrap();
+        let known = KnownFailures::parse(text, HOSTS, LANGUAGES, &["rust"], &cases()).unwrap();
         assert_eq!(
             known.reason("go-host", "go", "seed_call"),
             Some("go differs here")
@@ -177,9 +228,38 @@ mod tests {
     }
 
     #[test]
+    fn a_host_lists_a_case_for_every_language_at_once() {
+        let text = "[go-host.every-language]\necho_text = \"the sdk\"\n\
+                    [go-host.go]\necho_text = \"go's own reason\"\n";
+        let known = KnownFailures::parse(text, HOSTS, LANGUAGES, &["rust"], &cases()).unwrap();
+        assert_eq!(
+            known.reason("go-host", "rust", "echo_text"),
+            Some("the sdk")
+        );
+        assert_eq!(
+            known.reason("go-host", "go", "echo_text"),
+            Some("go's own reason")
+        );
+        assert_eq!(known.reason("rust-host", "rust", "echo_text"), None);
+        assert_eq!(known.reason("go-host", "rust", "seed_call"), None);
+    }
+
+    #[test]
+    fn a_language_lists_a_case_for_every_host_at_once() {
+        let text = "[every-host.go]\necho_text = \"the pdk\"\n[go-host.go]\necho_text = \"own\"\n";
+        let known = KnownFailures::parse(text, HOSTS, LANGUAGES, &["rust"], &cases()).unwrap();
+        assert_eq!(
+            known.reason("rust-host", "go", "echo_text"),
+            Some("the pdk")
+        );
+        assert_eq!(known.reason("go-host", "go", "echo_text"), Some("own"));
+        assert_eq!(known.reason("rust-host", "rust", "echo_text"), None);
+    }
+
+    #[test]
     fn typos_and_missing_reasons_are_errors() {
         let error = |text: &str| {
-            KnownFailures::parse(text, HOSTS, LANGUAGES, &cases())
+            KnownFailures::parse(text, HOSTS, LANGUAGES, &["rust"], &cases())
                 .unwrap_err()
                 .to_string()
         };
@@ -226,7 +306,7 @@ mod tests {
     fn the_fuzz_and_the_property_test_are_listed_per_host() {
         let text = "[go-host]\nfuzz_memory_get = \"offsets\"\n[go-host.property]\nfail = \"nul\"\n\
                     [go-host.go]\nseed_call = \"x\"\n";
-        let known = KnownFailures::parse(text, HOSTS, LANGUAGES, &cases()).unwrap();
+        let known = KnownFailures::parse(text, HOSTS, LANGUAGES, &["rust"], &cases()).unwrap();
         assert_eq!(known.fuzz_reason("go-host"), Some("offsets"));
         assert_eq!(known.fuzz_reason("rust-host"), None);
         assert_eq!(known.property_reason("go-host", "fail"), Some("nul"));

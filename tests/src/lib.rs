@@ -5,6 +5,7 @@
 //! from the conformance binary, so this library's own tests link no wasm engine.
 
 pub mod abi;
+pub mod attacks;
 pub mod case;
 pub mod driver;
 pub mod known;

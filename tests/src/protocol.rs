@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// The version of docs/protocol.md these types implement.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The contract's one host function.
 pub const HOST_MEMORY_GET: &str = "hostMemoryGet";
@@ -84,11 +84,13 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// The contract's defaults, which a case's `[limits]` overrides: safe for untrusted
-    /// plugins, as the Rust host's own defaults (30 s, 4096 pages, 1 MiB keys, 64 MiB values).
+    /// The contract's defaults, which a case's `[limits]` overrides: the Rust host's own
+    /// defaults (4096 pages, 1 MiB keys, 64 MiB values) but no timeout. A timeout is set only by
+    /// the cases that test one, because some SDKs have none and refuse a request that sets it
+    /// (`unsupported_limit`): with a default timeout no case could run on them.
     fn default() -> Limits {
         Limits {
-            timeout_ms: Some(30_000),
+            timeout_ms: None,
             memory_max_pages: Some(4096),
             max_key_len: Some(1 << 20),
             max_value_len: Some(64 << 20),
@@ -106,6 +108,58 @@ pub enum Wasi {
     Off,
 }
 
+/// The host's log level: a plugin's log line reaches the host exactly when its level is at
+/// least this one. Declared from the least to the most severe, so `Ord` is the contract's order.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    /// No line reaches the host.
+    #[default]
+    Off,
+}
+
+impl LogLevel {
+    pub const ALL: [LogLevel; 6] = [
+        LogLevel::Trace,
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Warn,
+        LogLevel::Error,
+        LogLevel::Off,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+            LogLevel::Off => "off",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<LogLevel> {
+        LogLevel::ALL.into_iter().find(|level| level.name() == name)
+    }
+}
+
+/// One log line of a plugin, as the host received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogLine {
+    pub level: LogLevel,
+    #[serde(with = "bytes")]
+    pub text: Vec<u8>,
+}
+
 /// One export call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +175,7 @@ pub struct Call {
 pub struct Request {
     pub wasi: Wasi,
     pub config: BTreeMap<String, String>,
+    pub log_level: LogLevel,
     pub store: Store,
     pub limits: Limits,
     pub calls: Vec<Call>,
@@ -132,6 +187,7 @@ impl Request {
         Request {
             wasi: Wasi::Auto,
             config: BTreeMap::new(),
+            log_level: LogLevel::Off,
             store,
             limits,
             calls: vec![Call {
@@ -151,6 +207,7 @@ pub struct WireRequest {
     pub wasm: PathBuf,
     pub wasi: Wasi,
     pub config: BTreeMap<String, String>,
+    pub log_level: LogLevel,
     pub store: Vec<WireEntry>,
     pub limits: Limits,
     pub calls: Vec<Call>,
@@ -173,6 +230,7 @@ impl WireRequest {
             wasm,
             wasi: request.wasi,
             config: request.config.clone(),
+            log_level: request.log_level,
             store: request
                 .store
                 .iter()
@@ -206,6 +264,8 @@ pub struct WireResult {
     pub output: Option<Vec<u8>>,
     pub failure: Option<Failure>,
     pub trace: Vec<HostCall>,
+    /// `None` when the host cannot see a plugin's logs.
+    pub logs: Option<Vec<LogLine>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -220,6 +280,7 @@ pub struct WireError {
 pub enum ErrorKind {
     UnsupportedProtocol,
     MalformedRequest,
+    UnsupportedLimit,
 }
 
 /// Why a call gave no output: the protocol's failure kinds (docs/protocol.md, "Failures").
@@ -257,6 +318,8 @@ pub struct HostCall {
 pub struct Outcome {
     pub result: Result<Vec<u8>, Failure>,
     pub trace: Vec<HostCall>,
+    /// The log lines that reached the host; `None` when the host cannot see them.
+    pub logs: Option<Vec<LogLine>>,
 }
 
 impl WireResult {
@@ -271,6 +334,7 @@ impl WireResult {
         Ok(Outcome {
             result,
             trace: self.trace,
+            logs: self.logs,
         })
     }
 }
@@ -284,14 +348,14 @@ mod tests {
         let mut request = Request::one("say_hello", b"hi", seed_store(), Limits::default());
         request.limits.timeout_ms = None;
         let line = serde_json::to_string(&WireRequest::new(7, "/p.wasm".into(), &request)).unwrap();
-        assert!(line.starts_with(r#"{"protocol":1,"id":7,"wasm":"/p.wasm","wasi":"auto","config":{},"store":[{"key":"aGVsbG8=","#), "{line}");
+        assert!(line.starts_with(r#"{"protocol":2,"id":7,"wasm":"/p.wasm","wasi":"auto","config":{},"log_level":"off","store":[{"key":"aGVsbG8=","#), "{line}");
         assert!(line.contains(r#""limits":{"timeout_ms":null,"memory_max_pages":4096,"max_key_len":1048576,"max_value_len":67108864},"calls":[{"export":"say_hello","input":"aGk="}]}"#), "{line}");
 
         let answer: WireAnswer = serde_json::from_str(
-            r#"{"protocol":1,"id":7,"results":[
-                {"output":"AP8=","failure":null,"trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}]},
-                {"output":null,"failure":{"kind":"key_too_long","len":5,"max":4},"trace":[]},
-                {"output":null,"failure":{"kind":"timeout"},"trace":[]}]}"#,
+            r#"{"protocol":2,"id":7,"results":[
+                {"output":"AP8=","failure":null,"trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}],"logs":[{"level":"warn","text":"aGk="}]},
+                {"output":null,"failure":{"kind":"key_too_long","len":5,"max":4},"trace":[],"logs":[]},
+                {"output":null,"failure":{"kind":"timeout"},"trace":[],"logs":null}]}"#,
         )
         .unwrap();
         let outcomes: Vec<Outcome> = answer
@@ -307,6 +371,23 @@ mod tests {
             Err(Failure::KeyTooLong { len: 5, max: 4 })
         );
         assert_eq!(outcomes[2].result, Err(Failure::Timeout {}));
+        assert_eq!(
+            outcomes[0].logs,
+            Some(vec![LogLine {
+                level: LogLevel::Warn,
+                text: b"hi".to_vec()
+            }])
+        );
+        assert_eq!(outcomes[2].logs, None);
+    }
+
+    #[test]
+    fn log_levels_are_ordered_from_trace_to_off() {
+        assert!(LogLevel::Trace < LogLevel::Error && LogLevel::Error < LogLevel::Off);
+        for level in LogLevel::ALL {
+            assert_eq!(LogLevel::from_name(level.name()), Some(level));
+        }
+        assert_eq!(LogLevel::from_name("warning"), None);
     }
 
     #[test]
@@ -314,17 +395,17 @@ mod tests {
         let refused = |line: &str| serde_json::from_str::<WireAnswer>(line).is_err();
         // A field a kind does not take, a kind that does not exist, bad base64, a typo.
         assert!(refused(
-            r#"{"protocol":1,"id":1,"results":[{"output":null,"failure":{"kind":"timeout","message":"x"},"trace":[]}]}"#
+            r#"{"protocol":2,"id":1,"results":[{"output":null,"failure":{"kind":"timeout","message":"x"},"trace":[],"logs":[]}]}"#
         ));
         assert!(refused(
-            r#"{"protocol":1,"id":1,"results":[{"output":null,"failure":{"kind":"crash"},"trace":[]}]}"#
+            r#"{"protocol":2,"id":1,"results":[{"output":null,"failure":{"kind":"crash"},"trace":[],"logs":[]}]}"#
         ));
         assert!(refused(
-            r#"{"protocol":1,"id":1,"results":[{"output":"@@","failure":null,"trace":[]}]}"#
+            r#"{"protocol":2,"id":1,"results":[{"output":"@@","failure":null,"trace":[],"logs":[]}]}"#
         ));
-        assert!(refused(r#"{"protocol":1,"id":1,"reslts":[]}"#));
+        assert!(refused(r#"{"protocol":2,"id":1,"reslts":[]}"#));
         let both: WireAnswer = serde_json::from_str(
-            r#"{"protocol":1,"id":1,"results":[{"output":"","failure":{"kind":"timeout"},"trace":[]}]}"#,
+            r#"{"protocol":2,"id":1,"results":[{"output":"","failure":{"kind":"timeout"},"trace":[],"logs":[]}]}"#,
         )
         .unwrap();
         let result = both.results.unwrap().pop().unwrap();

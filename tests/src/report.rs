@@ -9,6 +9,8 @@ use crate::verdict::Verdict;
 #[derive(Debug, Clone)]
 pub struct Record {
     pub case: String,
+    /// The case's group: the folder of the catalogue it is in.
+    pub group: String,
     pub language: String,
     pub host: String,
     pub verdict: Verdict,
@@ -26,6 +28,20 @@ pub fn subject(language: &str, host: &str) -> String {
     format!("{language}@{host}")
 }
 
+/// One attack trial: a hostile plugin's attack on a host.
+#[derive(Debug, Clone)]
+pub struct AttackRecord {
+    pub attack: String,
+    /// The hostile module's language.
+    pub language: String,
+    pub host: String,
+    pub verdict: Verdict,
+    /// What the host was seen to do, in a few words.
+    pub seen: String,
+    /// The attack and the honest call after it, in milliseconds.
+    pub millis: u64,
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
     /// language or host -> the version line of the toolchain that built it, or why it was
@@ -34,18 +50,29 @@ pub struct Report {
     /// `<language>@<host>` in the order they were listed, for the table's columns.
     pub columns: Vec<String>,
     pub records: Vec<Record>,
+    pub attacks: Vec<AttackRecord>,
 }
 
 const VERDICTS: [&str; 5] = ["pass", "fail", "xfail", "xpass", "skip"];
 
 impl Report {
     fn counts(&self) -> BTreeMap<&'static str, usize> {
-        let mut counts: BTreeMap<&'static str, usize> =
-            VERDICTS.iter().map(|&word| (word, 0)).collect();
+        counts(self.records.iter())
+    }
+
+    /// Per group: how many cases, and the verdicts of their trials.
+    fn groups(&self) -> BTreeMap<&str, (usize, BTreeMap<&'static str, usize>)> {
+        let mut names: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
         for record in &self.records {
-            *counts.entry(record.verdict.word()).or_default() += 1;
+            names.entry(&record.group).or_default().insert(&record.case);
         }
-        counts
+        names
+            .into_iter()
+            .map(|(group, cases)| {
+                let records = self.records.iter().filter(|r| r.group == group);
+                (group, (cases.len(), counts(records)))
+            })
+            .collect()
     }
 
     fn sorted(&self) -> Vec<&Record> {
@@ -62,6 +89,7 @@ impl Report {
             .map(|record| {
                 serde_json::json!({
                     "case": record.case,
+                    "group": record.group,
                     "language": record.language,
                     "host": record.host,
                     "verdict": record.verdict.word(),
@@ -72,7 +100,23 @@ impl Report {
         let report = serde_json::json!({
             "toolchains": self.toolchains,
             "summary": self.counts(),
+            "groups": self
+                .groups()
+                .into_iter()
+                .map(|(group, (cases, counts))| {
+                    (group, serde_json::json!({"cases": cases, "trials": counts}))
+                })
+                .collect::<BTreeMap<_, _>>(),
             "results": results,
+            "attacks": self.sorted_attacks().iter().map(|record| serde_json::json!({
+                "attack": record.attack,
+                "language": record.language,
+                "host": record.host,
+                "verdict": record.verdict.word(),
+                "detail": record.verdict.detail(),
+                "seen": record.seen,
+                "millis": record.millis,
+            })).collect::<Vec<_>>(),
         });
         let mut text = serde_json::to_string_pretty(&report).expect("a report is plain data");
         text.push('\n');
@@ -137,6 +181,58 @@ impl Report {
         out
     }
 
+    fn sorted_attacks(&self) -> Vec<&AttackRecord> {
+        let mut records: Vec<&AttackRecord> = self.attacks.iter().collect();
+        records.sort_by(|a, b| {
+            (&a.attack, &a.host, &a.language).cmp(&(&b.attack, &b.host, &b.language))
+        });
+        records
+    }
+
+    /// Attacks down, hosts across: each cell what the host did and the verdict, per hostile
+    /// language (`rust: timed out (pass)`), the languages on one line when they agree.
+    pub fn attack_table(&self) -> String {
+        let mut hosts: Vec<&str> = Vec::new();
+        for record in &self.attacks {
+            if !hosts.contains(&record.host.as_str()) {
+                hosts.push(&record.host);
+            }
+        }
+        let mut out = String::new();
+        let mut attacks: Vec<&str> = self.attacks.iter().map(|r| r.attack.as_str()).collect();
+        attacks.sort();
+        attacks.dedup();
+        for attack in attacks {
+            let _ = writeln!(out, "{attack}");
+            for host in &hosts {
+                let cells: Vec<String> = self
+                    .sorted_attacks()
+                    .into_iter()
+                    .filter(|r| r.attack == attack && r.host == *host)
+                    .map(|r| format!("{} ({})", r.seen, r.verdict.word()))
+                    .collect();
+                let languages: Vec<&str> = self
+                    .sorted_attacks()
+                    .into_iter()
+                    .filter(|r| r.attack == attack && r.host == *host)
+                    .map(|r| r.language.as_str())
+                    .collect();
+                let shown = if cells.windows(2).all(|pair| pair[0] == pair[1]) {
+                    cells.first().cloned().unwrap_or_default()
+                } else {
+                    languages
+                        .iter()
+                        .zip(&cells)
+                        .map(|(language, cell)| format!("{language}: {cell}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                let _ = writeln!(out, "  {host:<15} {shown}");
+            }
+        }
+        out
+    }
+
     /// Cases down, `<language>@<host>` across, then the counts.
     pub fn table(&self) -> String {
         let mut cells: BTreeMap<&str, BTreeMap<String, &'static str>> = BTreeMap::new();
@@ -184,8 +280,31 @@ impl Report {
             self.columns.len(),
             summary.join(", ")
         );
+        let groups = self.groups();
+        let width = groups.keys().map(|group| group.len()).max().unwrap_or(0);
+        for (group, (cases, counts)) in groups {
+            let trials: usize = counts.values().sum();
+            let summary: Vec<String> = VERDICTS
+                .iter()
+                .map(|word| format!("{} {word}", counts[word]))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {group:<width$}  {cases:>3} cases, {trials:>5} trials: {}",
+                summary.join(", ")
+            );
+        }
         out
     }
+}
+
+fn counts<'a>(records: impl Iterator<Item = &'a Record>) -> BTreeMap<&'static str, usize> {
+    let mut counts: BTreeMap<&'static str, usize> =
+        VERDICTS.iter().map(|&word| (word, 0)).collect();
+    for record in records {
+        *counts.entry(record.verdict.word()).or_default() += 1;
+    }
+    counts
 }
 
 fn xml(text: &str) -> String {
@@ -211,6 +330,7 @@ mod tests {
     fn report() -> Report {
         let record = |case: &str, language: &str, verdict| Record {
             case: case.to_owned(),
+            group: if case == "echo" { "bytes" } else { "seed" }.to_owned(),
             language: language.to_owned(),
             host: "rust-host".to_owned(),
             verdict,
@@ -228,6 +348,7 @@ mod tests {
                 record("echo", "go", Verdict::XFail("known".to_owned())),
                 record("echo", "rust", Verdict::Skip("no rustc".to_owned())),
             ],
+            attacks: Vec::new(),
         }
     }
 
@@ -238,7 +359,9 @@ mod tests {
             "case       rust@rust-host  go@rust-host\n\
              echo       skip            xfail\n\
              seed_call  pass            FAIL\n\
-             2 cases x 2 plugin-host pairs: 1 pass, 1 fail, 1 xfail, 0 xpass, 1 skip\n"
+             2 cases x 2 plugin-host pairs: 1 pass, 1 fail, 1 xfail, 0 xpass, 1 skip\n  \
+             bytes    1 cases,     2 trials: 0 pass, 0 fail, 1 xfail, 0 xpass, 1 skip\n  \
+             seed     1 cases,     2 trials: 1 pass, 1 fail, 0 xfail, 0 xpass, 0 skip\n"
         );
     }
 
@@ -250,11 +373,15 @@ mod tests {
             json["summary"],
             serde_json::json!({"fail": 1, "pass": 1, "skip": 1, "xfail": 1, "xpass": 0})
         );
+        assert_eq!(
+            json["groups"]["bytes"],
+            serde_json::json!({"cases": 1, "trials": {"fail": 0, "pass": 0, "skip": 1, "xfail": 1, "xpass": 0}})
+        );
         let results = json["results"].as_array().unwrap();
         assert_eq!(results[0]["case"], "echo");
         assert_eq!(
             results[2],
-            serde_json::json!({"case": "seed_call", "language": "go", "host": "rust-host",
+            serde_json::json!({"case": "seed_call", "group": "seed", "language": "go", "host": "rust-host",
                 "verdict": "fail", "detail": "a <diff>\nhere"})
         );
     }

@@ -613,7 +613,7 @@ fn npm_ci(sh: &Shell) -> anyhow::Result<()> {
 
 /// The exports of CONTRACT.md, which the Zig build names one by one (the conformance run's ABI
 /// lint, tests/src/abi.rs, checks that every language has them).
-const ZIG_EXPORTS: [&str; 7] = [
+const ZIG_EXPORTS: [&str; 16] = [
     "say_hello",
     "lookup",
     "count_calls",
@@ -621,6 +621,15 @@ const ZIG_EXPORTS: [&str; 7] = [
     "noop",
     "fail",
     "trap",
+    "spin",
+    "config_get",
+    "var_count",
+    "var_get",
+    "var_remove",
+    "var_store",
+    "log_levels",
+    "return_code",
+    "error_then_zero",
 ];
 
 /// The Python host's virtual environment, relative to the project root.

@@ -24,17 +24,17 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * host-java serve: the conformance protocol, version 1, as ../docs/protocol.md writes it down.
+ * host-java serve: the conformance protocol, version 2, as ../docs/protocol.md writes it down.
  * Each line of stdin is a request; each gets one answer line on stdout, flushed, in order.
  * Requests are read strictly: every field present, none unknown, each of its type (naming the
- * field).
+ * field). A request that sets a timeout is refused as unsupported_limit: the SDK has none.
  */
 final class Protocol {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
     private static final List<String> REQUEST_FIELDS =
-            List.of("protocol", "id", "wasm", "wasi", "config", "store", "limits", "calls");
+            List.of("protocol", "id", "wasm", "wasi", "config", "log_level", "store", "limits", "calls");
     private static final List<String> STORE_FIELDS = List.of("key", "value");
     private static final List<String> LIMIT_FIELDS =
             List.of("timeout_ms", "memory_max_pages", "max_key_len", "max_value_len");
@@ -69,6 +69,7 @@ final class Protocol {
             String wasm,
             String wasi,
             Map<String, String> config,
+            Runner.Level logLevel,
             Map<Runner.Key, byte[]> store,
             Runner.Limits limits,
             List<Call> calls) {}
@@ -107,7 +108,15 @@ final class Protocol {
                 return new Parsed(null, id, "unsupported_protocol",
                         "protocol " + version + " is not supported: host-java speaks protocol " + VERSION);
             }
-            return new Parsed(readRequest(top), id, null, null);
+            Request request = readRequest(top);
+            // chicory-sdk-core 0.3.0 has no timeout: Plugin.call runs the export to its end (Chicory's
+            // interpreter stops on Thread.interrupt, but the SDK offers no deadline). A call the
+            // SDK cannot stop is not started.
+            if (request.limits().timeoutMs() != null) {
+                return new Parsed(null, id, "unsupported_limit",
+                        "limits.timeout_ms: " + Runner.SDK + " has no timeout");
+            }
+            return new Parsed(request, id, null, null);
         } catch (Malformed error) {
             return malformed(id, error.getMessage());
         }
@@ -122,6 +131,11 @@ final class Protocol {
         String wasi = readString(top.get("wasi"), "wasi");
         if (!List.of("auto", "on", "off").contains(wasi)) {
             throw new Malformed("wasi: expected \"auto\", \"on\" or \"off\", got " + show(top.get("wasi")));
+        }
+        Runner.Level logLevel = Runner.Level.parse(readString(top.get("log_level"), "log_level"));
+        if (logLevel == null) {
+            throw new Malformed("log_level: expected \"trace\", \"debug\", \"info\", \"warn\", \"error\" or "
+                    + "\"off\", got " + show(top.get("log_level")));
         }
         JsonNode calls = readArray(top.get("calls"), "calls");
         if (calls.isEmpty()) {
@@ -141,6 +155,7 @@ final class Protocol {
                 readString(top.get("wasm"), "wasm"),
                 wasi,
                 readConfig(top.get("config")),
+                logLevel,
                 readStore(top.get("store")),
                 readLimits(top.get("limits")),
                 readCalls);
@@ -285,7 +300,8 @@ final class Protocol {
         var results = new ArrayList<Runner.Result>();
         try {
             Runner.Module module = modules.get(request.wasm());
-            var instance = new Runner.Instance(module, engine, request.wasi(), request.config(), request.limits());
+            var instance = new Runner.Instance(
+                    module, engine, request.wasi(), request.config(), request.logLevel(), request.limits());
             for (Call call : request.calls()) {
                 results.add(instance.call(request.store(), request.limits(), call.export(), call.input()));
             }
@@ -305,7 +321,7 @@ final class Protocol {
 
     private static void failRest(List<Runner.Result> results, Request request, Runner.Failure failure) {
         while (results.size() < request.calls().size()) {
-            results.add(new Runner.Result(null, failure, List.of()));
+            results.add(new Runner.Result(null, failure, List.of(), List.of()));
         }
     }
 
@@ -363,6 +379,14 @@ final class Protocol {
             json.writeStringField("function", Runner.HOST_MEMORY_GET);
             json.writeStringField("key", Base64.getEncoder().encodeToString(entry.key()));
             json.writeNumberField("value_len", entry.valueLen());
+            json.writeEndObject();
+        }
+        json.writeEndArray();
+        json.writeArrayFieldStart("logs");
+        for (Runner.LogLine line : result.logs()) {
+            json.writeStartObject();
+            json.writeStringField("level", line.level().word);
+            json.writeStringField("text", Base64.getEncoder().encodeToString(line.text()));
             json.writeEndObject();
         }
         json.writeEndArray();

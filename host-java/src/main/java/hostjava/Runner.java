@@ -1,5 +1,6 @@
 package hostjava;
 
+import com.dylibso.chicory.log.Logger;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Parser;
@@ -7,6 +8,7 @@ import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -23,16 +25,19 @@ import org.extism.sdk.chicory.ExtismFunctionException;
 import org.extism.sdk.chicory.ExtismHostFunction;
 import org.extism.sdk.chicory.ExtismValType;
 import org.extism.sdk.chicory.ExtismValueList;
+import org.extism.sdk.chicory.LogLevel;
 import org.extism.sdk.chicory.Manifest;
 import org.extism.sdk.chicory.ManifestWasm;
 import org.extism.sdk.chicory.Plugin;
 
 /**
- * Running plugins on the Extism Java SDK on Chicory: instances, env.hostMemoryGet, and sorting
- * what the SDK reports into the conformance protocol's failure kinds (../docs/protocol.md,
- * "Failures").
+ * Running plugins on the Extism Java SDK on Chicory: instances, env.hostMemoryGet, the plugin's
+ * log lines, and sorting what the SDK reports into the conformance protocol's failure kinds
+ * (../docs/protocol.md, "Failures").
  */
 final class Runner {
+    /** The SDK, as refusals name it. */
+    static final String SDK = "chicory-sdk-core 0.3.0";
     static final String HOST_MEMORY_GET = "hostMemoryGet";
     static final String WASI_MODULE = "wasi_snapshot_preview1";
     static final long PAGE = 65536;
@@ -60,6 +65,62 @@ final class Runner {
                     "unknown engine `" + word + "`; known: interpreter, aot");
         }
     }
+
+    /** The protocol's log levels, least severe first: a line passes a level at or below its own. */
+    enum Level {
+        TRACE("trace"),
+        DEBUG("debug"),
+        INFO("info"),
+        WARN("warn"),
+        ERROR("error"),
+        OFF("off");
+
+        final String word;
+
+        Level(String word) {
+            this.word = word;
+        }
+
+        /** The level named word, or null when there is none. */
+        static Level parse(String word) {
+            for (Level level : values()) {
+                if (level.word.equals(word)) {
+                    return level;
+                }
+            }
+            return null;
+        }
+
+        /**
+         * What Plugin.log().setLogLevel is given, which is what the plugin's get_log_level
+         * answers. The SDK's LogLevel has no off: ERROR is the nearest, and PluginLogger drops
+         * the error lines the plugin still sends.
+         */
+        LogLevel sdk() {
+            return switch (this) {
+                case TRACE -> LogLevel.TRACE;
+                case DEBUG -> LogLevel.DEBUG;
+                case INFO -> LogLevel.INFO;
+                case WARN -> LogLevel.WARN;
+                case ERROR, OFF -> LogLevel.ERROR;
+            };
+        }
+
+        /** HostEnv.Log passes the SDK's five levels as Chicory's; ALL and OFF are no line's. */
+        static Level of(Logger.Level level) {
+            return switch (level) {
+                case TRACE -> TRACE;
+                case DEBUG -> DEBUG;
+                case INFO -> INFO;
+                case WARNING -> WARN;
+                case ERROR -> ERROR;
+                default -> null;
+            };
+        }
+    }
+
+    /** One log line of the plugin that reached the host: its level and its text's bytes. */
+    record LogLine(Level level, byte[] text) {}
 
     /** A limit of null is no limit; 0 is zero. */
     record Limits(Long timeoutMs, Long memoryMaxPages, Long maxKeyLen, Long maxValueLen) {
@@ -107,8 +168,8 @@ final class Runner {
     /** One host-function call that returned to the plugin. */
     record TraceEntry(byte[] key, long valueLen) {}
 
-    /** One call's answer: exactly one of output and failure is null. */
-    record Result(byte[] output, Failure failure, List<TraceEntry> trace) {}
+    /** One call's answer: exactly one of output and failure is null; logs in the order sent. */
+    record Result(byte[] output, Failure failure, List<TraceEntry> trace, List<LogLine> logs) {}
 
     /**
      * hostMemoryGet refusing a call. Throwing is how a Java host function fails a call: Chicory
@@ -243,6 +304,48 @@ final class Runner {
         return offset;
     }
 
+    /**
+     * The Logger the SDK is given (Plugin.Builder.withLogger), one per instance. The SDK's
+     * HostEnv.Log hands every log line of the plugin to Logger.log whatever its level, so the
+     * filtering is the Logger's (the SDK's default SystemLogger leaves it to java.util.logging's
+     * level, which setLogLevel sets): lines under the request's level are dropped here. The same
+     * Logger gets Chicory's own messages (WASI traces every call, the linker warns), but each of
+     * those asks isLoggable first: during a call the answer is no, so what reaches log() then is
+     * the plugin's. Between calls (linking, a module's initialiser) what comes goes to stderr.
+     */
+    static final class PluginLogger implements Logger {
+        // Logger.Level is in scope here: the protocol's levels are Runner.Level.
+        final Runner.Level level;
+        /** The current call's lines; null between calls. */
+        List<LogLine> lines;
+
+        PluginLogger(Runner.Level level) {
+            this.level = level;
+        }
+
+        @Override
+        public void log(Logger.Level sdkLevel, String msg, Throwable throwable) {
+            Runner.Level lineLevel = Runner.Level.of(sdkLevel);
+            if (lines == null || lineLevel == null) {
+                System.err.println("host-java: " + sdkLevel + ": " + msg);
+                if (throwable != null) {
+                    throwable.printStackTrace(System.err);
+                }
+                return;
+            }
+            if (level != Runner.Level.OFF && lineLevel.compareTo(level) >= 0) {
+                // HostEnv.Log read the line as UTF-8 text (memory().readString): bytes that are
+                // not UTF-8 arrived as U+FFFD, and come out so.
+                lines.add(new LogLine(lineLevel, msg.getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+
+        @Override
+        public boolean isLoggable(Logger.Level sdkLevel) {
+            return lines == null && sdkLevel.getSeverity() >= Logger.Level.WARNING.getSeverity();
+        }
+    }
+
     /** What the run needs to know of a module before the SDK instantiates it. */
     static final class Module {
         final String path;
@@ -322,19 +425,26 @@ final class Runner {
         }
     }
 
-    /** One instance of a module on the SDK, with the state its hostMemoryGet reads. */
+    /**
+     * One instance of a module on the SDK, with the state its hostMemoryGet reads and its logger.
+     * The SDK keeps the plugin's vars in the instance (HostEnv.Var), so they last as long as it.
+     */
     static final class Instance {
         final Module module;
         final Plugin plugin;
         private final CallState[] current = new CallState[1];
+        private final PluginLogger logger;
 
         /**
          * Instantiates as the SDK's README shows: a manifest of the module's bytes with its
-         * options, then Plugin.ofManifest(manifest).withHostFunctions(...).build().
+         * options (config as the manifest's config: Manifest.Options.withConfig), then
+         * Plugin.ofManifest(manifest).withHostFunctions(...).build(); the log level as the SDK's
+         * LogTest sets it, plugin.log().setLogLevel.
          */
-        Instance(Module module, Engine engine, String wasi, Map<String, String> config, Limits limits)
-                throws Failure {
+        Instance(Module module, Engine engine, String wasi, Map<String, String> config, Level logLevel,
+                Limits limits) throws Failure {
             this.module = module;
+            logger = new PluginLogger(logLevel);
             var options = new Manifest.Options().withConfig(config);
             // The SDK's AoT engine compiles the module and the kernel again at every instance
             // (a new CachedAotMachineFactory per link); Chicory's compiled machines check that
@@ -360,26 +470,33 @@ final class Runner {
             try {
                 plugin = Plugin.ofManifest(manifest)
                         .withHostFunctions(hostMemoryGet(current))
+                        .withLogger(logger)
                         .build();
             } catch (RuntimeException error) {
                 throw Failure.withMessage("load", "cannot load plugin " + module.path + ": " + error);
             }
+            // Also sets the level of java.util.logging's "chicory" logger, for the whole process;
+            // PluginLogger does not use it.
+            plugin.log().setLogLevel(logLevel.sdk());
         }
 
-        /** One export call, hostMemoryGet reading store. */
+        /** One export call, hostMemoryGet reading store; its log lines are its own. */
         Result call(Map<Key, byte[]> store, Limits limits, String export, byte[] input) {
             if (!module.exports.contains(export)) {
-                return new Result(null, Failure.of("missing_export"), List.of());
+                return new Result(null, Failure.of("missing_export"), List.of(), List.of());
             }
             var state = new CallState(store, limits);
+            var lines = new ArrayList<LogLine>();
             current[0] = state;
+            logger.lines = lines;
             try {
                 byte[] output = plugin.call(export, input);
-                return new Result(output, null, state.trace);
+                return new Result(output, null, state.trace, lines);
             } catch (RuntimeException error) {
-                return new Result(null, classify(error, state), state.trace);
+                return new Result(null, classify(error, state), state.trace, lines);
             } finally {
                 current[0] = null;
+                logger.lines = null;
             }
         }
     }

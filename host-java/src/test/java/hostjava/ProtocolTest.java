@@ -27,7 +27,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** The request reader's refusals, the answers' shape and the serve loop (docs/protocol.md). */
+/**
+ * The request reader's refusals, the answers' shape (logs included), a request's one instance
+ * (vars, config) and the serve loop (docs/protocol.md, version 2).
+ */
 class ProtocolTest {
     /** The tests run in host-java/; requests carry absolute paths, as the client sends them. */
     static final Path RUST = Path.of("../target/plugins/rust/conformance.wasm").toAbsolutePath().normalize();
@@ -44,23 +47,38 @@ class ProtocolTest {
                 "no plugin at " + RUST + ": run `cargo xtask build-plugins`");
     }
 
+    /** The exports CONTRACT.md added with protocol 2 are in plugins built since. */
+    static void needRustExport(String export) {
+        needRust();
+        try {
+            assumeTrue(MODULES.get(RUST.toString()).exports.contains(export),
+                    "the plugin at " + RUST + " has no export " + export + ": run `cargo xtask build-plugins`");
+        } catch (Runner.Failure failure) {
+            throw new AssertionError(failure.describe(), failure);
+        }
+    }
+
     static String b64(String text) {
         return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** protocol.md's request, every field present: one lookup of "hello" in a store of hello=hi. */
+    /**
+     * protocol.md's request, every field present: one lookup of "hello" in a store of hello=hi,
+     * with no timeout (a timeout is refused: the SDK has none) and no logs.
+     */
     static ObjectNode good() {
         ObjectNode request = JSON.createObjectNode();
-        request.put("protocol", 1);
+        request.put("protocol", 2);
         request.put("id", 7);
         request.put("wasm", RUST.toString());
         request.put("wasi", "auto");
         request.putObject("config");
+        request.put("log_level", "off");
         ObjectNode entry = request.putArray("store").addObject();
         entry.put("key", b64("hello"));
         entry.put("value", b64("hi"));
         ObjectNode limits = request.putObject("limits");
-        limits.put("timeout_ms", 30000);
+        limits.putNull("timeout_ms");
         limits.put("memory_max_pages", 4096);
         limits.put("max_key_len", 1048576);
         limits.put("max_value_len", 67108864);
@@ -111,7 +129,7 @@ class ProtocolTest {
     /** An error answer of kind, echoing id (null: the JSON null), whose message contains says. */
     static String refused(JsonNode answer, String kind, Long id, String says) {
         assertEquals(Set.of("protocol", "id", "error"), names(answer), answer::toString);
-        assertEquals(1, answer.get("protocol").intValue(), answer::toString);
+        assertEquals(2, answer.get("protocol").intValue(), answer::toString);
         if (id == null) {
             assertTrue(answer.get("id").isNull(), answer::toString);
         } else {
@@ -134,16 +152,23 @@ class ProtocolTest {
     /** A results answer with one well-formed result per call (protocol.md, "Answer"). */
     static List<JsonNode> results(JsonNode answer, long id, int calls) {
         assertEquals(Set.of("protocol", "id", "results"), names(answer), answer::toString);
-        assertEquals(1, answer.get("protocol").intValue(), answer::toString);
+        assertEquals(2, answer.get("protocol").intValue(), answer::toString);
         assertEquals(id, answer.get("id").longValue(), answer::toString);
         JsonNode results = answer.get("results");
         assertEquals(calls, results.size(), answer::toString);
         var list = new ArrayList<JsonNode>();
         for (JsonNode result : results) {
-            assertEquals(Set.of("output", "failure", "trace"), names(result), answer::toString);
+            assertEquals(Set.of("output", "failure", "trace", "logs"), names(result), answer::toString);
             assertTrue(result.get("output").isNull() != result.get("failure").isNull(),
                     () -> "exactly one of output and failure is null: " + result);
             assertTrue(result.get("trace").isArray(), answer::toString);
+            // This SDK lets the adapter see the logs: never null.
+            assertTrue(result.get("logs").isArray(), answer::toString);
+            for (JsonNode line : result.get("logs")) {
+                assertEquals(Set.of("level", "text"), names(line), answer::toString);
+                assertTrue(Runner.Level.parse(line.get("level").textValue()) != null, answer::toString);
+                assertTrue(line.get("text").isTextual(), answer::toString);
+            }
             list.add(result);
         }
         return list;
@@ -165,9 +190,10 @@ class ProtocolTest {
         assertEquals(RUST.toString(), request.wasm());
         assertEquals("auto", request.wasi());
         assertEquals(Map.of(), request.config());
+        assertEquals(Runner.Level.OFF, request.logLevel());
         assertEquals(Set.of(Main.key("hello")), request.store().keySet());
         assertArrayEquals("hi".getBytes(StandardCharsets.UTF_8), request.store().get(Main.key("hello")));
-        assertEquals(new Runner.Limits(30000L, 4096L, 1048576L, 67108864L), request.limits());
+        assertEquals(new Runner.Limits(null, 4096L, 1048576L, 67108864L), request.limits());
         assertEquals(1, request.calls().size());
         assertEquals("lookup", request.calls().get(0).export());
         assertArrayEquals("hello".getBytes(StandardCharsets.UTF_8), request.calls().get(0).input());
@@ -186,6 +212,7 @@ class ProtocolTest {
         assertEquals("hostMemoryGet", trace.get(0).get("function").textValue());
         assertEquals(b64("hello"), trace.get(0).get("key").textValue());
         assertEquals(2, trace.get(0).get("value_len").intValue());
+        assertEquals(0, result.get("logs").size(), result::toString);
     }
 
     @Test
@@ -244,7 +271,7 @@ class ProtocolTest {
 
     @Test
     void missingFieldsNamed() throws IOException {
-        for (String field : List.of("id", "wasm", "wasi", "config", "store", "limits", "calls")) {
+        for (String field : List.of("id", "wasm", "wasi", "config", "log_level", "store", "limits", "calls")) {
             ObjectNode request = good();
             request.remove(field);
             // Without an id there is none to echo.
@@ -307,8 +334,58 @@ class ProtocolTest {
         ObjectNode request = good();
         limits(request).putNull("timeout_ms").put("memory_max_pages", 0).putNull("max_key_len").put("max_value_len", 0);
         assertEquals(new Runner.Limits(null, 0L, null, 0L), parsed(request).limits());
-        limits(request).put("timeout_ms", 0).putNull("memory_max_pages").put("max_key_len", 0).putNull("max_value_len");
-        assertEquals(new Runner.Limits(0L, null, 0L, null), parsed(request).limits());
+        limits(request).putNull("memory_max_pages").put("max_key_len", 0).putNull("max_value_len");
+        assertEquals(new Runner.Limits(null, null, 0L, null), parsed(request).limits());
+    }
+
+    @Test
+    void logLevelsRead() throws IOException {
+        for (Runner.Level level : Runner.Level.values()) {
+            assertEquals(level, parsed(good().put("log_level", level.word)).logLevel());
+        }
+        // Exactly the six names: not another case, not Chicory's or java.util.logging's names.
+        for (String word : List.of("loud", "INFO", "Warn", "warning", "fine", "all", "none", "", " info")) {
+            String message = malformed(good().put("log_level", word), "log_level");
+            assertTrue(message.contains("\"trace\", \"debug\", \"info\", \"warn\", \"error\" or \"off\""), message);
+        }
+        for (JsonNode wrong : List.of(
+                JSON.getNodeFactory().numberNode(2),
+                JSON.getNodeFactory().nullNode(),
+                JSON.getNodeFactory().booleanNode(false),
+                JSON.createArrayNode().add("info"),
+                JSON.createObjectNode())) {
+            ObjectNode request = good();
+            request.set("log_level", wrong);
+            malformed(request, "log_level: expected a string");
+        }
+        ObjectNode request = good();
+        request.remove("log_level");
+        malformed(request, "missing field `log_level`");
+    }
+
+    @Test
+    void timeoutIsAnUnsupportedLimit() throws IOException {
+        // chicory-sdk-core 0.3.0 has no timeout: any timeout, 0 included, is refused, not run.
+        for (long timeout : List.of(0L, 200L, 30000L, Long.MAX_VALUE)) {
+            ObjectNode request = good();
+            limits(request).put("timeout_ms", timeout);
+            JsonNode answer = answer(request);
+            String message = refused(answer, "unsupported_limit", 7L, "limits.timeout_ms");
+            assertEquals("limits.timeout_ms: chicory-sdk-core 0.3.0 has no timeout", message);
+        }
+        // Even for a module that is not there: nothing is loaded.
+        ObjectNode request = good().put("wasm", "/no/such/file.wasm");
+        limits(request).put("timeout_ms", 200);
+        refused(answer(request), "unsupported_limit", 7L, "chicory-sdk-core 0.3.0");
+        // A request that cannot be read is malformed first, whatever its timeout.
+        request = good().put("wasi", "maybe");
+        limits(request).put("timeout_ms", 200);
+        malformed(request, "wasi");
+        request = good();
+        limits(request).put("timeout_ms", -1);
+        malformed(request, "limits.timeout_ms");
+        // No timeout runs (results checks the answer's shape).
+        results(answer(good().put("wasm", "/no/such/file.wasm")), 7, 1);
     }
 
     @Test
@@ -445,16 +522,22 @@ class ProtocolTest {
 
     @Test
     void unsupportedProtocol() throws IOException {
+        // The answer's protocol is the host's, 2 (refused checks it).
         String message = refused(answer(good().put("protocol", 99)), "unsupported_protocol", 7L, "99");
-        assertTrue(message.contains("1"), message);
+        assertTrue(message.contains("speaks protocol 2"), message);
+        // Version 1's request (no log_level) is refused as such, not as a missing field.
+        ObjectNode v1 = good().put("protocol", 1);
+        v1.remove("log_level");
+        refused(answer(v1), "unsupported_protocol", 7L, "protocol 1");
         // Another version is refused as such, whatever its other fields.
-        refused(answer("{\"protocol\": 2, \"id\": 3, \"x\": 1}"), "unsupported_protocol", 3L, "2");
+        refused(answer("{\"protocol\": 1, \"id\": 3, \"x\": 1}"), "unsupported_protocol", 3L, "1");
+        refused(answer("{\"protocol\": 3, \"id\": 3}"), "unsupported_protocol", 3L, "3");
         refused(answer("{\"protocol\": 0, \"id\": 3}"), "unsupported_protocol", 3L, "0");
         ObjectNode request = good();
         request.remove("protocol");
         malformed(request, "missing field `protocol`");
-        malformed(good().put("protocol", "1"), "protocol");
-        malformed(good().put("protocol", 1.0), "protocol");
+        malformed(good().put("protocol", "2"), "protocol");
+        malformed(good().put("protocol", 2.0), "protocol");
     }
 
     // Answering requests.
@@ -495,6 +578,81 @@ class ProtocolTest {
         assertEquals("trap", failure.get("kind").textValue());
         // The call after a trap is made and answered (results checked its shape); what the SDK
         // does then is part of the answer, not pinned here.
+    }
+
+    /** The text of each of result's log lines, as "level: text". */
+    static List<String> logs(JsonNode result) {
+        var lines = new ArrayList<String>();
+        for (JsonNode line : result.get("logs")) {
+            lines.add(line.get("level").textValue() + " "
+                    + new String(Base64.getDecoder().decode(line.get("text").textValue()), StandardCharsets.UTF_8));
+        }
+        return lines;
+    }
+
+    static String text(JsonNode result) {
+        assertTrue(result.get("failure").isNull(), result::toString);
+        return new String(Base64.getDecoder().decode(result.get("output").textValue()), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void logsFilteredByTheRequestsLevel() throws IOException {
+        needRustExport("log_levels");
+        List<String> all = List.of("trace trace: hi", "debug debug: hi", "info info: hi", "warn warn: hi",
+                "error error: hi");
+        for (Runner.Level level : Runner.Level.values()) {
+            ObjectNode request = good().put("log_level", level.word);
+            calls(request, "log_levels", b64("hi"));
+            JsonNode result = results(answer(request), 7, 1).get(0);
+            assertEquals("logged", text(result));
+            // A line reaches the host when its level is at least the request's; off: none.
+            assertEquals(all.subList(Math.min(level.ordinal(), all.size()), all.size()), logs(result),
+                    level.word);
+        }
+    }
+
+    @Test
+    void logsAreEachCallsOwn() throws IOException {
+        needRustExport("log_levels");
+        ObjectNode request = good().put("log_level", "warn");
+        calls(request, "log_levels", b64("one"), "echo", b64("quiet"), "log_levels", b64("two"),
+                "no_such_export", "", "fail", b64("no luck"));
+        List<JsonNode> results = results(answer(request), 7, 5);
+        assertEquals(List.of("warn warn: one", "error error: one"), logs(results.get(0)));
+        assertEquals(List.of(), logs(results.get(1)));
+        assertEquals(List.of("warn warn: two", "error error: two"), logs(results.get(2)));
+        assertEquals(List.of(), logs(results.get(3)));
+        assertEquals(List.of(), logs(results.get(4)));
+        // Nor do they reach the next request.
+        JsonNode result = results(answer(good().put("log_level", "trace")), 7, 1).get(0);
+        assertEquals(List.of(), logs(result));
+    }
+
+    @Test
+    void varsLastForTheRequestsInstanceOnly() throws IOException {
+        needRustExport("var_count");
+        ObjectNode request = good();
+        calls(request, "var_count", "", "var_count", "", "var_count", "", "var_get", b64("count"),
+                "var_remove", "", "var_get", b64("count"), "var_count", "");
+        List<JsonNode> results = results(answer(request), 7, 7);
+        assertEquals(List.of("count: 1", "count: 2", "count: 3", "value: 3", "removed", "missing", "count: 1"),
+                results.stream().map(ProtocolTest::text).toList());
+        // Each request gets a fresh instance, its vars empty.
+        calls(request, "var_count", "");
+        assertEquals("count: 1", text(results(answer(request), 7, 1).get(0)));
+    }
+
+    @Test
+    void configReachesThePlugin() throws IOException {
+        needRustExport("config_get");
+        ObjectNode request = good();
+        request.putObject("config").put("greeting", "hi").put("empty", "").put("🙂", "smile");
+        calls(request, "config_get", b64("greeting"), "config_get", b64("missing"), "config_get", b64("empty"),
+                "config_get", b64("🙂"));
+        List<JsonNode> results = results(answer(request), 7, 4);
+        // An empty value is the kernel's offset 0, which reads as missing (CONTRACT.md).
+        assertEquals(List.of("value: hi", "missing", "missing", "value: smile"),
+                results.stream().map(ProtocolTest::text).toList());
     }
 
     @Test

@@ -11,24 +11,32 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.dylibso.chicory.log.Logger;
 import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasm.ChicoryException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.extism.sdk.chicory.ExtismFunctionException;
+import org.extism.sdk.chicory.LogLevel;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-/** Sorting what the SDK throws, reading modules, and hostMemoryGet through calls on the Rust plugin. */
+/**
+ * Sorting what the SDK throws, reading modules, log levels, and hostMemoryGet, logs, vars and
+ * config through calls on the Rust plugin.
+ */
 class RunnerTest {
     static final Path PLUGINS = Path.of("../target/plugins").toAbsolutePath().normalize();
     static final Path RUST = PLUGINS.resolve("rust/conformance.wasm");
@@ -46,6 +54,13 @@ class RunnerTest {
 
     static void needRust() {
         assumeTrue(Files.isRegularFile(RUST), "no plugin at " + RUST + ": run `cargo xtask build-plugins`");
+    }
+
+    /** The exports CONTRACT.md added with protocol 2 are in plugins built since. */
+    static void needRustExport(String export) throws Runner.Failure {
+        needRust();
+        assumeTrue(MODULES.get(RUST.toString()).exports.contains(export),
+                "the plugin at " + RUST + " has no export " + export + ": run `cargo xtask build-plugins`");
     }
 
     static Runner.CallState state() {
@@ -124,6 +139,81 @@ class RunnerTest {
     }
 
     @Test
+    void logLevelsByName() {
+        var words = new ArrayList<String>();
+        for (Runner.Level level : Runner.Level.values()) {
+            assertSame(level, Runner.Level.parse(level.word));
+            words.add(level.word);
+        }
+        // Declared least severe first, so compareTo is the protocol's order.
+        assertEquals(List.of("trace", "debug", "info", "warn", "error", "off"), words);
+        assertNull(Runner.Level.parse("warning"));
+        assertNull(Runner.Level.parse("TRACE"));
+    }
+
+    @Test
+    void logLevelsToAndFromTheSdks() {
+        assertSame(LogLevel.TRACE, Runner.Level.TRACE.sdk());
+        assertSame(LogLevel.DEBUG, Runner.Level.DEBUG.sdk());
+        assertSame(LogLevel.INFO, Runner.Level.INFO.sdk());
+        assertSame(LogLevel.WARN, Runner.Level.WARN.sdk());
+        assertSame(LogLevel.ERROR, Runner.Level.ERROR.sdk());
+        // The SDK has no off: the plugin is told error, and PluginLogger drops the rest.
+        assertSame(LogLevel.ERROR, Runner.Level.OFF.sdk());
+        // HostEnv.Log passes its levels as Chicory's (LogLevel.toChicoryLogLevel).
+        assertSame(Runner.Level.TRACE, Runner.Level.of(Logger.Level.TRACE));
+        assertSame(Runner.Level.DEBUG, Runner.Level.of(Logger.Level.DEBUG));
+        assertSame(Runner.Level.INFO, Runner.Level.of(Logger.Level.INFO));
+        assertSame(Runner.Level.WARN, Runner.Level.of(Logger.Level.WARNING));
+        assertSame(Runner.Level.ERROR, Runner.Level.of(Logger.Level.ERROR));
+        assertNull(Runner.Level.of(Logger.Level.ALL));
+        assertNull(Runner.Level.of(Logger.Level.OFF));
+    }
+
+    static List<String> texts(List<Runner.LogLine> lines) {
+        return lines.stream().map(line -> line.level().word + " " + new String(line.text(), StandardCharsets.UTF_8)).toList();
+    }
+
+    @Test
+    void pluginLoggerKeepsTheLinesAtOrOverItsLevel() {
+        var logger = new Runner.PluginLogger(Runner.Level.WARN);
+        var lines = new ArrayList<Runner.LogLine>();
+        logger.lines = lines;
+        for (Logger.Level level : List.of(Logger.Level.TRACE, Logger.Level.DEBUG, Logger.Level.INFO,
+                Logger.Level.WARNING, Logger.Level.ERROR)) {
+            logger.log(level, level.name() + " 🙂", null);
+        }
+        assertEquals(List.of("warn WARNING 🙂", "error ERROR 🙂"), texts(lines));
+        // During a call Chicory's own messages are not wanted: they ask isLoggable first.
+        for (Logger.Level level : Logger.Level.values()) {
+            assertFalse(logger.isLoggable(level), level.name());
+        }
+        // Between calls nothing is kept: what comes goes to stderr, and Chicory's warnings may.
+        logger.lines = null;
+        var stderr = new ByteArrayOutputStream();
+        PrintStream was = System.err;
+        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+        try {
+            logger.log(Logger.Level.ERROR, "between calls", null);
+        } finally {
+            System.setErr(was);
+        }
+        assertEquals(2, lines.size());
+        assertEquals("host-java: ERROR: between calls\n", stderr.toString(StandardCharsets.UTF_8));
+        assertTrue(logger.isLoggable(Logger.Level.WARNING));
+        assertFalse(logger.isLoggable(Logger.Level.TRACE));
+        // Off keeps nothing, error lines included.
+        var off = new Runner.PluginLogger(Runner.Level.OFF);
+        off.lines = new ArrayList<>();
+        off.log(Logger.Level.ERROR, "error", null);
+        assertEquals(List.of(), off.lines);
+        var trace = new Runner.PluginLogger(Runner.Level.TRACE);
+        trace.lines = new ArrayList<>();
+        trace.log(Logger.Level.TRACE, "", null);
+        assertEquals(List.of("trace "), texts(trace.lines));
+    }
+
+    @Test
     void failureFieldsAreTheKindsOwn() {
         assertEquals(Map.of(), Runner.Failure.of("missing_export").fields);
         assertEquals(List.of("len", "max"),
@@ -195,7 +285,8 @@ class RunnerTest {
         Runner.Module module = MODULES.get(RUST.toString());
         var limits = new Runner.Limits(null, (long) module.initialPages - 1, null, null);
         var failure = assertThrows(Runner.Failure.class,
-                () -> new Runner.Instance(module, Runner.Engine.INTERPRETER, "auto", Map.of(), limits));
+                () -> new Runner.Instance(module, Runner.Engine.INTERPRETER, "auto", Map.of(), Runner.Level.OFF,
+                        limits));
         assertEquals("out_of_memory", failure.kind);
         assertEquals(Map.of(), failure.fields);
     }
@@ -228,7 +319,12 @@ class RunnerTest {
         }
 
         Runner.Instance instance(Runner.Limits limits) throws Runner.Failure {
-            return new Runner.Instance(MODULES.get(RUST.toString()), engine, "auto", Map.of(), limits);
+            return instance(Map.of(), Runner.Level.OFF, limits);
+        }
+
+        Runner.Instance instance(Map<String, String> config, Runner.Level level, Runner.Limits limits)
+                throws Runner.Failure {
+            return new Runner.Instance(MODULES.get(RUST.toString()), engine, "auto", config, level, limits);
         }
 
         Runner.Result call(Runner.Limits limits, String export, byte[] input) throws Runner.Failure {
@@ -343,6 +439,37 @@ class RunnerTest {
             Runner.Failure failure = failed(result, "trap", null);
             assertEquals(Set.of("message"), failure.fields.keySet());
             traced(result);
+            assertEquals(List.of(), result.logs());
+        }
+
+        @Test
+        void logsVarsAndConfig() throws Runner.Failure {
+            needRustExport("log_levels");
+            needRustExport("var_count");
+            needRustExport("config_get");
+            // One instance for all three, as a request has: the AoT engine compiles each.
+            instance = instance(Map.of("greeting", "hi"), Runner.Level.DEBUG, LIMITS);
+            Runner.Result result = call(LIMITS, "log_levels", bytes("hi"));
+            succeeded(result, bytes("logged"));
+            assertEquals(List.of("debug debug: hi", "info info: hi", "warn warn: hi", "error error: hi"),
+                    texts(result.logs()));
+            // The next call's lines are its own.
+            result = call(LIMITS, "echo", bytes("quiet"));
+            assertEquals(List.of(), result.logs());
+            // The SDK keeps vars in the instance: they last from call to call.
+            succeeded(call(LIMITS, "var_count", new byte[0]), bytes("count: 1"));
+            succeeded(call(LIMITS, "var_count", new byte[0]), bytes("count: 2"));
+            succeeded(call(LIMITS, "var_get", bytes("count")), bytes("value: 2"));
+            succeeded(call(LIMITS, "config_get", bytes("greeting")), bytes("value: hi"));
+            succeeded(call(LIMITS, "config_get", bytes("other")), bytes("missing"));
+            // Off: the plugin is told error (the SDK has no off), and its error line is dropped.
+            instance = instance(Map.of(), Runner.Level.OFF, LIMITS);
+            result = call(LIMITS, "log_levels", bytes("hi"));
+            succeeded(result, bytes("logged"));
+            assertEquals(List.of(), result.logs());
+            // A fresh instance starts with no vars and its own config.
+            succeeded(call(LIMITS, "var_count", new byte[0]), bytes("count: 1"));
+            succeeded(call(LIMITS, "config_get", bytes("greeting")), bytes("missing"));
         }
     }
 
