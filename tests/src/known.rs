@@ -91,6 +91,13 @@ impl KnownFailures {
                 );
             }
             for (key, entry) in table {
+                if host == EVERY_HOST && !languages.contains(&key.as_str()) {
+                    bail!(
+                        "{KNOWN_FAILURES_FILE}: {EVERY_HOST}.{key}: [{EVERY_HOST}] holds a table per \
+                         language only; known: {}",
+                        languages.join(", ")
+                    );
+                }
                 let (allowed, what): (Vec<&str>, &str) = match (&entry, key.as_str()) {
                     (HostEntry::Reason(reason), FUZZ) => {
                         if reason.trim().is_empty() {
@@ -254,6 +261,16 @@ mod tests {
         );
         assert_eq!(known.reason("go-host", "go", "echo_text"), Some("own"));
         assert_eq!(known.reason("rust-host", "rust", "echo_text"), None);
+        let error = KnownFailures::parse(
+            "[every-host.property]\nfail = \"x\"\n",
+            HOSTS,
+            LANGUAGES,
+            &["rust"],
+            &cases(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(error, "tests/known-failures.toml: every-host.property: [every-host] holds a table per language only; known: rust, go");
     }
 
     #[test]
