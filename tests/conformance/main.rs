@@ -23,6 +23,7 @@ use conformance::abi;
 use conformance::case;
 use conformance::driver::{Driver, ProtocolHost};
 use conformance::known::KnownFailures;
+use conformance::partition;
 use conformance::report::{self, Record, Report};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Arguments, Completion, Trial};
@@ -42,13 +43,31 @@ fn trial_name(case: &str, language: &Language, host: &Host) -> String {
 }
 
 fn main() -> ExitCode {
-    let args = Arguments::from_args();
+    let mut raw: Vec<String> = std::env::args().collect();
+    let partition = match partition::take(&mut raw) {
+        Ok(partition) => partition,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let args = Arguments::from_iter(raw);
+    // Only this part's trials, in `--list` as in the run (the setup is the same for every part).
+    let in_part = |trials: Vec<Trial>| -> Vec<Trial> {
+        match partition {
+            Some(partition) => trials
+                .into_iter()
+                .filter(|trial| partition.contains(trial.name()))
+                .collect(),
+            None => trials,
+        }
+    };
     // insta reports a mismatch by panicking after it printed the diff; a backtrace would bury it.
     std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
     let root = project_root();
     if args.list {
         // Listing must stay cheap: name the trials without building anything.
-        return libtest_mimic::run(&args, list_only(&root)).exit_code();
+        return libtest_mimic::run(&args, in_part(list_only(&root))).exit_code();
     }
     let (trials, report) = match prepare(&root, threads(&args)) {
         Ok(prepared) => prepared,
@@ -57,8 +76,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let conclusion = libtest_mimic::run(&args, trials);
-    let report = std::mem::take(&mut *report.lock().unwrap_or_else(|poison| poison.into_inner()));
+    let conclusion = libtest_mimic::run(&args, in_part(trials));
+    let mut report =
+        std::mem::take(&mut *report.lock().unwrap_or_else(|poison| poison.into_inner()));
+    report.partition = partition.map(|partition| partition.to_string());
     if let Err(error) = write_report(&root, &report) {
         eprintln!("error: {error:#}");
         return ExitCode::FAILURE;

@@ -9,6 +9,7 @@ pub mod attacks;
 pub mod case;
 pub mod driver;
 pub mod known;
+pub mod partition;
 pub mod protocol;
 pub mod render;
 pub mod report;

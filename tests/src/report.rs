@@ -51,6 +51,8 @@ pub struct Report {
     pub columns: Vec<String>,
     pub records: Vec<Record>,
     pub attacks: Vec<AttackRecord>,
+    /// The part of a split run (`hash:K/N`) these records are, if the run was split.
+    pub partition: Option<String>,
 }
 
 const VERDICTS: [&str; 5] = ["pass", "fail", "xfail", "xpass", "skip"];
@@ -99,6 +101,7 @@ impl Report {
             .collect();
         let report = serde_json::json!({
             "toolchains": self.toolchains,
+            "partition": self.partition,
             "summary": self.counts(),
             "groups": self
                 .groups()
@@ -273,9 +276,13 @@ impl Report {
             .iter()
             .map(|word| format!("{} {word}", counts[word]))
             .collect();
+        let part = match &self.partition {
+            Some(partition) => format!(" (part {partition} of a split run)"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{} cases x {} plugin-host pairs: {}",
+            "{} cases x {} plugin-host pairs{part}: {}",
             cells.len(),
             self.columns.len(),
             summary.join(", ")
@@ -349,6 +356,7 @@ mod tests {
                 record("echo", "rust", Verdict::Skip("no rustc".to_owned())),
             ],
             attacks: Vec::new(),
+            partition: None,
         }
     }
 
