@@ -218,6 +218,13 @@ const section = (id, body) => [id, ...leb(body.length), ...body];
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
 const [I32, I64] = [0x7f, 0x7e];
 const kernelImport = (fn, type) => [...name("extism:host/env"), ...name(fn), 0, type];
+// local 0 = alloc(2), then "hi" stored in it, with alloc and store_u8 as functions 0 and 1
+// ('h' is 104, two bytes of signed LEB128).
+const hiBlock = () => [
+  ...[0x42, 2, 0x10, 0, 0x21, 0],
+  ...[0x20, 0, 0x41, 0xe8, 0, 0x10, 1],
+  ...[0x20, 0, 0x42, 1, 0x7c, 0x41, 0xe9, 0, 0x10, 1],
+];
 
 /**
  * A module whose exports log "hi" with each of 1.0.3's kernel log functions, debug to error:
@@ -233,10 +240,8 @@ function loggingModule() {
   ];
   const kernel = ["alloc", "store_u8", "log_debug", "log_info", "log_warn", "log_error"];
   const imports = kernel.map((fn, i) => kernelImport(fn, Math.min(i, 2)));
-  // local 0 = alloc(2); store "hi" in it; log it at each level (functions 2 to 5).
-  const logs = [0x42, 2, 0x10, 0, 0x21, 0];
-  logs.push(0x20, 0, 0x41, 0xe8, 0, 0x10, 1); // 'h' is 104, two bytes of signed LEB128
-  logs.push(0x20, 0, 0x42, 1, 0x7c, 0x41, 0xe9, 0, 0x10, 1);
+  // "hi" in a block, logged at each level (functions 2 to 5).
+  const logs = hiBlock();
   for (const fn of [2, 3, 4, 5]) {
     logs.push(0x20, 0, 0x10, fn);
   }
@@ -341,11 +346,8 @@ function workaroundModule() {
     ["get_log_level", 3],
   ];
   const imports = kernel.map(([fn, type]) => kernelImport(fn, type));
-  // local 0 = alloc(2); store "hi" in it; log_trace it.
-  const trace = [0x42, 2, 0x10, 0, 0x21, 0];
-  trace.push(0x20, 0, 0x41, 0xe8, 0, 0x10, 1);
-  trace.push(0x20, 0, 0x42, 1, 0x7c, 0x41, 0xe9, 0, 0x10, 1);
-  trace.push(0x20, 0, 0x10, 2);
+  // "hi" in a block, logged with log_trace (function 2).
+  const trace = [...hiBlock(), 0x20, 0, 0x10, 2];
   // local 0 = alloc(8); store_u64(local 0, i64.extend_i32_s(get_log_level())); output_set it.
   const level = [0x42, 8, 0x10, 0, 0x21, 0];
   level.push(0x20, 0, 0x10, 5, 0xac, 0x10, 3);

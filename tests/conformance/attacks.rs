@@ -13,7 +13,7 @@ use std::time::Instant;
 use conformance::attacks::{Attack, ATTACKS};
 use conformance::driver::Driver;
 use conformance::known::KnownFailures;
-use conformance::protocol::{seed_store, Failure, Limits, Request};
+use conformance::protocol::{seed_store, Limits, Request};
 use conformance::render;
 use conformance::report::{AttackRecord, Report};
 use conformance::verdict::Verdict;
@@ -128,11 +128,16 @@ fn attack_once(
             "a wrong answer".to_owned(),
         );
     };
-    let seen = match &outcome.result {
-        Ok(output) => format!("ok, {} bytes out", output.len()),
-        Err(failure) => failure_words(failure),
-    };
     let rendered = render::call(attack.export, outcome, false);
+    // The snapshot's own words for the outcome, and the output's length.
+    let shown = rendered
+        .lines()
+        .find_map(|line| line.strip_prefix("outcome: "))
+        .unwrap_or_default();
+    let seen = match &outcome.result {
+        Ok(output) => format!("{shown}, {} bytes out", output.len()),
+        Err(_) => shown.to_owned(),
+    };
     let description = format!(
         "{}({:?}) of plugins-hostile/, stopped by {} (tests/src/attacks.rs)",
         attack.export, attack.input, attack.stopped_by
@@ -179,23 +184,6 @@ fn still_answers(driver: &dyn Driver, honest: &Path) -> Result<(), String> {
         Some(Err(failure)) => Err(format!("the honest seed call failed: {failure:?}")),
         None => Err("the honest seed call got no outcome".to_owned()),
     }
-}
-
-fn failure_words(failure: &Failure) -> String {
-    match failure {
-        Failure::Plugin { .. } => "plugin error",
-        Failure::ReturnCode { .. } => "return code",
-        Failure::Trap { .. } | Failure::Exit { .. } => "aborted",
-        Failure::HostFunction { .. } => "host function error",
-        Failure::Timeout {} => "timed out",
-        Failure::OutOfMemory {} => "out of memory",
-        Failure::OutOfFuel {} => "out of fuel",
-        Failure::KeyTooLong { .. } => "key too long",
-        Failure::ValueTooLong { .. } => "value too long",
-        Failure::MissingExport {} => "no such export",
-        Failure::Load { .. } => "could not load",
-    }
-    .to_owned()
 }
 
 /// The first line of an error, cut short, for a table cell.

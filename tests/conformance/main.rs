@@ -170,12 +170,7 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
         let described = format!("{} (built by {})", host.runtime, artifact.toolchain);
         eprintln!("conformance: {host}: {described}");
         report.toolchains.insert(host.name().to_owned(), described);
-        let driver: Arc<dyn Driver> = if host.in_process {
-            Arc::new(in_process::InProcess::new())
-        } else {
-            Arc::new(protocol_host(root, host, &artifact.path, threads))
-        };
-        drivers.push((host, Ok(driver)));
+        drivers.push((host, Ok(driver(root, host, &artifact.path, threads))));
     }
     for (host, reason) in &hosts.skipped {
         eprintln!("conformance: {host} SKIPPED: {reason}");
@@ -328,14 +323,9 @@ fn attack_trials(
         _ => Err("the honest rust plugin is not ready".to_owned()),
     };
     for (host, artifact) in &hosts.ready {
-        let driver: Arc<dyn Driver> = if host.in_process {
-            Arc::new(in_process::InProcess::new())
-        } else {
-            Arc::new(protocol_host(root, host, &artifact.path, 1))
-        };
         trials.extend(attacks::trials(
             host,
-            Ok(driver),
+            Ok(driver(root, host, &artifact.path, 1)),
             &hostile,
             &honest,
             known,
@@ -343,6 +333,16 @@ fn attack_trials(
         ));
     }
     Ok(())
+}
+
+/// The driver of a built host: the Rust host in this process, or a pool of up to `size` children
+/// of a protocol host.
+fn driver(root: &Path, host: &Host, artifact: &Path, size: usize) -> Arc<dyn Driver> {
+    if host.in_process {
+        Arc::new(in_process::InProcess::new())
+    } else {
+        Arc::new(protocol_host(root, host, artifact, size))
+    }
 }
 
 /// The client of a host that speaks docs/protocol.md, started as its table entry says.

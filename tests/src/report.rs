@@ -201,31 +201,29 @@ impl Report {
                 hosts.push(&record.host);
             }
         }
+        let sorted = self.sorted_attacks();
         let mut out = String::new();
-        let mut attacks: Vec<&str> = self.attacks.iter().map(|r| r.attack.as_str()).collect();
-        attacks.sort();
+        let mut attacks: Vec<&str> = sorted.iter().map(|r| r.attack.as_str()).collect();
         attacks.dedup();
         for attack in attacks {
             let _ = writeln!(out, "{attack}");
             for host in &hosts {
-                let cells: Vec<String> = self
-                    .sorted_attacks()
-                    .into_iter()
+                let cells: Vec<(&str, String)> = sorted
+                    .iter()
                     .filter(|r| r.attack == attack && r.host == *host)
-                    .map(|r| format!("{} ({})", r.seen, r.verdict.word()))
+                    .map(|r| {
+                        let cell = format!("{} ({})", r.seen, r.verdict.word());
+                        (r.language.as_str(), cell)
+                    })
                     .collect();
-                let languages: Vec<&str> = self
-                    .sorted_attacks()
-                    .into_iter()
-                    .filter(|r| r.attack == attack && r.host == *host)
-                    .map(|r| r.language.as_str())
-                    .collect();
-                let shown = if cells.windows(2).all(|pair| pair[0] == pair[1]) {
-                    cells.first().cloned().unwrap_or_default()
+                let shown = if cells.windows(2).all(|pair| pair[0].1 == pair[1].1) {
+                    cells
+                        .first()
+                        .map(|(_, cell)| cell.clone())
+                        .unwrap_or_default()
                 } else {
-                    languages
+                    cells
                         .iter()
-                        .zip(&cells)
                         .map(|(language, cell)| format!("{language}: {cell}"))
                         .collect::<Vec<_>>()
                         .join("; ")
