@@ -413,7 +413,7 @@ fn rerun_command(trial: &str) -> String {
 
 /// Prints the table and writes `report.json` and `junit.xml` for the trials that ran.
 fn write_report(root: &Path, report: &Report) -> anyhow::Result<()> {
-    if report.records.is_empty() {
+    if report.records.is_empty() && report.attacks.is_empty() {
         return Ok(());
     }
     let dir = root.join(REPORT_DIR);
