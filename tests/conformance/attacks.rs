@@ -12,10 +12,11 @@ use std::time::Instant;
 
 use conformance::attacks::{Attack, ATTACKS};
 use conformance::driver::Driver;
+use conformance::findings::Findings;
 use conformance::known::KnownFailures;
 use conformance::protocol::{seed_store, Limits, Request};
 use conformance::render;
-use conformance::report::{AttackRecord, Report};
+use conformance::report::{AttackRecord, Divergence, Report};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Completion, Trial};
 use xtask::{Hostile, HOSTILE};
@@ -41,8 +42,10 @@ pub fn trials(
     hostile: &[(&'static Hostile, Result<PathBuf, String>)],
     honest: &Result<PathBuf, String>,
     known: &KnownFailures,
+    findings: &Findings,
     report: &Arc<Mutex<Report>>,
 ) -> Vec<Trial> {
+    let hosts: Vec<&str> = xtask::HOSTS.iter().map(|host| host.name()).collect();
     let mut trials = Vec::new();
     for attack in ATTACKS {
         for (language, wasm) in hostile {
@@ -50,33 +53,39 @@ pub fn trials(
             let known = known
                 .attack_reason(host.name(), language.name(), attack.name)
                 .map(str::to_owned);
+            let finding = known.as_ref().and_then(|_| {
+                let found = findings.for_trial(attack.name, host.name(), &hosts);
+                found.map(|(heading, _)| heading.to_owned())
+            });
             let (driver, wasm, honest) = (driver.clone(), wasm.clone(), honest.clone());
             let report = Arc::clone(report);
             let language = language.name();
             trials.push(Trial::ignorable_test(name.clone(), move || {
-                let (driver, wasm, honest) = match (driver, wasm, honest) {
-                    (Ok(driver), Ok(wasm), Ok(honest)) => (driver, wasm, honest),
+                let started = Instant::now();
+                let (verdict, seen, divergence) = match (driver, wasm, honest) {
+                    (Ok(driver), Ok(wasm), Ok(honest)) => {
+                        let (result, seen, divergence) =
+                            attack_once(attack, driver.as_ref(), &wasm, &honest);
+                        let verdict = Verdict::judge(
+                            result.map_err(|why| format!("{language}@{host}: {why}")),
+                            known.as_deref(),
+                        );
+                        (verdict, seen, divergence)
+                    }
                     (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => {
-                        return Ok(Completion::ignored_with(why));
+                        (Verdict::Skip(why), "not run".to_owned(), None)
                     }
                 };
-                let started = Instant::now();
-                let (result, seen) = attack_once(attack, driver.as_ref(), &wasm, &honest);
                 let millis = started.elapsed().as_millis() as u64;
-                let verdict = Verdict::judge(
-                    result.map_err(|why| format!("{language}@{host}: {why}")),
-                    known.as_deref(),
-                );
                 let outcome = match &verdict {
                     Verdict::Pass => Ok(Completion::Completed),
                     Verdict::Skip(why) => Ok(Completion::ignored_with(why)),
                     Verdict::XFail(reason) => Ok(Completion::ignored_with(format!(
                         "known failure: {reason} (seen: {seen})"
                     ))),
-                    Verdict::Fail(message) => Err(format!(
-                        "{message}\nrerun: cargo test --test conformance -- --exact {name}"
-                    )
-                    .into()),
+                    Verdict::Fail(message) => {
+                        Err(format!("{message}\nrerun: {}", crate::rerun_command(&name)).into())
+                    }
                     Verdict::XPass(reason) => Err(format!(
                         "{language}@{host} withstands {}, but {} lists it as a known failure \
                          ({reason}): remove the entry",
@@ -90,12 +99,15 @@ pub fn trials(
                     .unwrap_or_else(|poison| poison.into_inner())
                     .attacks
                     .push(AttackRecord {
+                        trial: name.clone(),
                         attack: attack.name.to_owned(),
                         language: language.to_owned(),
                         host: host.name().to_owned(),
                         verdict,
                         seen,
                         millis,
+                        divergence,
+                        finding,
                     });
                 outcome
             }));
@@ -105,13 +117,14 @@ pub fn trials(
 }
 
 /// Makes the attack and then the honest call; returns whether both went as the contract says,
-/// and what was seen of the attack, in a few words, for the reliability table.
+/// what was seen of the attack, in a few words, for the reliability table, and how its outcome
+/// diverged from the snapshot if it did.
 fn attack_once(
     attack: &Attack,
     driver: &dyn Driver,
     wasm: &Path,
     honest: &Path,
-) -> (Result<(), String>, String) {
+) -> (Result<(), String>, String, Option<Divergence>) {
     let request = Request::one(
         attack.export,
         attack.input.as_bytes(),
@@ -120,12 +133,13 @@ fn attack_once(
     );
     let outcomes = match driver.run(wasm, &request) {
         Ok(outcomes) => outcomes,
-        Err(error) => return (Err(error.clone()), short(&error)),
+        Err(error) => return (Err(error.clone()), short(&error), None),
     };
     let [outcome] = outcomes.as_slice() else {
         return (
             Err(format!("{} outcomes for one call", outcomes.len())),
             "a wrong answer".to_owned(),
+            None,
         );
     };
     let rendered = render::call(attack.export, outcome, false);
@@ -142,22 +156,24 @@ fn attack_once(
         "{}({:?}) of plugins-hostile/, stopped by {} (tests/src/attacks.rs)",
         attack.export, attack.input, attack.stopped_by
     );
-    if !matches_snapshot(SNAPSHOTS_DIR, attack.name, description, rendered) {
+    if let Err(divergence) = matches_snapshot(SNAPSHOTS_DIR, attack.name, description, rendered) {
         return (
             Err(format!(
                 "the outcome of {} diverges from {SNAPSHOTS_DIR}/{}.snap: see the diff above",
                 attack.name, attack.name
             )),
             seen,
+            Some(divergence),
         );
     }
     if let Err(why) = still_answers(driver, honest) {
         return (
             Err(format!("after {}: {why}", attack.name)),
             format!("{seen}; then {}", short(&why)),
+            None,
         );
     }
-    (Ok(()), seen)
+    (Ok(()), seen, None)
 }
 
 /// The seed's call on the honest plugin, on the same host: exactly the seed's output.

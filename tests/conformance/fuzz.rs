@@ -322,7 +322,7 @@ pub fn trial(
         std::fs::write(&wasm_path, &wasm)?;
     }
     let corpus = root.join("tests/fuzz/corpus.txt");
-    Ok(Trial::ignorable_test(trial_name(host), move || {
+    Ok(crate::recorded::ignorable(trial_name(host), move || {
         let driver = match &driver {
             Ok(driver) => driver.clone(),
             Err(why) => return Ok(Completion::ignored_with(why)),

@@ -12,6 +12,7 @@ mod fuzz;
 mod in_process;
 mod property;
 mod protocol_trials;
+mod recorded;
 mod snapshots;
 
 use std::path::{Path, PathBuf};
@@ -22,9 +23,10 @@ use anyhow::Context;
 use conformance::abi;
 use conformance::case;
 use conformance::driver::{Driver, ProtocolHost};
+use conformance::findings::Findings;
 use conformance::known::KnownFailures;
 use conformance::partition;
-use conformance::report::{self, Record, Report};
+use conformance::report::{self, Divergence, Listed, Record, Report};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Arguments, Completion, Trial};
 use xtask::{
@@ -80,7 +82,18 @@ fn main() -> ExitCode {
     let mut report =
         std::mem::take(&mut *report.lock().unwrap_or_else(|poison| poison.into_inner()));
     report.partition = partition.map(|partition| partition.to_string());
-    if let Err(error) = write_report(&root, &report) {
+    report.others = recorded::take();
+    // Every trial that ran is in the report, or the page and a merge would miss it silently.
+    let ran = conclusion.num_passed + conclusion.num_failed + conclusion.num_ignored;
+    let recorded = report.records.len() + report.attacks.len() + report.others.len();
+    if ran != recorded as u64 {
+        eprintln!(
+            "error: {ran} trials ran but the report holds {recorded}: a trial does not record its \
+             verdict (make it with tests/conformance/recorded.rs)"
+        );
+        return ExitCode::FAILURE;
+    }
+    if let Err(error) = write_report(&root, &mut report) {
         eprintln!("error: {error:#}");
         return ExitCode::FAILURE;
     }
@@ -156,7 +169,7 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
             .insert(language.name().to_owned(), format!("skipped: {reason}"));
         let why = format!("{language} toolchain missing: see `cargo xtask doctor`");
         let surface_why = why.clone();
-        trials.push(Trial::ignorable_test(
+        trials.push(recorded::ignorable(
             format!("{SURFACE_TRIAL}::{language}"),
             move || Ok(Completion::ignored_with(surface_why)),
         ));
@@ -188,7 +201,9 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
     let language_names: Vec<&str> = LANGUAGES.iter().map(|l| l.name()).collect();
     let hostile_names: Vec<&str> = HOSTILE.iter().map(|h| h.name()).collect();
     let known = KnownFailures::load(root, &host_names, &language_names, &hostile_names, &names)?;
+    let findings = Findings::load(root)?;
     trials.push(snapshots::orphan_snapshots(root, &names));
+    trials.push(partitions_trial(root));
     trials.push(property::trial(&subjects, &drivers, &known));
     for (host, driver) in &drivers {
         let listed = known.fuzz_reason(host.name());
@@ -210,14 +225,22 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
     for (host, reason) in &hosts.skipped {
         for name in side_trial_names(host) {
             let reason = reason.clone();
-            trials.push(Trial::ignorable_test(name, move || {
+            trials.push(recorded::ignorable(name, move || {
                 Ok(Completion::ignored_with(reason))
             }));
         }
     }
 
     let report = Arc::new(Mutex::new(report));
-    attack_trials(root, &sh, &subjects, &hosts, &known, &report, &mut trials)?;
+    attack_trials(
+        root,
+        &sh,
+        &subjects,
+        &hosts,
+        (&known, &findings),
+        &report,
+        &mut trials,
+    )?;
     for entry in catalogue {
         let name = entry.name.clone();
         // A malformed case fails its own trials and leaves the others running.
@@ -230,11 +253,16 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
                 let known = known
                     .reason(host.name(), language.name(), &name)
                     .map(str::to_owned);
+                let finding = known.as_ref().and_then(|_| {
+                    let found = findings.for_trial(&name, host.name(), &host_names);
+                    found.map(|(heading, _)| heading.to_owned())
+                });
                 let (case, report) = (Arc::clone(&case), Arc::clone(&report));
-                let run: Box<dyn FnOnce() -> Verdict + Send> = match (driver, subject) {
+                type Run = Box<dyn FnOnce() -> (Verdict, Option<Divergence>) + Send>;
+                let run: Run = match (driver, subject) {
                     (Err(why), _) | (_, Subject::Skipped(why)) => {
                         let why = why.clone();
-                        Box::new(move || Verdict::Skip(why))
+                        Box::new(move || (Verdict::Skip(why), None))
                     }
                     (Ok(driver), Subject::Ready(wasm)) => {
                         let (driver, wasm) = (Arc::clone(driver), wasm.clone());
@@ -244,26 +272,34 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
                                 Ok(case) => {
                                     snapshots::check(case, &subject_name, driver.as_ref(), &wasm)
                                 }
-                                Err(error) => Err(error.clone()),
+                                Err(error) => Err(error.clone().into()),
                             };
-                            Verdict::judge(result, known.as_deref())
+                            let (result, divergence) = match result {
+                                Ok(()) => (Ok(()), None),
+                                Err(mismatch) => (Err(mismatch.message), mismatch.divergence),
+                            };
+                            (Verdict::judge(result, known.as_deref()), divergence)
                         })
                     }
                     (Ok(_), Subject::Broken(why)) => {
                         let why = why.clone();
-                        Box::new(move || Verdict::judge(Err(why), known.as_deref()))
+                        Box::new(move || (Verdict::judge(Err(why), known.as_deref()), None))
                     }
                 };
                 let (case_name, group, rerun) =
                     (name.clone(), entry.group.clone(), rerun_command(&trial));
+                let trial_name = trial.clone();
                 trials.push(Trial::ignorable_test(trial, move || {
-                    let verdict = run();
+                    let started = std::time::Instant::now();
+                    let (verdict, divergence) = run();
+                    let millis = started.elapsed().as_millis() as u64;
                     let outcome = match &verdict {
                         Verdict::Pass => Ok(Completion::Completed),
                         Verdict::Skip(why) => Ok(Completion::ignored_with(why)),
-                        Verdict::XFail(reason) => {
-                            Ok(Completion::ignored_with(format!("known failure: {reason}")))
-                        }
+                        Verdict::XFail(reason) => Ok(Completion::ignored_with(format!(
+                            "{}{reason}",
+                            recorded::KNOWN_FAILURE
+                        ))),
                         Verdict::Fail(message) => Err(format!("{message}\nrerun: {rerun}").into()),
                         Verdict::XPass(reason) => Err(format!(
                             "{subject_name} passes, but {} lists it as a known failure \
@@ -277,11 +313,15 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
                         .unwrap_or_else(|poison| poison.into_inner())
                         .records
                         .push(Record {
+                            trial: trial_name,
                             case: case_name,
                             group,
                             language: language.name().to_owned(),
                             host: host.name().to_owned(),
                             verdict,
+                            millis,
+                            divergence,
+                            finding,
                         });
                     outcome
                 }));
@@ -299,7 +339,7 @@ fn attack_trials(
     sh: &xshell::Shell,
     subjects: &[(&'static Language, Subject)],
     hosts: &xtask::Outcomes<Host>,
-    known: &KnownFailures,
+    (known, findings): (&KnownFailures, &Findings),
     report: &Arc<Mutex<Report>>,
     trials: &mut Vec<Trial>,
 ) -> anyhow::Result<()> {
@@ -329,6 +369,7 @@ fn attack_trials(
             &hostile,
             &honest,
             known,
+            findings,
             report,
         ));
     }
@@ -383,7 +424,7 @@ fn unit_tests_trial(
 ) -> Trial {
     let (program, args) = unit_tests.resolve(root, artifact);
     let dir = root.join(host.build.source_dir);
-    Trial::test(unit_tests_name(host), move || {
+    recorded::test(unit_tests_name(host), move || {
         let output = std::process::Command::new(&program)
             .args(&args)
             .envs(unit_tests.env.iter().copied())
@@ -406,26 +447,91 @@ fn unit_tests_trial(
     })
 }
 
-/// The command that runs one trial and nothing else.
-fn rerun_command(trial: &str) -> String {
-    format!("cargo test --test conformance -- --exact {trial}")
+const PARTITIONS_TRIAL: &str = "partitions_cover_the_run";
+
+/// For N = 2 to 5, the parts `hash:1/N` .. `hash:N/N` of this run's own list of trials are
+/// disjoint and together the whole list, each part holding some: what a split CI run relies on
+/// before its reports are merged.
+fn partitions_trial(root: &Path) -> Trial {
+    let names = listed_names(root);
+    recorded::test(PARTITIONS_TRIAL, move || {
+        for total in 2..=5 {
+            let parts: Vec<partition::Partition> = (1..=total)
+                .map(|part| partition::Partition::parse(&format!("hash:{part}/{total}")))
+                .collect::<Result<_, _>>()?;
+            let mut sizes = vec![0; parts.len()];
+            for name in &names {
+                let holding: Vec<usize> = (0..parts.len())
+                    .filter(|&i| parts[i].contains(name))
+                    .collect();
+                if holding.len() != 1 {
+                    return Err(format!(
+                        "{name} is in {} of the {total} parts, not one",
+                        holding.len()
+                    )
+                    .into());
+                }
+                sizes[holding[0]] += 1;
+            }
+            if let Some(empty) = sizes.iter().position(|&size| size == 0) {
+                return Err(format!("hash:{}/{total} holds no trial", empty + 1).into());
+            }
+        }
+        Ok(())
+    })
 }
 
-/// Prints the table and writes `report.json` and `junit.xml` for the trials that ran.
-fn write_report(root: &Path, report: &Report) -> anyhow::Result<()> {
-    if report.records.is_empty() && report.attacks.is_empty() {
+/// The command that runs one trial and nothing else, `{trial}` standing for its name.
+const RERUN: &str = "cargo test --test conformance -- --exact {trial}";
+
+fn rerun_command(trial: &str) -> String {
+    RERUN.replace("{trial}", trial)
+}
+
+/// Prints the table, writes `report.json`, `junit.xml` and the results page (index.html, with
+/// the run kept in the history) for the trials that ran, and checks the page in Chromium.
+fn write_report(root: &Path, report: &mut Report) -> anyhow::Result<()> {
+    if report.records.is_empty() && report.attacks.is_empty() && report.others.is_empty() {
         return Ok(());
     }
+    // Each trial of nextest's runs in a process of its own: a report of one trial each time,
+    // all writing the same files, would be worse than none.
+    if std::env::var_os("NEXTEST_RUN_ID").is_some() {
+        return Ok(());
+    }
+    let names = listed_names(root);
+    report.listed = Listed::of(&names);
+    report.rerun = RERUN.to_owned();
+    let mut snapshots = std::collections::BTreeMap::new();
+    for record in &report.records {
+        if let Some(body) = snapshots::snapshot_body(snapshots::SNAPSHOTS_DIR, &record.case) {
+            snapshots.insert(record.case.clone(), body);
+        }
+    }
+    for record in &report.attacks {
+        if let Some(body) = snapshots::snapshot_body(attacks::SNAPSHOTS_DIR, &record.attack) {
+            snapshots.insert(format!("attack:{}", record.attack), body);
+        }
+    }
+    report.snapshots = snapshots;
+    let headings: Vec<&str> = report
+        .records
+        .iter()
+        .filter_map(|record| record.finding.as_deref())
+        .chain(report.attacks.iter().filter_map(|r| r.finding.as_deref()))
+        .collect();
+    report.findings = Findings::load(root)?.texts(headings.into_iter());
+
     let dir = root.join(REPORT_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {REPORT_DIR}"))?;
-    for (file, text) in [
-        ("report.json", report.json()),
-        ("junit.xml", report.junit()),
-    ] {
-        std::fs::write(dir.join(file), text)
-            .with_context(|| format!("cannot write {REPORT_DIR}/{file}"))?;
+    std::fs::write(dir.join("junit.xml"), report.junit())
+        .with_context(|| format!("cannot write {REPORT_DIR}/junit.xml"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&report.json()).context("the report is not JSON")?;
+    let published = xtask::results::publish(&dir, json, true)?;
+    if !report.records.is_empty() {
+        println!("\n{}", report.table());
     }
-    println!("\n{}", report.table());
     if !report.attacks.is_empty() {
         println!(
             "attacks (what each host did, and the verdict):\n{}",
@@ -435,14 +541,38 @@ fn write_report(root: &Path, report: &Report) -> anyhow::Result<()> {
     for (built, toolchain) in &report.toolchains {
         println!("{built}: {toolchain}");
     }
-    println!("results: {REPORT_DIR}/report.json, {REPORT_DIR}/junit.xml");
+    let changed = match published.changed {
+        Some(changed) => format!("; {changed} trials changed verdict since the previous run"),
+        None => String::new(),
+    };
+    println!(
+        "results: {REPORT_DIR}/report.json, {REPORT_DIR}/junit.xml, {REPORT_DIR}/index.html \
+         ({} KB{changed})",
+        published.page_bytes / 1024
+    );
+    let sh = xshell::Shell::new()?;
+    if let Some(line) = xtask::results::check_page(&sh, &dir)? {
+        println!("{line}");
+    }
     Ok(())
 }
 
 /// The trials' names without building anything, for `--list`.
 fn list_only(root: &Path) -> Vec<Trial> {
+    listed_names(root)
+        .into_iter()
+        .map(|name| Trial::test(name, || Ok(())))
+        .collect()
+}
+
+/// Every trial's name, as the run names them: `--list` and the report's `listed` come from here.
+fn listed_names(root: &Path) -> Vec<String> {
     let names = case::names(root).unwrap_or_default();
-    let mut listed = vec![ORPHAN_TRIAL.to_owned(), property::TRIAL.to_owned()];
+    let mut listed = vec![
+        ORPHAN_TRIAL.to_owned(),
+        PARTITIONS_TRIAL.to_owned(),
+        property::TRIAL.to_owned(),
+    ];
     for language in LANGUAGES {
         listed.push(format!("{SURFACE_TRIAL}::{language}"));
     }
@@ -457,7 +587,4 @@ fn list_only(root: &Path) -> Vec<Trial> {
         }
     }
     listed
-        .into_iter()
-        .map(|name| Trial::test(name, || Ok(())))
-        .collect()
 }

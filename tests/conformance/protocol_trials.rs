@@ -55,11 +55,11 @@ pub fn trials(root: &Path, host: &'static Host, artifact: &Path) -> Vec<Trial> {
     let (wasm_a, wasm_b, setup_b) = (wasm.clone(), wasm, setup.clone());
     let [malformed_name, killed_name] = trial_names(host);
     vec![
-        Trial::test(malformed_name, move || {
+        crate::recorded::test(malformed_name, move || {
             setup?;
             malformed_requests(&first, &wasm_a).map_err(|why| format!("{host}: {why}").into())
         }),
-        Trial::test(killed_name, move || {
+        crate::recorded::test(killed_name, move || {
             setup_b?;
             killed_child(&second, &wasm_b).map_err(|why| format!("{host}: {why}").into())
         }),

@@ -7,6 +7,7 @@ use conformance::abi;
 use conformance::case::{self, Case};
 use conformance::driver::Driver;
 use conformance::render;
+use conformance::report::Divergence;
 use libtest_mimic::Trial;
 use xtask::{project_root, Language, LANGUAGES};
 
@@ -18,9 +19,24 @@ pub const ORPHAN_TRIAL: &str = "snapshots_have_cases";
 const SURFACES_DIR: &str = "tests/snapshots/surfaces";
 pub const SURFACE_TRIAL: &str = "surface";
 
+/// Why a trial that compares with a snapshot failed, and what it rendered if it got that far.
+pub struct Mismatch {
+    pub message: String,
+    pub divergence: Option<Divergence>,
+}
+
+impl From<String> for Mismatch {
+    fn from(message: String) -> Mismatch {
+        Mismatch {
+            message,
+            divergence: None,
+        }
+    }
+}
+
 /// Runs one case on one language's plugin on one host and compares the output with the case's
 /// shared snapshot.
-pub fn check(case: &Case, subject: &str, driver: &dyn Driver, wasm: &Path) -> Result<(), String> {
+pub fn check(case: &Case, subject: &str, driver: &dyn Driver, wasm: &Path) -> Result<(), Mismatch> {
     // A failing call is a result like any other: the snapshot says how it failed.
     let outcomes = driver
         .run(wasm, &case.request)
@@ -30,42 +46,71 @@ pub fn check(case: &Case, subject: &str, driver: &dyn Driver, wasm: &Path) -> Re
             "{subject}: {} outcomes for {} calls",
             outcomes.len(),
             case.request.calls.len()
-        ));
+        )
+        .into());
     }
     let rendered = render::request(&case.request, &outcomes);
 
     let description = format!("{} ({})", case.description, case.file);
-    if matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{subject} diverges from the shared snapshot of case `{}` ({}): see the diff above",
-            case.name, case.file
-        ))
-    }
+    matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered).map_err(|divergence| {
+        Mismatch {
+            message: format!(
+                "{subject} diverges from the shared snapshot of case `{}` ({}): see the diff above",
+                case.name, case.file
+            ),
+            divergence: Some(divergence),
+        }
+    })
 }
 
 /// Compares `rendered` with the snapshot `dir/name.snap`. insta reports a mismatch by printing
-/// the diff and panicking; the panic is caught so the caller can name what diverged.
-pub fn matches_snapshot(dir: &str, name: &str, description: String, rendered: String) -> bool {
+/// the diff and panicking; the panic is caught so the caller can name what diverged, and the
+/// divergence is kept for the results page.
+pub fn matches_snapshot(
+    dir: &str,
+    name: &str,
+    description: String,
+    rendered: String,
+) -> Result<(), Divergence> {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(project_root().join(dir));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_description(description);
     settings.set_omit_expression(true);
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        settings.bind(|| insta::assert_snapshot!(name, rendered))
+    let shown = rendered.clone();
+    let matched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(name, shown))
     }))
-    .is_ok()
+    .is_ok();
+    match matched {
+        true => Ok(()),
+        false => {
+            let expected = snapshot_body(dir, name).unwrap_or_default();
+            Err(Divergence::new(&expected, rendered))
+        }
+    }
+}
+
+/// The contents of the snapshot `dir/name.snap` below its header, or `None` when there is no
+/// such snapshot.
+pub fn snapshot_body(dir: &str, name: &str) -> Option<String> {
+    let text =
+        std::fs::read_to_string(project_root().join(dir).join(format!("{name}.snap"))).ok()?;
+    // insta's header is YAML between two `---` lines.
+    let body = text
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(text.as_str(), |(_, body)| body);
+    Some(body.to_owned())
 }
 
 /// Each language's imports and exports, snapshotted per language: the one snapshot that is not
 /// shared, because the surface is what compilers legitimately differ in (WASI imports, runtime
 /// exports). The lint above decides what must agree.
 pub fn surface_trial(language: &'static Language, surface: abi::Surface) -> Trial {
-    Trial::test(format!("{SURFACE_TRIAL}::{language}"), move || {
+    crate::recorded::test(format!("{SURFACE_TRIAL}::{language}"), move || {
         let description = format!("imports and exports of the {language} plugin");
-        if matches_snapshot(SURFACES_DIR, language.name(), description, surface.render()) {
+        if matches_snapshot(SURFACES_DIR, language.name(), description, surface.render()).is_ok() {
             Ok(())
         } else {
             Err(format!(
@@ -82,7 +127,7 @@ pub fn surface_trial(language: &'static Language, surface: abi::Surface) -> Tria
 pub fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
     let root = root.to_owned();
     let cases = cases.to_vec();
-    Trial::test(ORPHAN_TRIAL, move || {
+    crate::recorded::test(ORPHAN_TRIAL, move || {
         let languages: Vec<String> = LANGUAGES.iter().map(|l| l.name().to_owned()).collect();
         let attacks: Vec<String> = conformance::attacks::ATTACKS
             .iter()

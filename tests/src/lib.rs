@@ -8,6 +8,7 @@ pub mod abi;
 pub mod attacks;
 pub mod case;
 pub mod driver;
+pub mod findings;
 pub mod known;
 pub mod partition;
 pub mod protocol;

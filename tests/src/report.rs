@@ -3,17 +3,78 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use sha2::Digest as _;
+
 use crate::verdict::Verdict;
 
 /// One (case, language, host) trial that ran.
 #[derive(Debug, Clone)]
 pub struct Record {
+    /// The trial's name, as `--exact` takes it.
+    pub trial: String,
     pub case: String,
     /// The case's group: the folder of the catalogue it is in.
     pub group: String,
     pub language: String,
     pub host: String,
     pub verdict: Verdict,
+    pub millis: u64,
+    /// What this trial rendered and its diff against the snapshot, when the two differ.
+    pub divergence: Option<Divergence>,
+    /// The heading of the docs/findings.md entry behind its known-failure entry, if listed.
+    pub finding: Option<String>,
+}
+
+/// A rendered outcome that is not its snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Divergence {
+    pub output: String,
+    /// A unified diff from the snapshot to the output.
+    pub diff: String,
+}
+
+/// The most of an output or a diff a report keeps: a sequence of 10,000 calls that each fail
+/// differently renders to most of a megabyte, and the page holds thousands of trials.
+const KEPT: usize = 16 * 1024;
+
+impl Divergence {
+    pub fn new(expected: &str, output: String) -> Divergence {
+        let diff = similar::TextDiff::from_lines(expected, &output)
+            .unified_diff()
+            .context_radius(3)
+            .header("snapshot", "this trial")
+            .to_string();
+        Divergence {
+            output: cut(output),
+            diff: cut(diff),
+        }
+    }
+}
+
+/// `text` up to [`KEPT`] bytes, cut at a line's end, and a last line saying how much was left out.
+fn cut(text: String) -> String {
+    if text.len() <= KEPT {
+        return text;
+    }
+    let mut end = KEPT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = text[..end].rfind('\n').map_or(end, |at| at + 1);
+    format!(
+        "{}... {} more bytes (rerun the trial to see them all)\n",
+        &text[..end],
+        text.len() - end
+    )
+}
+
+/// A trial that is neither a case nor an attack: a surface, the property test, a fuzz, a
+/// protocol trial, a host's unit tests.
+#[derive(Debug, Clone)]
+pub struct OtherRecord {
+    pub trial: String,
+    pub verdict: Verdict,
+    pub millis: u64,
 }
 
 impl Record {
@@ -31,6 +92,7 @@ pub fn subject(language: &str, host: &str) -> String {
 /// One attack trial: a hostile plugin's attack on a host.
 #[derive(Debug, Clone)]
 pub struct AttackRecord {
+    pub trial: String,
     pub attack: String,
     /// The hostile module's language.
     pub language: String,
@@ -40,6 +102,8 @@ pub struct AttackRecord {
     pub seen: String,
     /// The attack and the honest call after it, in milliseconds.
     pub millis: u64,
+    pub divergence: Option<Divergence>,
+    pub finding: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -51,8 +115,41 @@ pub struct Report {
     pub columns: Vec<String>,
     pub records: Vec<Record>,
     pub attacks: Vec<AttackRecord>,
+    pub others: Vec<OtherRecord>,
     /// The part of a split run (`hash:K/N`) these records are, if the run was split.
     pub partition: Option<String>,
+    /// The whole run's list of trials, split or not, so that merged parts can be checked.
+    pub listed: Listed,
+    /// Each case's and attack's snapshot (`attack:<name>` for an attack), for the trials that
+    /// ran: what a passing trial rendered.
+    pub snapshots: BTreeMap<String, String>,
+    /// The docs/findings.md entries the records name, heading -> text.
+    pub findings: BTreeMap<String, String>,
+    /// The rendered rerun command, with `{trial}` for the trial's name.
+    pub rerun: String,
+}
+
+/// How many trials the unsplit run lists, and the SHA-256 of their sorted names, one per line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub count: usize,
+    pub sha256: String,
+}
+
+impl Listed {
+    pub fn of(names: &[String]) -> Listed {
+        let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let mut hasher = sha2::Sha256::new();
+        for name in &sorted {
+            hasher.update(name.as_bytes());
+            hasher.update(b"\n");
+        }
+        Listed {
+            count: sorted.len(),
+            sha256: format!("{:x}", hasher.finalize()),
+        }
+    }
 }
 
 const VERDICTS: [&str; 5] = ["pass", "fail", "xfail", "xpass", "skip"];
@@ -84,46 +181,102 @@ impl Report {
         records
     }
 
+    /// report.json: every record with what the results page shows of it. The counts by verdict,
+    /// group, host and language are added by `xtask::results`, which merges split runs too.
     pub fn json(&self) -> String {
+        let divergence = |divergence: &Option<Divergence>| match divergence {
+            Some(divergence) => (
+                serde_json::json!(divergence.output),
+                serde_json::json!(divergence.diff),
+            ),
+            None => (serde_json::Value::Null, serde_json::Value::Null),
+        };
         let results: Vec<serde_json::Value> = self
             .sorted()
             .iter()
             .map(|record| {
+                let (output, diff) = divergence(&record.divergence);
                 serde_json::json!({
+                    "trial": record.trial,
                     "case": record.case,
                     "group": record.group,
                     "language": record.language,
                     "host": record.host,
                     "verdict": record.verdict.word(),
                     "detail": record.verdict.detail(),
+                    "millis": record.millis,
+                    "output": output,
+                    "diff": diff,
+                    "finding": record.finding,
                 })
             })
             .collect();
+        let attacks: Vec<serde_json::Value> = self
+            .sorted_attacks()
+            .iter()
+            .map(|record| {
+                let (output, diff) = divergence(&record.divergence);
+                serde_json::json!({
+                    "trial": record.trial,
+                    "attack": record.attack,
+                    "language": record.language,
+                    "host": record.host,
+                    "verdict": record.verdict.word(),
+                    "detail": record.verdict.detail(),
+                    "seen": record.seen,
+                    "millis": record.millis,
+                    "output": output,
+                    "diff": diff,
+                    "finding": record.finding,
+                })
+            })
+            .collect();
+        let mut others: Vec<&OtherRecord> = self.others.iter().collect();
+        others.sort_by(|a, b| a.trial.cmp(&b.trial));
+        let others: Vec<serde_json::Value> = others
+            .iter()
+            .map(|record| {
+                serde_json::json!({
+                    "trial": record.trial,
+                    "verdict": record.verdict.word(),
+                    "detail": record.verdict.detail(),
+                    "millis": record.millis,
+                })
+            })
+            .collect();
+        let (hosts, languages) = self.hosts_and_languages();
         let report = serde_json::json!({
             "toolchains": self.toolchains,
+            "hosts": hosts,
+            "languages": languages,
             "partition": self.partition,
-            "summary": self.counts(),
-            "groups": self
-                .groups()
-                .into_iter()
-                .map(|(group, (cases, counts))| {
-                    (group, serde_json::json!({"cases": cases, "trials": counts}))
-                })
-                .collect::<BTreeMap<_, _>>(),
+            "listed": {"count": self.listed.count, "sha256": self.listed.sha256},
+            "rerun": self.rerun,
             "results": results,
-            "attacks": self.sorted_attacks().iter().map(|record| serde_json::json!({
-                "attack": record.attack,
-                "language": record.language,
-                "host": record.host,
-                "verdict": record.verdict.word(),
-                "detail": record.verdict.detail(),
-                "seen": record.seen,
-                "millis": record.millis,
-            })).collect::<Vec<_>>(),
+            "attacks": attacks,
+            "others": others,
+            "snapshots": self.snapshots,
+            "findings": self.findings,
         });
         let mut text = serde_json::to_string_pretty(&report).expect("a report is plain data");
         text.push('\n');
         text
+    }
+
+    /// The hosts and the languages of the columns, each once, in the columns' order.
+    fn hosts_and_languages(&self) -> (Vec<&str>, Vec<&str>) {
+        let (mut hosts, mut languages) = (Vec::new(), Vec::new());
+        for column in &self.columns {
+            if let Some((language, host)) = column.split_once('@') {
+                if !hosts.contains(&host) {
+                    hosts.push(host);
+                }
+                if !languages.contains(&language) {
+                    languages.push(language);
+                }
+            }
+        }
+        (hosts, languages)
     }
 
     /// JUnit XML: one test case per (case, language, host), classname `<language>@<host>`. A known failure
@@ -334,11 +487,15 @@ mod tests {
 
     fn report() -> Report {
         let record = |case: &str, language: &str, verdict| Record {
+            trial: format!("{case}::{language}@rust-host"),
             case: case.to_owned(),
             group: if case == "echo" { "bytes" } else { "seed" }.to_owned(),
             language: language.to_owned(),
             host: "rust-host".to_owned(),
             verdict,
+            millis: 3,
+            divergence: None,
+            finding: None,
         };
         Report {
             toolchains: [("go".to_owned(), "go version \"1\"".to_owned())].into(),
@@ -353,8 +510,7 @@ mod tests {
                 record("echo", "go", Verdict::XFail("known".to_owned())),
                 record("echo", "rust", Verdict::Skip("no rustc".to_owned())),
             ],
-            attacks: Vec::new(),
-            partition: None,
+            ..Report::default()
         }
     }
 
@@ -372,24 +528,51 @@ mod tests {
     }
 
     #[test]
-    fn json_holds_every_record_sorted_with_the_counts() {
-        let json: serde_json::Value = serde_json::from_str(&report().json()).unwrap();
+    fn json_holds_every_record_sorted_with_its_divergence() {
+        let mut report = report();
+        report.records[1].divergence = Some(Divergence::new("a\nb\n", "a\nc\n".to_owned()));
+        report.records[1].finding = Some("go-pdk: a finding".to_owned());
+        let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
         assert_eq!(json["toolchains"]["go"], "go version \"1\"");
-        assert_eq!(
-            json["summary"],
-            serde_json::json!({"fail": 1, "pass": 1, "skip": 1, "xfail": 1, "xpass": 0})
-        );
-        assert_eq!(
-            json["groups"]["bytes"],
-            serde_json::json!({"cases": 1, "trials": {"fail": 0, "pass": 0, "skip": 1, "xfail": 1, "xpass": 0}})
-        );
+        assert_eq!(json["hosts"], serde_json::json!(["rust-host"]));
+        assert_eq!(json["languages"], serde_json::json!(["rust", "go"]));
         let results = json["results"].as_array().unwrap();
         assert_eq!(results[0]["case"], "echo");
         assert_eq!(
             results[2],
-            serde_json::json!({"case": "seed_call", "group": "seed", "language": "go", "host": "rust-host",
-                "verdict": "fail", "detail": "a <diff>\nhere"})
+            serde_json::json!({"trial": "seed_call::go@rust-host", "case": "seed_call", "group": "seed",
+                "language": "go", "host": "rust-host", "verdict": "fail", "detail": "a <diff>\nhere",
+                "millis": 3, "output": "a\nc\n",
+                "diff": "--- snapshot\n+++ this trial\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
+                "finding": "go-pdk: a finding"})
         );
+        assert_eq!(results[3]["output"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_long_divergence_is_cut_at_a_line() {
+        let output = "line\n".repeat(10_000);
+        let divergence = Divergence::new("", output);
+        assert!(divergence.output.len() < KEPT + 100);
+        assert!(
+            divergence
+                .output
+                .ends_with("line\n... 33620 more bytes (rerun the trial to see them all)\n"),
+            "{}",
+            &divergence.output[divergence.output.len() - 80..]
+        );
+        assert!(divergence
+            .diff
+            .starts_with("--- snapshot\n+++ this trial\n"));
+    }
+
+    #[test]
+    fn listed_is_the_same_whatever_the_order() {
+        let names = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let one = Listed::of(&names(&["b", "a"]));
+        assert_eq!(one, Listed::of(&names(&["a", "b"])));
+        assert_eq!(one.count, 2);
+        assert_ne!(one, Listed::of(&names(&["a", "c"])));
     }
 
     #[test]

@@ -18,7 +18,8 @@ fn styled(sh: &Shell) -> anyhow::Result<Vec<(&'static str, Style)>> {
         .iter()
         .map(|h| h.build())
         .chain(LANGUAGES.iter().map(|l| l.build()))
-        .chain(HOSTILE.iter().map(|h| h.build()));
+        .chain(HOSTILE.iter().map(|h| h.build()))
+        .chain([&crate::table::RESULTS_PAGE]);
     let mut seen: Vec<(&'static str, Style)> = Vec::new();
     for build in builds {
         if !seen.iter().any(|(dir, _)| *dir == build.source_dir) {
@@ -107,8 +108,8 @@ pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Clippy on every target of each cargo workspace with warnings as errors, and go vet on each
-/// Go module for the platform it is built for.
+/// Clippy on every target of each cargo workspace with warnings as errors, go vet on each
+/// Go module for the platform it is built for, and actionlint on the CI workflow.
 pub fn lint(sh: &Shell) -> anyhow::Result<()> {
     let root = crate::project_root();
     let _root = sh.push_dir(&root);
@@ -152,6 +153,11 @@ pub fn lint(sh: &Shell) -> anyhow::Result<()> {
         }
         .with_context(|| format!("the linter found problems in {dir}"))?;
     }
+    // The CI workflow that splits the conformance run over machines.
+    let actionlint = crate::toolchain::actionlint(sh)?;
+    cmd!(sh, "{actionlint} -no-color")
+        .run()
+        .context("actionlint found problems in .github/workflows")?;
     Ok(())
 }
 

@@ -28,7 +28,8 @@ fn rows() -> Vec<Row> {
         .iter()
         .map(|l| (l.build(), ""))
         .chain(HOSTS.iter().map(|h| (h.build(), "")))
-        .chain(HOSTILE.iter().map(|h| (h.build(), "hostile ")));
+        .chain(HOSTILE.iter().map(|h| (h.build(), "hostile ")))
+        .chain([(&crate::table::RESULTS_PAGE, "")]);
     for (build, prefix) in builds {
         let user = format!("{prefix}{}", build.name);
         for &toolchain in build.toolchains {

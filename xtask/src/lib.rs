@@ -7,6 +7,7 @@ mod checks;
 mod demo;
 mod doctor;
 mod fingerprint;
+pub mod results;
 mod setup;
 mod table;
 mod tinygo_install;

@@ -39,6 +39,18 @@ enum Command {
     /// Run clippy with warnings as errors on every Rust workspace, and go vet on every Go module
     Lint,
     /// Benchmark every host on every plugin and the conformance loop, then write docs/performance.md and its chart
+    /// Merge the report.json of each part of a split run (`--partition hash:K/N`) into one report and its page; fails if a part or a trial is missing or given twice
+    MergeReports {
+        /// The parts' report.json files, one per part
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<std::path::PathBuf>,
+        /// Where the merged report.json and index.html go [default: target/conformance]
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        /// Check the merged page in headless Chromium too (required under CI=true)
+        #[arg(long)]
+        check_page: bool,
+    },
     BenchReport {
         /// Write the page from the last run's results in target/bench/ without measuring again
         #[arg(long)]
@@ -97,6 +109,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fmt { check } => xtask::fmt(&sh, check)?,
         Command::Lint => xtask::lint(&sh)?,
         Command::BenchReport { no_run } => xtask::bench_report(&sh, !no_run)?,
+        Command::MergeReports {
+            reports,
+            out,
+            check_page,
+        } => {
+            let out = match out {
+                Some(out) => std::path::absolute(out)?,
+                None => project_root().join("target/conformance"),
+            };
+            let published = xtask::results::merge_reports(&reports, &out)?;
+            println!(
+                "merged {} parts: {} ({} KB)",
+                reports.len(),
+                published.page.display(),
+                published.page_bytes / 1024
+            );
+            if check_page {
+                if let Some(line) = xtask::results::check_page(&sh, &out)? {
+                    println!("{line}");
+                }
+            }
+        }
     }
     Ok(())
 }

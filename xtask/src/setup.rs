@@ -41,7 +41,8 @@ pub fn setup(sh: &Shell) -> anyhow::Result<()> {
     let builds = crate::LANGUAGES
         .iter()
         .map(|l| &l.build)
-        .chain(crate::HOSTS.iter().map(|h| &h.build));
+        .chain(crate::HOSTS.iter().map(|h| &h.build))
+        .chain([&crate::table::RESULTS_PAGE]);
     for build in builds {
         if build.prepare.is_none() || crate::build::probe_all(sh, build.toolchains).is_err() {
             continue;

@@ -26,7 +26,7 @@ pub struct Build {
     /// A step before the build that installs dependencies, run only when its lock file changed.
     pub prepare: Option<Prepare>,
     /// Writes the artifact at `out` from the project root; `None` when cargo builds it as part
-    /// of the workspace (the in-process Rust host).
+    /// of the workspace (the in-process Rust host), or nothing needs building (the page check).
     pub compile: Option<fn(&Shell, &Path) -> anyhow::Result<()>>,
     /// Where the artifact lands, relative to the project root.
     pub output: &'static str,
@@ -605,6 +605,24 @@ fn maven_package(sh: &Shell, offline: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The results page's browser check (tests/page/check.mjs): Playwright's `playwright-core`
+/// driving Debian's Chromium. Not a language or a host, but built like one: its dependencies
+/// pinned in its lock file, its toolchains in the doctor's table, its style checked.
+pub const RESULTS_PAGE: Build = Build {
+    name: "results-page",
+    source_dir: "tests/page",
+    ignored: &["node_modules"],
+    toolchains: &[&toolchain::NODE, &toolchain::NPM, &toolchain::CHROMIUM],
+    prepare: Some(Prepare {
+        lock_file: "package-lock.json",
+        creates: Some("tests/page/node_modules/.package-lock.json"),
+        run: npm_ci,
+    }),
+    compile: None,
+    output: "tests/page/check.mjs",
+    style: Style::Node,
+};
 
 /// An npm package's pinned dependencies, from its package-lock.json into its own node_modules/.
 fn npm_ci(sh: &Shell) -> anyhow::Result<()> {

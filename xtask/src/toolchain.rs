@@ -35,7 +35,7 @@ impl Toolchain {
 }
 
 /// The tools of the workspace itself, whichever languages are built.
-pub const WORKSPACE: &[&Toolchain] = &[&CARGO, &RUSTFMT, &CLIPPY];
+pub const WORKSPACE: &[&Toolchain] = &[&CARGO, &RUSTFMT, &CLIPPY, &ACTIONLINT];
 
 const RUSTUP_FIX: &str =
     "run `rustup toolchain install` at the root (it reads rust-toolchain.toml)";
@@ -60,6 +60,56 @@ pub const CLIPPY: Toolchain = Toolchain {
     fix: RUSTUP_FIX,
     install: None,
 };
+
+/// The Go module that pins the Go programs the checks run (actionlint), and where they land.
+const GO_TOOLS: &str = "xtask/tools";
+const ACTIONLINT_PROGRAM: &str = "target/tools/actionlint/actionlint";
+
+/// actionlint, the linter of the GitHub Actions workflow (`cargo xtask lint`), built from the Go
+/// module proxy at the version xtask/tools/go.sum pins.
+pub const ACTIONLINT: Toolchain = Toolchain {
+    name: "actionlint",
+    probe: |sh| {
+        let program = crate::project_root().join(ACTIONLINT_PROGRAM);
+        let line = version_line(sh, &program.to_string_lossy(), &["--version"])?;
+        Ok(format!("actionlint {line}"))
+    },
+    fix: "run `cargo xtask setup` (it builds actionlint from the Go module proxy into \
+          target/tools/actionlint)",
+    install: Some(Install {
+        // Also when present: a changed go.sum builds it again.
+        wanted: |sh| ACTIONLINT.probe(sh).is_err() || !go_tools_stamp_matches(),
+        run: |sh| {
+            let root = crate::project_root();
+            GO.probe(sh)?;
+            let _dir = sh.push_dir(root.join(GO_TOOLS));
+            let out = root.join(ACTIONLINT_PROGRAM);
+            run_to_stderr(xshell::cmd!(
+                sh,
+                "go build -o {out} github.com/rhysd/actionlint/cmd/actionlint"
+            ))?;
+            let sum = std::fs::read(root.join(GO_TOOLS).join("go.sum"))?;
+            std::fs::write(go_tools_stamp(), crate::fingerprint::hash_bytes(&sum))?;
+            ACTIONLINT.probe(sh)
+        },
+    }),
+};
+
+fn go_tools_stamp() -> std::path::PathBuf {
+    crate::project_root().join("target/tools/actionlint/go.sum.stamp")
+}
+
+fn go_tools_stamp_matches() -> bool {
+    let sum = std::fs::read(crate::project_root().join(GO_TOOLS).join("go.sum"));
+    let stamp = std::fs::read_to_string(go_tools_stamp());
+    matches!((sum, stamp), (Ok(sum), Ok(stamp)) if stamp == crate::fingerprint::hash_bytes(&sum))
+}
+
+/// The program actionlint is, once `cargo xtask setup` built it.
+pub(crate) fn actionlint(sh: &Shell) -> anyhow::Result<std::path::PathBuf> {
+    ACTIONLINT.probe(sh)?;
+    Ok(crate::project_root().join(ACTIONLINT_PROGRAM))
+}
 
 pub const RUSTC: Toolchain = Toolchain {
     name: "rustc",
@@ -218,6 +268,43 @@ pub const NODE: Toolchain = Toolchain {
         },
     }),
 };
+
+/// Chromium, for the results page's browser check: Debian's own, since nothing here may
+/// download a browser (Playwright's `playwright-core` drives it at this path).
+pub const CHROMIUM: Toolchain = Toolchain {
+    name: "chromium",
+    probe: |sh| {
+        let program = chromium_path(sh)?;
+        version_line(sh, &program, &["--version"])
+    },
+    fix: "run `cargo xtask setup` (on Debian it installs the chromium package), or put a \
+          Chromium or Chrome on PATH as `chromium`",
+    install: Some(Install {
+        wanted: |sh| CHROMIUM.probe(sh).is_err(),
+        run: |sh| {
+            apt_install(sh, "chromium", &["chromium"])?;
+            CHROMIUM.probe(sh)
+        },
+    }),
+};
+
+/// Where the browser is: `chromium` on PATH (Debian's package), else `chromium-browser`.
+pub(crate) fn chromium_path(_sh: &Shell) -> anyhow::Result<String> {
+    // Debian's package is `chromium`; other distributions and GitHub's runners have these.
+    for name in [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ] {
+        if let Some(dir) = std::env::var_os("PATH")
+            .and_then(|path| std::env::split_paths(&path).find(|dir| dir.join(name).is_file()))
+        {
+            return Ok(dir.join(name).to_string_lossy().into_owned());
+        }
+    }
+    bail!("`chromium` (or chromium-browser, google-chrome) is not on PATH")
+}
 
 pub const NPM: Toolchain = Toolchain {
     name: "npm",
