@@ -39,7 +39,9 @@ const KEPT: usize = 16 * 1024;
 
 impl Divergence {
     pub fn new(expected: &str, output: String) -> Divergence {
-        let diff = similar::TextDiff::from_lines(expected, &output)
+        // insta ignores trailing newlines, and so does the diff.
+        let ended = |text: &str| format!("{}\n", text.trim_end_matches('\n'));
+        let diff = similar::TextDiff::from_lines(&ended(expected), &ended(&output))
             .unified_diff()
             .context_radius(3)
             .header("snapshot", "this trial")
