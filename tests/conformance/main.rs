@@ -523,23 +523,19 @@ fn write_report(root: &Path, report: &mut Report) -> anyhow::Result<()> {
     report.findings = Findings::load(root)?.texts(headings.into_iter());
     // A known failure is recorded twice: its one-line reason in known-failures.toml, and what
     // each side does in docs/findings.md, which must name its case or attack.
+    let listed = |verdict: &Verdict| matches!(verdict, Verdict::XFail(_) | Verdict::XPass(_));
     let unexplained: Vec<&str> = report
         .records
         .iter()
-        .filter(|r| {
-            matches!(r.verdict, Verdict::XFail(_) | Verdict::XPass(_)) && r.finding.is_none()
-        })
-        .map(|r| r.trial.as_str())
+        .map(|r| (&r.trial, &r.verdict, &r.finding))
         .chain(
             report
                 .attacks
                 .iter()
-                .filter(|r| {
-                    matches!(r.verdict, Verdict::XFail(_) | Verdict::XPass(_))
-                        && r.finding.is_none()
-                })
-                .map(|r| r.trial.as_str()),
+                .map(|r| (&r.trial, &r.verdict, &r.finding)),
         )
+        .filter(|(_, verdict, finding)| listed(verdict) && finding.is_none())
+        .map(|(trial, _, _)| trial.as_str())
         .collect();
 
     let dir = root.join(REPORT_DIR);

@@ -404,16 +404,22 @@ impl Report {
             .max()
             .unwrap_or(4)
             .max(4);
-        let widths: Vec<usize> = self.columns.iter().map(|c| c.len().max(5)).collect();
+        // A filtered run (`-- @go-host`) shows only the columns it ran.
+        let columns: Vec<&String> = self
+            .columns
+            .iter()
+            .filter(|column| self.records.iter().any(|r| r.subject() == **column))
+            .collect();
+        let widths: Vec<usize> = columns.iter().map(|c| c.len().max(5)).collect();
         let mut out = format!("{:<width$}", "case");
-        for (column, width) in self.columns.iter().zip(&widths) {
+        for (column, width) in columns.iter().zip(&widths) {
             let _ = write!(out, "  {column:<width$}");
         }
         out = out.trim_end().to_owned() + "\n";
         for (case, row) in &cells {
             let mut line = format!("{case:<width$}");
-            for (column, width) in self.columns.iter().zip(&widths) {
-                let word = row.get(column).copied().unwrap_or("-");
+            for (column, width) in columns.iter().zip(&widths) {
+                let word = row.get(*column).copied().unwrap_or("-");
                 let shown = if matches!(word, "fail" | "xpass") {
                     word.to_uppercase()
                 } else {
@@ -437,7 +443,7 @@ impl Report {
             out,
             "{} cases x {} plugin-host pairs{part}: {}",
             cells.len(),
-            self.columns.len(),
+            columns.len(),
             summary.join(", ")
         );
         let groups = self.groups();
@@ -566,6 +572,15 @@ mod tests {
         assert!(divergence
             .diff
             .starts_with("--- snapshot\n+++ this trial\n"));
+    }
+
+    #[test]
+    fn a_column_that_ran_nothing_is_left_out_of_the_table() {
+        let mut report = report();
+        report.columns.push("zig@go-host".to_owned());
+        let table = report.table();
+        assert!(!table.contains("zig@go-host"), "{table}");
+        assert!(table.contains("2 cases x 2 plugin-host pairs"), "{table}");
     }
 
     #[test]
