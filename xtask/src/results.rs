@@ -64,7 +64,7 @@ pub fn publish(dir: &Path, mut report: Value, keep: bool) -> anyhow::Result<Publ
 /// verdicts per group), `scores` (case trials passing and run, per host and per language),
 /// `trials` (every trial of the report), and when it was made, if not already said.
 pub fn complete(report: &mut Value) {
-    let results: Vec<Value> = list(report, "results").to_vec();
+    let results = list(report, "results");
     let count = |records: &mut dyn Iterator<Item = &Value>| {
         let mut counts: BTreeMap<&str, usize> = VERDICTS.iter().map(|v| (*v, 0)).collect();
         for record in records {
@@ -74,14 +74,7 @@ pub fn complete(report: &mut Value) {
         }
         json!(counts)
     };
-    let mut groups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for record in &results {
-        groups
-            .entry(text(record, "group"))
-            .or_default()
-            .insert(text(record, "case"));
-    }
-    let groups: Map<String, Value> = groups
+    let groups: Map<String, Value> = cases_by_group(results)
         .iter()
         .map(|(group, cases)| {
             let mut records = results.iter().filter(|r| text(r, "group") == *group);
@@ -94,7 +87,7 @@ pub fn complete(report: &mut Value) {
         .collect();
     let trials: usize = LISTS.iter().map(|name| list(report, name).len()).sum();
     let summary = count(&mut results.iter());
-    let scores = scores(&results);
+    let scores = scores(results);
     let object = report.as_object_mut().expect("a report is an object");
     object.insert("summary".into(), summary);
     object.insert("groups".into(), Value::Object(groups));
@@ -107,6 +100,18 @@ pub fn complete(report: &mut Value) {
         object.insert("generated_ms".into(), json!(now));
         object.insert("commit".into(), json!(commit()));
     }
+}
+
+/// Each group's cases, as the case records name them.
+fn cases_by_group(results: &[Value]) -> BTreeMap<&str, BTreeSet<&str>> {
+    let mut groups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for record in results {
+        groups
+            .entry(text(record, "group"))
+            .or_default()
+            .insert(text(record, "case"));
+    }
+    groups
 }
 
 /// Per host and per language: case trials passing, and run (not skipped).
@@ -233,13 +238,7 @@ pub fn page_data(report: &Value, history: &[Value]) -> Value {
             .filter(|record| !now.contains(text(record, "trial")))
             .count()
     });
-    let mut groups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for record in list(report, "results") {
-        groups
-            .entry(text(record, "group"))
-            .or_default()
-            .insert(text(record, "case"));
-    }
+    let groups = cases_by_group(list(report, "results"));
     let runs: Vec<Value> = history
         .iter()
         .map(|run| {
