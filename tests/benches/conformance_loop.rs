@@ -1,7 +1,10 @@
-//! The loop a plugin author lives in, timed: the conformance run once everything is built, and
-//! the time from an edit of one plugin source to the `cargo test --test conformance` verdict.
-//! Each run is a real `cargo test` in this workspace (dev profile, as a user runs it); the
-//! results go to `target/bench/conformance-loop.json` for `cargo xtask bench-report`.
+//! The loop a plugin or host author lives in, timed: the conformance run with nothing changed
+//! (every verdict reused), the same with every trial run (`CONFORMANCE_RUN_ALL=1`, as under
+//! CI=true but with the local budgets), the warm no-op `cargo test` of the whole workspace, and
+//! the time from an edit of one plugin's or one host adapter's source to the
+//! `cargo test --test conformance` verdict. Each run is a real `cargo` in this workspace (dev
+//! profile, as a user runs it), each figure `LOOP_RUNS` times (default 3); the results go to
+//! `target/bench/conformance-loop.json` for `cargo xtask bench-report`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,10 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use serde::Serialize;
-use xtask::{project_root, Language, LANGUAGES};
+use xtask::{project_root, HOSTS, LANGUAGES};
 
-/// How many times the built run is timed; the report takes the median.
-const BUILT_RUNS: usize = 5;
 /// Written at the end of the edited file: a comment in its language (`comment` starts one),
 /// different on every run so that no compiler's cache has seen the edited source.
 fn edit_text(comment: &str) -> String {
@@ -25,8 +26,12 @@ const RESULTS: &str = "target/bench/conformance-loop.json";
 
 #[derive(Serialize)]
 struct Results {
-    /// Seconds of each `cargo test --test conformance` with nothing to rebuild.
+    /// Seconds of each `cargo test --test conformance` with nothing changed since the last run.
+    reused_run_seconds: Vec<f64>,
+    /// Seconds of each `CONFORMANCE_RUN_ALL=1 cargo test --test conformance`, everything built.
     built_run_seconds: Vec<f64>,
+    /// Seconds of each `cargo test` (the whole workspace) with nothing changed.
+    no_op_test_seconds: Vec<f64>,
     edits: Vec<Edit>,
 }
 
@@ -34,10 +39,23 @@ struct Results {
 struct Edit {
     /// The file edited, relative to the root.
     file: String,
-    /// The languages built from it (languages may share a source).
-    languages: Vec<String>,
-    /// Seconds from the edit to the verdict.
-    seconds: f64,
+    /// `plugin` or `host`.
+    kind: &'static str,
+    /// The languages or hosts built from it (some share a source).
+    names: Vec<String>,
+    /// Seconds from the edit to the verdict, each run.
+    seconds: Vec<f64>,
+}
+
+fn runs() -> anyhow::Result<usize> {
+    match std::env::var("LOOP_RUNS") {
+        Ok(text) => text
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .with_context(|| format!("LOOP_RUNS=`{text}` is not a positive number of runs")),
+        Err(_) => Ok(3),
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,36 +65,53 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let root = project_root();
+    let runs = runs()?;
     eprintln!("conformance loop: a first run builds whatever is stale");
-    conformance_run(&root).context("the conformance run must pass before it is timed")?;
-    let mut built_run_seconds = Vec::new();
-    for run in 1..=BUILT_RUNS {
-        let took = conformance_run(&root)?;
-        eprintln!("conformance loop: built run {run}/{BUILT_RUNS}: {took:.2?}");
-        built_run_seconds.push(took.as_secs_f64());
+    cargo(&root, Run::Conformance).context("the conformance run must pass before it is timed")?;
+    let mut results = Results {
+        reused_run_seconds: Vec::new(),
+        built_run_seconds: Vec::new(),
+        no_op_test_seconds: Vec::new(),
+        edits: Vec::new(),
+    };
+    for run in 1..=runs {
+        let took = cargo(&root, Run::Conformance)?;
+        eprintln!("conformance loop: reused run {run}/{runs}: {took:.2?}");
+        results.reused_run_seconds.push(took.as_secs_f64());
     }
-    let mut edits = Vec::new();
-    for (languages, file, comment) in sources()? {
+    cargo(&root, Run::Workspace)
+        .context("the workspace's tests must pass before they are timed")?;
+    for run in 1..=runs {
+        let took = cargo(&root, Run::Workspace)?;
+        eprintln!("conformance loop: no-op cargo test {run}/{runs}: {took:.2?}");
+        results.no_op_test_seconds.push(took.as_secs_f64());
+    }
+    for run in 1..=runs {
+        let took = cargo(&root, Run::Everything)?;
+        eprintln!("conformance loop: every trial run {run}/{runs}: {took:.2?}");
+        results.built_run_seconds.push(took.as_secs_f64());
+    }
+    for (kind, names, file, comment) in sources()? {
         let relative = file.to_owned();
         let file = root.join(file);
-        let took = {
-            let _edit = EditedFile::edit(&file, comment)?;
-            eprintln!("conformance loop: edited {relative} (it is restored afterwards)");
-            conformance_run(&root)?
-        };
-        eprintln!("conformance loop: edit of {relative} to verdict: {took:.2?}");
-        // Back to the original plugin, outside the clock.
-        conformance_run(&root)?;
-        edits.push(Edit {
+        let mut seconds = Vec::new();
+        for run in 1..=runs {
+            let took = {
+                let _edit = EditedFile::edit(&file, comment)?;
+                cargo(&root, Run::Conformance)?
+            };
+            eprintln!("conformance loop: edit of {relative} to verdict ({run}/{runs}): {took:.2?}");
+            // Back to the original source, outside the clock: its verdicts are still kept.
+            cargo(&root, Run::Conformance)?;
+            seconds.push(took.as_secs_f64());
+        }
+        results.edits.push(Edit {
             file: relative,
-            languages: languages.iter().map(|l| l.name().to_owned()).collect(),
-            seconds: took.as_secs_f64(),
+            kind,
+            names,
+            seconds,
         });
     }
-    let results = Results {
-        built_run_seconds,
-        edits,
-    };
     let path = root.join(RESULTS);
     std::fs::create_dir_all(path.parent().expect("a file in a directory"))?;
     std::fs::write(&path, serde_json::to_string_pretty(&results)?)
@@ -85,39 +120,67 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each plugin's main source file (the table's `main_source`) with the languages built from it
-/// whose toolchain is here, and how a comment starts in it.
-fn sources() -> anyhow::Result<Vec<(Vec<&'static Language>, &'static str, &'static str)>> {
+/// Each plugin's and each host adapter's main source file (the table's `main_source`), with
+/// the languages or hosts built from it, and how a comment starts in it. A plugin language whose
+/// toolchain is missing is left out (said on stderr).
+type Source = (&'static str, Vec<String>, &'static str, &'static str);
+
+fn sources() -> anyhow::Result<Vec<Source>> {
     let sh = xshell::Shell::new()?;
-    let mut sources: Vec<(Vec<&'static Language>, &'static str, &'static str)> = Vec::new();
+    let mut sources: Vec<Source> = Vec::new();
+    let mut add = |kind, name: &str, (file, comment): (&'static str, &'static str)| match sources
+        .iter_mut()
+        .find(|(_, _, known, _)| *known == file)
+    {
+        Some((_, names, _, _)) => names.push(name.to_owned()),
+        None => sources.push((kind, vec![name.to_owned()], file, comment)),
+    };
     let plugins = xtask::build_plugins(&sh, &xtask::all(LANGUAGES))?;
     for (language, reason) in &plugins.skipped {
         eprintln!("conformance loop: {language} skipped: {reason}");
     }
     for (language, _) in &plugins.ready {
-        let (file, comment) = language.main_source;
-        match sources.iter_mut().find(|(_, known, _)| *known == file) {
-            Some((languages, _, _)) => languages.push(language),
-            None => sources.push((vec![language], file, comment)),
-        }
+        add("plugin", language.name(), language.main_source);
+    }
+    let hosts = xtask::build_hosts(&sh, &xtask::all(HOSTS))?;
+    for (host, reason) in &hosts.skipped {
+        eprintln!("conformance loop: {host} skipped: {reason}");
+    }
+    for (host, _) in &hosts.ready {
+        add("host", host.name(), host.main_source);
     }
     Ok(sources)
 }
 
-/// `cargo test --test conformance`, timed; a failing run is an error.
-fn conformance_run(root: &Path) -> anyhow::Result<Duration> {
+#[derive(Clone, Copy)]
+enum Run {
+    /// `cargo test --test conformance`
+    Conformance,
+    /// The same with every trial run.
+    Everything,
+    /// `cargo test`
+    Workspace,
+}
+
+/// One `cargo test`, timed; a failing run is an error.
+fn cargo(root: &Path, run: Run) -> anyhow::Result<Duration> {
+    let mut command = Command::new(xtask::cargo());
+    command.args(["test", "--quiet"]).current_dir(root);
+    match run {
+        Run::Conformance => command.args(["--test", "conformance"]),
+        Run::Everything => command
+            .args(["--test", "conformance"])
+            .env(xtask::reuse::RUN_ALL_ENV, "1"),
+        Run::Workspace => &mut command,
+    };
     let start = Instant::now();
-    let output = Command::new(xtask::cargo())
-        .args(["test", "--quiet", "--test", "conformance"])
-        .current_dir(root)
-        .output()
-        .context("cannot run cargo test")?;
+    let output = command.output().context("cannot run cargo test")?;
     let took = start.elapsed();
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stdout = String::from_utf8_lossy(&output.stdout);
         bail!(
-            "cargo test --test conformance failed ({}):\n{stdout}\n{stderr}",
+            "{command:?} failed ({}):\n{stdout}\n{stderr}",
             output.status
         );
     }

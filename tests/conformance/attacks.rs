@@ -17,6 +17,7 @@ use conformance::known::KnownFailures;
 use conformance::protocol::{seed_store, Limits, Request};
 use conformance::render;
 use conformance::report::{AttackRecord, Divergence, Report};
+use conformance::reuse::{Kept, Store};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Completion, Trial};
 use xtask::{Hostile, HOSTILE};
@@ -30,19 +31,23 @@ pub const SNAPSHOTS_DIR: &str = "tests/snapshots/attacks";
 /// The seed's call, the honest call made after every attack.
 const SEED_INPUT: &str = "👋 Hello from the Go Host app 🤗";
 
+/// The key of an attack's verdict by attack and hostile language; none when it cannot be reused.
+pub type AttackKey<'a> = dyn Fn(&str, &str) -> Option<String> + 'a;
+
 pub fn trial_name(attack: &Attack, language: &str, host: &str) -> String {
     format!("attack::{}::{language}@{host}", attack.name)
 }
 
 /// Every attack's trials on one host. `hostile` is each hostile language's module, or why it
-/// was not built; `honest` the honest Rust plugin, or why it is missing.
+/// was not built; `honest` the honest Rust plugin, or why it is missing. `key` gives the key of
+/// an attack's verdict by attack and hostile language (none when it cannot be reused).
 pub fn trials(
     host: &'static xtask::Host,
     driver: HostDriver,
     hostile: &[(&'static Hostile, Result<PathBuf, String>)],
     honest: &Result<PathBuf, String>,
-    known: &KnownFailures,
-    findings: &Findings,
+    (known, findings): (&KnownFailures, &Findings),
+    (store, key): (&Arc<Store>, &AttackKey),
     report: &Arc<Mutex<Report>>,
 ) -> Vec<Trial> {
     let hosts: Vec<&str> = xtask::HOSTS.iter().map(|host| host.name()).collect();
@@ -60,23 +65,55 @@ pub fn trials(
             let (driver, wasm, honest) = (driver.clone(), wasm.clone(), honest.clone());
             let report = Arc::clone(report);
             let language = language.name();
+            let key = key(attack.name, language);
+            // As a case's: reused only when it is, with today's known failures, a pass or an
+            // expected failure.
+            let kept = key.as_ref().and_then(|key| {
+                let kept = store.reusable(&name, key)?;
+                let result = kept.error.clone().map_or(Ok(()), Err);
+                let verdict = Verdict::judge(result, known.as_deref());
+                matches!(verdict, Verdict::Pass | Verdict::XFail(_)).then_some(kept)
+            });
+            let reused = kept.is_some();
+            let store = Arc::clone(store);
             trials.push(Trial::ignorable_test(name.clone(), move || {
                 let started = Instant::now();
-                let (verdict, seen, divergence) = match (driver, wasm, honest) {
-                    (Ok(driver), Ok(wasm), Ok(honest)) => {
+                let (verdict, seen, divergence, millis) = match (driver, wasm, honest, kept) {
+                    (_, _, _, Some(kept)) => {
+                        let divergence = match (kept.output, kept.diff) {
+                            (Some(output), Some(diff)) => Some(Divergence { output, diff }),
+                            _ => None,
+                        };
+                        let result = kept.error.map_or(Ok(()), Err);
+                        let verdict = Verdict::judge(result, known.as_deref());
+                        let seen = kept.seen.unwrap_or_default();
+                        (verdict, seen, divergence, kept.millis)
+                    }
+                    (Ok(driver), Ok(wasm), Ok(honest), None) => {
                         let (result, seen, divergence) =
                             attack_once(attack, driver.as_ref(), &wasm, &honest);
-                        let verdict = Verdict::judge(
-                            result.map_err(|why| format!("{language}@{host}: {why}")),
-                            known.as_deref(),
-                        );
-                        (verdict, seen, divergence)
+                        let result = result.map_err(|why| format!("{language}@{host}: {why}"));
+                        let millis = started.elapsed().as_millis() as u64;
+                        if let Some(key) = key {
+                            let kept = Kept {
+                                key,
+                                error: result.clone().err(),
+                                output: divergence.as_ref().map(|d| d.output.clone()),
+                                diff: divergence.as_ref().map(|d| d.diff.clone()),
+                                seen: Some(seen.clone()),
+                                known_failure: None,
+                                millis,
+                            };
+                            store.keep(&name, kept);
+                        }
+                        let verdict = Verdict::judge(result, known.as_deref());
+                        (verdict, seen, divergence, millis)
                     }
-                    (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => {
-                        (Verdict::Skip(why), "not run".to_owned(), None)
+                    (Err(why), _, _, None) | (_, Err(why), _, None) | (_, _, Err(why), None) => {
+                        let millis = started.elapsed().as_millis() as u64;
+                        (Verdict::Skip(why), "not run".to_owned(), None, millis)
                     }
                 };
-                let millis = started.elapsed().as_millis() as u64;
                 let outcome = match &verdict {
                     Verdict::Pass => Ok(Completion::Completed),
                     Verdict::Skip(why) => Ok(Completion::ignored_with(why)),
@@ -108,6 +145,7 @@ pub fn trials(
                         millis,
                         divergence,
                         finding,
+                        reused,
                     });
                 outcome
             }));

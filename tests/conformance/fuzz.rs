@@ -300,6 +300,9 @@ fn parse_corpus_line(line: &str) -> anyhow::Result<Probe> {
     Ok(probe)
 }
 
+/// The inputs every fuzz run replays first, relative to the root.
+pub const CORPUS: &str = "tests/fuzz/corpus.txt";
+
 pub fn trial_name(host: &Host) -> String {
     format!("fuzz_memory_get::{host}")
 }
@@ -312,6 +315,7 @@ pub fn trial(
     host: &'static Host,
     driver: HostDriver,
     known: Option<String>,
+    reuse: Option<(std::sync::Arc<conformance::reuse::Store>, String)>,
 ) -> anyhow::Result<Trial> {
     let wasm_path = root.join("target/fuzz/memory_get_probe.wasm");
     std::fs::create_dir_all(wasm_path.parent().expect("a parent"))?;
@@ -321,31 +325,35 @@ pub fn trial(
     if std::fs::read(&wasm_path).ok().as_deref() != Some(&wasm[..]) {
         std::fs::write(&wasm_path, &wasm)?;
     }
-    let corpus = root.join("tests/fuzz/corpus.txt");
-    Ok(crate::recorded::ignorable(trial_name(host), move || {
-        let driver = match &driver {
-            Ok(driver) => driver.clone(),
-            Err(why) => return Ok(Completion::ignored_with(why)),
-        };
-        let result = fuzz(host, driver.as_ref(), &wasm_path, &corpus);
-        match (result, known.as_deref()) {
-            (Ok(()), None) => Ok(Completion::Completed),
-            (Err(error), None) => Err(format!("{error:#}").into()),
-            (Err(error), Some(reason)) => {
-                let error = format!("{error:#}");
-                let first = error.lines().next().unwrap_or_default();
-                Ok(Completion::ignored_with(format!(
-                    "known failure: {reason} (this run: {first})"
-                )))
-            }
-            (Ok(()), Some(reason)) => Err(format!(
+    let corpus = root.join(CORPUS);
+    Ok(crate::recorded::reusable(
+        trial_name(host),
+        reuse,
+        move || {
+            let driver = match &driver {
+                Ok(driver) => driver.clone(),
+                Err(why) => return Ok(Completion::ignored_with(why)),
+            };
+            let result = fuzz(host, driver.as_ref(), &wasm_path, &corpus);
+            match (result, known.as_deref()) {
+                (Ok(()), None) => Ok(Completion::Completed),
+                (Err(error), None) => Err(format!("{error:#}").into()),
+                (Err(error), Some(reason)) => {
+                    let error = format!("{error:#}");
+                    let first = error.lines().next().unwrap_or_default();
+                    Ok(Completion::ignored_with(format!(
+                        "known failure: {reason} (this run: {first})"
+                    )))
+                }
+                (Ok(()), Some(reason)) => Err(format!(
                 "{host} passes, but {} lists its fuzz as a known failure ({reason}): remove the \
                  entry",
                 conformance::known::KNOWN_FAILURES_FILE
             )
-            .into()),
-        }
-    }))
+                .into()),
+            }
+        },
+    ))
 }
 
 fn fuzz(host: &Host, driver: &dyn Driver, wasm: &Path, corpus: &Path) -> anyhow::Result<()> {

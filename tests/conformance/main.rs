@@ -27,6 +27,7 @@ use conformance::findings::Findings;
 use conformance::known::KnownFailures;
 use conformance::partition;
 use conformance::report::{self, Divergence, Listed, Record, Report};
+use conformance::reuse::{self, Kept, Key, Policy, Store};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Arguments, Completion, Trial};
 use xtask::{
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let run_all = reuse::take_flag(&mut raw);
     let args = Arguments::from_iter(raw);
     // Only this part's trials, in `--list` as in the run (the setup is the same for every part).
     let in_part = |trials: Vec<Trial>| -> Vec<Trial> {
@@ -71,7 +73,14 @@ fn main() -> ExitCode {
         // Listing must stay cheap: name the trials without building anything.
         return libtest_mimic::run(&args, in_part(list_only(&root))).exit_code();
     }
-    let (trials, report) = match prepare(&root, threads(&args)) {
+    let policy = Policy::decide(
+        xtask::in_ci(),
+        std::env::var(reuse::RUN_ALL_ENV).ok().as_deref(),
+        run_all,
+        args.filter.is_some(),
+    );
+    let store = Arc::new(Store::load(&root, policy.clone()));
+    let (trials, report) = match prepare(&root, threads(&args), &store) {
         Ok(prepared) => prepared,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -83,6 +92,11 @@ fn main() -> ExitCode {
         std::mem::take(&mut *report.lock().unwrap_or_else(|poison| poison.into_inner()));
     report.partition = partition.map(|partition| partition.to_string());
     report.others = recorded::take();
+    report.reuse = policy.run_all();
+    // The next run reuses what this one found; a store that cannot be written costs only that.
+    if let Err(error) = store.save() {
+        eprintln!("warning: {error:#}");
+    }
     // Every trial that ran is in the report, or the page and a merge would miss it silently.
     let ran = conclusion.num_passed + conclusion.num_failed + conclusion.num_ignored;
     let recorded = report.records.len() + report.attacks.len() + report.others.len();
@@ -124,7 +138,11 @@ pub type HostDriver = Result<Arc<dyn Driver>, String>;
 /// `build-hosts`), lints each language's module once, and makes the trials. A language or host
 /// whose toolchain is missing still gets its trials, reported as ignored with the reason, so a
 /// skip is never silent. Each case trial adds its verdict to the report.
-fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
+fn prepare(
+    root: &Path,
+    threads: usize,
+    store: &Arc<Store>,
+) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
     let sh = xshell::Shell::new()?;
     let built = build_plugins(&sh, &all(LANGUAGES))?;
     let hosts = build_hosts(&sh, &all(HOSTS))?;
@@ -138,6 +156,9 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
     }
     let mut subjects: Vec<(&'static Language, Subject)> = Vec::new();
     let mut trials = Vec::new();
+    // What a verdict depends on, besides the harness (crate::reuse): each module's bytes, and
+    // each host's build.
+    let mut identities = Identities::default();
     for (language, artifact) in &built.ready {
         eprintln!("conformance: {language} built by {}", artifact.toolchain);
         report
@@ -145,6 +166,9 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
             .insert(language.name().to_owned(), artifact.toolchain.clone());
         let wasm = std::fs::read(&artifact.path)
             .with_context(|| format!("{language}: cannot read {}", artifact.path.display()))?;
+        identities
+            .modules
+            .insert(language.name(), reuse::sha256(&wasm));
         let surface = abi::Surface::read(&wasm)
             .with_context(|| format!("{language}: {}", artifact.path.display()))?;
         let violations = surface.violations();
@@ -183,6 +207,9 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
         let described = format!("{} (built by {})", host.runtime, artifact.toolchain);
         eprintln!("conformance: {host}: {described}");
         report.toolchains.insert(host.name().to_owned(), described);
+        identities
+            .hosts
+            .insert(host.name(), host_identity(host, artifact));
         drivers.push((host, Ok(driver(root, host, &artifact.path, threads))));
     }
     for (host, reason) in &hosts.skipped {
@@ -204,22 +231,64 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
     let findings = Findings::load(root)?;
     trials.push(snapshots::orphan_snapshots(root, &names));
     trials.push(partitions_trial(root));
-    trials.push(property::trial(&subjects, &drivers, &known));
+    let known_text = std::fs::read(root.join(conformance::known::KNOWN_FAILURES_FILE))
+        .with_context(|| format!("cannot read {}", conformance::known::KNOWN_FAILURES_FILE))?;
+    let property_key = identities
+        .everything(Key::new("property"))
+        .part("known-failures", &known_text)
+        .part(
+            "cases",
+            std::env::var("PROPERTY_CASES")
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+        .finish();
+    trials.push(property::trial(
+        &subjects,
+        &drivers,
+        &known,
+        Some((Arc::clone(store), property_key)),
+    ));
     for (host, driver) in &drivers {
         let listed = known.fuzz_reason(host.name());
+        let key = identities.host(Key::new("fuzz"), host).map(|key| {
+            key.file(root, fuzz::CORPUS)
+                .part("known", listed.unwrap_or_default().as_bytes())
+                .part(
+                    "seconds",
+                    std::env::var("FUZZ_SECONDS").unwrap_or_default().as_bytes(),
+                )
+                .finish()
+        });
         trials.push(fuzz::trial(
             root,
             host,
             driver.clone(),
             listed.map(str::to_owned),
+            key.map(|key| (Arc::clone(store), key)),
         )?);
     }
     for (host, artifact) in &hosts.ready {
+        let reuse = |kind: &str| {
+            let key = identities.host(Key::new(kind), host);
+            key.map(|key| (Arc::clone(store), key.finish()))
+        };
         if !host.in_process {
-            trials.extend(protocol_trials::trials(root, host, &artifact.path));
+            trials.extend(protocol_trials::trials(
+                root,
+                host,
+                &artifact.path,
+                reuse("protocol"),
+            ));
         }
         if let Some(unit_tests) = &host.unit_tests {
-            trials.push(unit_tests_trial(root, host, unit_tests, &artifact.path));
+            trials.push(unit_tests_trial(
+                root,
+                host,
+                unit_tests,
+                &artifact.path,
+                reuse("unit_tests"),
+            ));
         }
     }
     for (host, reason) in &hosts.skipped {
@@ -238,6 +307,7 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
         &subjects,
         &hosts,
         (&known, &findings),
+        (&identities, store),
         &report,
         &mut trials,
     )?;
@@ -258,16 +328,50 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
                     found.map(|(heading, _)| heading.to_owned())
                 });
                 let (case, report) = (Arc::clone(&case), Arc::clone(&report));
-                type Run = Box<dyn FnOnce() -> (Verdict, Option<Divergence>) + Send>;
-                let run: Run = match (driver, subject) {
-                    (Err(why), _) | (_, Subject::Skipped(why)) => {
-                        let why = why.clone();
-                        Box::new(move || (Verdict::Skip(why), None))
+                // The case file and its snapshot, on this host, with this module.
+                let key = identities
+                    .pair(Key::new("case"), host, language)
+                    .map(|key| {
+                        key.file(
+                            root,
+                            &format!("{}/{}/{name}.toml", case::CASES_DIR, entry.group),
+                        )
+                        .file(root, &format!("{}/{name}.snap", snapshots::SNAPSHOTS_DIR))
+                        .finish()
+                    });
+                // Reused only when the known-failure list, applied now, makes it a pass or an
+                // expected failure: what needs attention always runs again.
+                let kept = key.as_ref().and_then(|key| {
+                    let kept = store.reusable(&trial, key)?;
+                    let result = kept.error.clone().map_or(Ok(()), Err);
+                    let verdict = Verdict::judge(result, known.as_deref());
+                    matches!(verdict, Verdict::Pass | Verdict::XFail(_)).then_some(kept)
+                });
+                let reused = kept.is_some();
+                type Run = Box<dyn FnOnce() -> (Verdict, Option<Divergence>, u64) + Send>;
+                let run: Run = match (driver, subject, kept) {
+                    (_, _, Some(kept)) => {
+                        let known = known.clone();
+                        Box::new(move || {
+                            let divergence = match (kept.output, kept.diff) {
+                                (Some(output), Some(diff)) => Some(Divergence { output, diff }),
+                                _ => None,
+                            };
+                            let result = kept.error.map_or(Ok(()), Err);
+                            let verdict = Verdict::judge(result, known.as_deref());
+                            (verdict, divergence, kept.millis)
+                        })
                     }
-                    (Ok(driver), Subject::Ready(wasm)) => {
+                    (Err(why), _, None) | (_, Subject::Skipped(why), None) => {
+                        let why = why.clone();
+                        Box::new(move || (Verdict::Skip(why), None, 0))
+                    }
+                    (Ok(driver), Subject::Ready(wasm), None) => {
                         let (driver, wasm) = (Arc::clone(driver), wasm.clone());
                         let subject_name = subject_name.clone();
+                        let (store, trial) = (Arc::clone(store), trial.clone());
                         Box::new(move || {
+                            let started = std::time::Instant::now();
                             let result = match case.as_ref() {
                                 Ok(case) => {
                                     snapshots::check(case, &subject_name, driver.as_ref(), &wasm)
@@ -278,21 +382,32 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
                                 Ok(()) => (Ok(()), None),
                                 Err(mismatch) => (Err(mismatch.message), mismatch.divergence),
                             };
-                            (Verdict::judge(result, known.as_deref()), divergence)
+                            let millis = started.elapsed().as_millis() as u64;
+                            if let Some(key) = key {
+                                let kept = Kept {
+                                    key,
+                                    error: result.clone().err(),
+                                    output: divergence.as_ref().map(|d| d.output.clone()),
+                                    diff: divergence.as_ref().map(|d| d.diff.clone()),
+                                    seen: None,
+                                    known_failure: None,
+                                    millis,
+                                };
+                                store.keep(&trial, kept);
+                            }
+                            (Verdict::judge(result, known.as_deref()), divergence, millis)
                         })
                     }
-                    (Ok(_), Subject::Broken(why)) => {
+                    (Ok(_), Subject::Broken(why), None) => {
                         let why = why.clone();
-                        Box::new(move || (Verdict::judge(Err(why), known.as_deref()), None))
+                        Box::new(move || (Verdict::judge(Err(why), known.as_deref()), None, 0))
                     }
                 };
                 let (case_name, group, rerun) =
                     (name.clone(), entry.group.clone(), rerun_command(&trial));
                 let trial_name = trial.clone();
                 trials.push(Trial::ignorable_test(trial, move || {
-                    let started = std::time::Instant::now();
-                    let (verdict, divergence) = run();
-                    let millis = started.elapsed().as_millis() as u64;
+                    let (verdict, divergence, millis) = run();
                     let outcome = match &verdict {
                         Verdict::Pass => Ok(Completion::Completed),
                         Verdict::Skip(why) => Ok(Completion::ignored_with(why)),
@@ -322,6 +437,7 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
                             millis,
                             divergence,
                             finding,
+                            reused,
                         });
                     outcome
                 }));
@@ -329,6 +445,51 @@ fn prepare(root: &Path, threads: usize) -> anyhow::Result<(Vec<Trial>, Arc<Mutex
         }
     }
     Ok((trials, report))
+}
+
+/// What the verdicts of a run depend on besides the harness and the trial's own files: the
+/// SHA-256 of each language's module and each host's build, by name. A module or host missing
+/// here (not built, or broken) makes no key, so its trials always run.
+#[derive(Default)]
+pub struct Identities {
+    modules: std::collections::BTreeMap<&'static str, String>,
+    hosts: std::collections::BTreeMap<&'static str, String>,
+}
+
+impl Identities {
+    pub fn host(&self, key: Key, host: &Host) -> Option<Key> {
+        let identity = self.hosts.get(host.name())?;
+        Some(
+            key.part("host", host.name().as_bytes())
+                .part("build", identity.as_bytes()),
+        )
+    }
+
+    pub fn module(&self, key: Key, label: &str, language: &str) -> Option<Key> {
+        Some(key.part(label, self.modules.get(language)?.as_bytes()))
+    }
+
+    fn pair(&self, key: Key, host: &Host, language: &Language) -> Option<Key> {
+        self.module(self.host(key, host)?, "module", language.name())
+    }
+
+    /// Every module and host of the run: for the trials that use them all.
+    fn everything(&self, mut key: Key) -> Key {
+        for (name, identity) in self.modules.iter().chain(&self.hosts) {
+            key = key.part(name, identity.as_bytes());
+        }
+        key
+    }
+}
+
+/// The in-process Rust host is the code this executable was built from; a protocol host is its
+/// build's fingerprint (sources and toolchain).
+fn host_identity(host: &Host, artifact: &xtask::Artifact) -> String {
+    if host.in_process {
+        format!("{} {}", reuse::RUST_HOST_SHA256, artifact.fingerprint)
+    } else {
+        artifact.fingerprint.clone()
+    }
 }
 
 /// The hostile plugins' attacks on every host, each host with a driver of its own (one child for
@@ -340,12 +501,21 @@ fn attack_trials(
     subjects: &[(&'static Language, Subject)],
     hosts: &xtask::Outcomes<Host>,
     (known, findings): (&KnownFailures, &Findings),
+    (identities, store): (&Identities, &Arc<Store>),
     report: &Arc<Mutex<Report>>,
     trials: &mut Vec<Trial>,
 ) -> anyhow::Result<()> {
     let built = build_hostile_plugins(sh, &all(HOSTILE))?;
     let mut hostile: Vec<(&'static xtask::Hostile, Result<PathBuf, String>)> = Vec::new();
+    let mut hostile_modules = std::collections::BTreeMap::new();
     for (language, artifact) in &built.ready {
+        let wasm = std::fs::read(&artifact.path).with_context(|| {
+            format!(
+                "hostile {language}: cannot read {}",
+                artifact.path.display()
+            )
+        })?;
+        hostile_modules.insert(language.name(), reuse::sha256(&wasm));
         hostile.push((language, Ok(artifact.path.clone())));
     }
     for (language, reason) in &built.skipped {
@@ -363,13 +533,26 @@ fn attack_trials(
         _ => Err("the honest rust plugin is not ready".to_owned()),
     };
     for (host, artifact) in &hosts.ready {
+        // An attack's verdict depends on its host, the hostile module and the honest one.
+        let key = |attack: &str, language: &str| {
+            let key = identities.host(Key::new("attack"), host)?;
+            let key = identities.module(key, "honest", "rust")?;
+            let hostile = hostile_modules.get(language)?;
+            let snapshot = format!("{}/{attack}.snap", attacks::SNAPSHOTS_DIR);
+            Some(
+                key.part("attack", attack.as_bytes())
+                    .part("hostile", hostile.as_bytes())
+                    .file(root, &snapshot)
+                    .finish(),
+            )
+        };
         trials.extend(attacks::trials(
             host,
             Ok(driver(root, host, &artifact.path, 1)),
             &hostile,
             &honest,
-            known,
-            findings,
+            (known, findings),
+            (store, &key),
             report,
         ));
     }
@@ -421,10 +604,11 @@ fn unit_tests_trial(
     host: &'static Host,
     unit_tests: &'static xtask::Launch,
     artifact: &Path,
+    reuse: Option<(Arc<Store>, String)>,
 ) -> Trial {
     let (program, args) = unit_tests.resolve(root, artifact);
     let dir = root.join(host.build.source_dir);
-    recorded::test(unit_tests_name(host), move || {
+    recorded::reusable_test(unit_tests_name(host), reuse, move || {
         let output = std::process::Command::new(&program)
             .args(&args)
             .envs(unit_tests.env.iter().copied())
@@ -554,6 +738,7 @@ fn write_report(root: &Path, report: &mut Report) -> anyhow::Result<()> {
             report.attack_table()
         );
     }
+    println!("{}", report.reused_line());
     for (built, toolchain) in &report.toolchains {
         println!("{built}: {toolchain}");
     }
@@ -567,7 +752,7 @@ fn write_report(root: &Path, report: &mut Report) -> anyhow::Result<()> {
         published.page_bytes / 1024
     );
     let sh = xshell::Shell::new()?;
-    if let Some(line) = xtask::results::check_page(&sh, &dir)? {
+    if let Some(line) = xtask::results::check_page(&sh, &dir, report.reuse.is_some())? {
         println!("{line}");
     }
     if let Some(first) = unexplained.first() {

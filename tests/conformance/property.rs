@@ -99,6 +99,7 @@ pub fn trial(
     subjects: &[(&'static xtask::Language, Subject)],
     drivers: &[(&'static xtask::Host, HostDriver)],
     known: &KnownFailures,
+    reuse: Option<(Arc<conformance::reuse::Store>, String)>,
 ) -> Trial {
     let mut pairs: Pairs = Vec::new();
     let mut missing = Vec::new();
@@ -121,7 +122,7 @@ pub fn trial(
             }
         }
     }
-    crate::recorded::ignorable(TRIAL, move || {
+    crate::recorded::reusable(TRIAL, reuse, move || {
         if pairs.len() < 2 {
             let why = format!(
                 "{} plugin-host pair(s) ready, so there is nothing to compare (not ready: {})",

@@ -39,7 +39,12 @@ pub fn trial_names(host: &Host) -> [String; 2] {
 
 const WAIT: Duration = Duration::from_secs(60);
 
-pub fn trials(root: &Path, host: &'static Host, artifact: &Path) -> Vec<Trial> {
+pub fn trials(
+    root: &Path,
+    host: &'static Host,
+    artifact: &Path,
+    reuse: Option<(std::sync::Arc<conformance::reuse::Store>, String)>,
+) -> Vec<Trial> {
     let wasm = root.join("target/protocol/lookup_spin.wasm");
     let setup = (|| -> anyhow::Result<()> {
         std::fs::create_dir_all(wasm.parent().expect("a parent"))?;
@@ -55,11 +60,11 @@ pub fn trials(root: &Path, host: &'static Host, artifact: &Path) -> Vec<Trial> {
     let (wasm_a, wasm_b, setup_b) = (wasm.clone(), wasm, setup.clone());
     let [malformed_name, killed_name] = trial_names(host);
     vec![
-        crate::recorded::test(malformed_name, move || {
+        crate::recorded::reusable_test(malformed_name, reuse.clone(), move || {
             setup?;
             malformed_requests(&first, &wasm_a).map_err(|why| format!("{host}: {why}").into())
         }),
-        crate::recorded::test(killed_name, move || {
+        crate::recorded::reusable_test(killed_name, reuse, move || {
             setup_b?;
             killed_child(&second, &wasm_b).map_err(|why| format!("{host}: {why}").into())
         }),

@@ -2,10 +2,11 @@
 //! the fuzz, the protocol trials, the hosts' unit tests) record their verdict and time here, so
 //! the report and the results page hold every trial of the run.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use conformance::report::OtherRecord;
+use conformance::reuse::{Kept, Store};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Completion, Failed, Trial};
 
@@ -29,8 +30,45 @@ pub fn ignorable(
     name: impl Into<String>,
     run: impl FnOnce() -> Result<Completion, Failed> + Send + 'static,
 ) -> Trial {
+    reusable(name, None, run)
+}
+
+/// [`test`], whose verdict is reused from an earlier run when `reuse`'s store kept a pass under
+/// the same key.
+pub fn reusable_test(
+    name: impl Into<String>,
+    reuse: Option<(Arc<Store>, String)>,
+    run: impl FnOnce() -> Result<(), Failed> + Send + 'static,
+) -> Trial {
+    reusable(name, reuse, move || run().map(|()| Completion::Completed))
+}
+
+/// [`ignorable`], whose verdict is reused from an earlier run when `reuse`'s store kept a pass
+/// or a known failure under the same key (the key holds the known-failure entry). A failure or
+/// a skip is never reused.
+pub fn reusable(
+    name: impl Into<String>,
+    reuse: Option<(Arc<Store>, String)>,
+    run: impl FnOnce() -> Result<Completion, Failed> + Send + 'static,
+) -> Trial {
     let name = name.into();
+    let kept = reuse.as_ref().and_then(|(store, key)| {
+        store
+            .reusable(&name, key)
+            .filter(|kept| kept.error.is_none())
+    });
     Trial::ignorable_test(name.clone(), move || {
+        if let Some(kept) = kept {
+            let (result, verdict) = match kept.known_failure {
+                Some(reason) => (
+                    Ok(Completion::ignored_with(format!("{KNOWN_FAILURE}{reason}"))),
+                    Verdict::XFail(reason),
+                ),
+                None => (Ok(Completion::Completed), Verdict::Pass),
+            };
+            record(name, verdict, kept.millis, true);
+            return result;
+        }
         let started = Instant::now();
         let result = run();
         let verdict = match &result {
@@ -44,16 +82,41 @@ pub fn ignorable(
             }
             Err(failed) => Verdict::Fail(failed.message().unwrap_or("failed").to_owned()),
         };
-        RECORDED
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .push(OtherRecord {
-                trial: name,
-                verdict,
-                millis: started.elapsed().as_millis() as u64,
-            });
+        let millis = started.elapsed().as_millis() as u64;
+        if let Some((store, key)) = reuse {
+            let (error, known_failure) = match &verdict {
+                Verdict::Pass => (None, None),
+                Verdict::XFail(reason) => (None, Some(reason.clone())),
+                Verdict::Fail(message) => (Some(message.clone()), None),
+                // A skip says a toolchain is missing: the next run looks again.
+                Verdict::Skip(_) | Verdict::XPass(_) => (Some(verdict.word().to_owned()), None),
+            };
+            let kept = Kept {
+                key,
+                error,
+                output: None,
+                diff: None,
+                seen: None,
+                known_failure,
+                millis,
+            };
+            store.keep(&name, kept);
+        }
+        record(name, verdict, millis, false);
         result
     })
+}
+
+fn record(trial: String, verdict: Verdict, millis: u64, reused: bool) {
+    RECORDED
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .push(OtherRecord {
+            trial,
+            verdict,
+            millis,
+            reused,
+        });
 }
 
 /// Everything recorded so far.

@@ -155,6 +155,17 @@ async function main() {
       }
     }
 
+    // 3b: how many verdicts were reused, or why every trial ran, as the report says
+    {
+      const reused = page.locator("#reused");
+      const said = (await reused.count()) ? await reused.first().textContent() : "";
+      const expected = data.reuse
+        ? `every trial ran (${data.reuse})`
+        : `${Number(data.reused || 0).toLocaleString("en")} verdicts reused`;
+      if (!said.includes(expected))
+        fail(`the header says "${said}" of reused verdicts, expected it to say "${expected}"`);
+    }
+
     // 4: filters, through the form like a user
     const visibleCases = async () => {
       const names = await page
@@ -203,9 +214,9 @@ async function main() {
     for (const [label, value, pred] of filterChecks) {
       await filter(label, value);
       await expectCases(`${label} filter ${value}`, namesOf(pred));
-      const showing = await page.getByText(/showing [\d,]+ of [\d,]+ trials/i).first();
+      const showing = await page.getByText(/showing [\d,]+ of [\d,]+ trials?/i).first();
       const line = (await showing.count()) ? await showing.textContent() : "";
-      const m = line.match(/showing ([\d,]+) of ([\d,]+) trials/i);
+      const m = line.match(/showing ([\d,]+) of ([\d,]+) trials?/i);
       if (!m) fail(`${label} filter ${value}: no "showing N of M trials" line`);
       const [shown, of] = [m[1], m[2]].map((s) => Number(s.replace(/,/g, "")));
       if (of !== all.length || shown < namesOf(pred).size)

@@ -14,4 +14,5 @@ pub mod partition;
 pub mod protocol;
 pub mod render;
 pub mod report;
+pub mod reuse;
 pub mod verdict;

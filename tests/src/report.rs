@@ -23,6 +23,8 @@ pub struct Record {
     pub divergence: Option<Divergence>,
     /// The heading of the docs/findings.md entry behind its known-failure entry, if listed.
     pub finding: Option<String>,
+    /// Its verdict is an earlier run's, nothing it depends on having changed (crate::reuse).
+    pub reused: bool,
 }
 
 /// A rendered outcome that is not its snapshot.
@@ -77,6 +79,7 @@ pub struct OtherRecord {
     pub trial: String,
     pub verdict: Verdict,
     pub millis: u64,
+    pub reused: bool,
 }
 
 impl Record {
@@ -106,6 +109,7 @@ pub struct AttackRecord {
     pub millis: u64,
     pub divergence: Option<Divergence>,
     pub finding: Option<String>,
+    pub reused: bool,
 }
 
 #[derive(Debug, Default)]
@@ -129,6 +133,8 @@ pub struct Report {
     pub findings: BTreeMap<String, String>,
     /// The rendered rerun command, with `{trial}` for the trial's name.
     pub rerun: String,
+    /// Why every trial ran, if verdicts could not be reused (crate::reuse).
+    pub reuse: Option<String>,
 }
 
 /// How many trials the unsplit run lists, and the SHA-256 of their sorted names, one per line.
@@ -210,6 +216,7 @@ impl Report {
                     "output": output,
                     "diff": diff,
                     "finding": record.finding,
+                    "reused": record.reused,
                 })
             })
             .collect();
@@ -230,6 +237,7 @@ impl Report {
                     "output": output,
                     "diff": diff,
                     "finding": record.finding,
+                    "reused": record.reused,
                 })
             })
             .collect();
@@ -243,6 +251,7 @@ impl Report {
                     "verdict": record.verdict.word(),
                     "detail": record.verdict.detail(),
                     "millis": record.millis,
+                    "reused": record.reused,
                 })
             })
             .collect();
@@ -254,6 +263,7 @@ impl Report {
             "partition": self.partition,
             "listed": {"count": self.listed.count, "sha256": self.listed.sha256},
             "rerun": self.rerun,
+            "reuse": self.reuse,
             "results": results,
             "attacks": attacks,
             "others": others,
@@ -464,6 +474,25 @@ impl Report {
     }
 }
 
+impl Report {
+    /// How many of the run's trials (cases, attacks and others) reused an earlier verdict, or
+    /// why every one ran.
+    pub fn reused_line(&self) -> String {
+        let reused = self.records.iter().filter(|r| r.reused).count()
+            + self.attacks.iter().filter(|r| r.reused).count()
+            + self.others.iter().filter(|r| r.reused).count();
+        let all = self.records.len() + self.attacks.len() + self.others.len();
+        if let Some(why) = &self.reuse {
+            return format!("every trial ran ({why})");
+        }
+        format!(
+            "{reused} of {all} verdicts reused from an earlier run, nothing they depend on having \
+             changed ({}=1 or --run-all runs every trial)",
+            crate::reuse::RUN_ALL_ENV
+        )
+    }
+}
+
 fn counts<'a>(records: impl Iterator<Item = &'a Record>) -> BTreeMap<&'static str, usize> {
     let mut counts: BTreeMap<&'static str, usize> =
         VERDICTS.iter().map(|&word| (word, 0)).collect();
@@ -495,6 +524,7 @@ mod tests {
 
     fn report() -> Report {
         let record = |case: &str, language: &str, verdict| Record {
+            reused: false,
             trial: format!("{case}::{language}@rust-host"),
             case: case.to_owned(),
             group: if case == "echo" { "bytes" } else { "seed" }.to_owned(),
@@ -552,9 +582,10 @@ mod tests {
                 "language": "go", "host": "rust-host", "verdict": "fail", "detail": "a <diff>\nhere",
                 "millis": 3, "output": "a\nc\n",
                 "diff": "--- snapshot\n+++ this trial\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
-                "finding": "go-pdk: a finding"})
+                "finding": "go-pdk: a finding", "reused": false})
         );
         assert_eq!(results[3]["output"], serde_json::Value::Null);
+        assert_eq!(json["reuse"], serde_json::Value::Null);
     }
 
     #[test]

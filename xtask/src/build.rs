@@ -38,6 +38,9 @@ pub struct Artifact {
     /// The version line of the toolchain that built it.
     pub toolchain: String,
     pub built: Built,
+    /// What it was built from: its sources' fingerprint and the toolchain's version (the
+    /// toolchain's alone for the in-process host, which cargo builds).
+    pub fingerprint: String,
 }
 
 impl Artifact {
@@ -139,6 +142,15 @@ pub fn build_all<T: Buildable>(
     let root = project_root();
     let _root = sh.push_dir(&root);
     let mut outcomes = Outcomes::default();
+    let mut toolchains: Vec<&'static Toolchain> = Vec::new();
+    for entry in entries {
+        for &toolchain in entry.build().toolchains {
+            if !toolchains.iter().any(|t| t.name == toolchain.name) {
+                toolchains.push(toolchain);
+            }
+        }
+    }
+    crate::toolchain::probe_in_parallel(sh, &toolchains);
     for &entry in entries {
         match build_one(sh, &root, entry.build())? {
             Ok(artifact) => {
@@ -173,6 +185,7 @@ fn build_one(sh: &Shell, root: &Path, build: &Build) -> anyhow::Result<Result<Ar
         return Ok(Ok(Artifact {
             path: out,
             size: 0,
+            fingerprint: toolchain.clone(),
             toolchain,
             built: Built::UpToDate,
         }));
@@ -180,7 +193,7 @@ fn build_one(sh: &Shell, root: &Path, build: &Build) -> anyhow::Result<Result<Ar
     if let Some(prepare) = &build.prepare {
         prepare_if_changed(sh, root, build, prepare)?;
     }
-    let built = build_fingerprinted(sh, build, &toolchain, &out, compile)?;
+    let (built, fingerprint) = build_fingerprinted(sh, build, &toolchain, &out, compile)?;
     let size = std::fs::metadata(&out)
         .with_context(|| format!("{}: no {} after the build", build.name, out.display()))?
         .len();
@@ -189,6 +202,7 @@ fn build_one(sh: &Shell, root: &Path, build: &Build) -> anyhow::Result<Result<Ar
         size,
         toolchain,
         built,
+        fingerprint,
     }))
 }
 
@@ -290,14 +304,14 @@ fn prepare_if_changed(
 
 /// One fingerprinted build: `compile` writes `out` from the entry's sources, unless the stamp
 /// beside `out` records the same fingerprint (source contents + toolchain version line) and
-/// `out` exists.
+/// `out` exists. Returns the fingerprint with what was done.
 fn build_fingerprinted(
     sh: &Shell,
     build: &Build,
     toolchain: &str,
     out: &Path,
     compile: fn(&Shell, &Path) -> anyhow::Result<()>,
-) -> anyhow::Result<Built> {
+) -> anyhow::Result<(Built, String)> {
     let fingerprint = fingerprint(
         &project_root().join(build.source_dir),
         build.ignored,
@@ -307,7 +321,7 @@ fn build_fingerprinted(
     let fresh = Stamp::read(&stamp_path).is_some_and(|stamp| stamp.fingerprint == fingerprint)
         && out.is_file();
     if fresh {
-        return Ok(Built::UpToDate);
+        return Ok((Built::UpToDate, fingerprint));
     }
     let started = Instant::now();
     sh.create_dir(
@@ -319,11 +333,11 @@ fn build_fingerprinted(
     compile(sh, out)
         .with_context(|| format!("{}: building {} failed", build.name, build.source_dir))?;
     Stamp {
-        fingerprint,
+        fingerprint: fingerprint.clone(),
         toolchain: toolchain.to_owned(),
     }
     .write(&stamp_path)?;
-    Ok(Built::Compiled(started.elapsed()))
+    Ok((Built::Compiled(started.elapsed()), fingerprint))
 }
 
 /// What an artifact was built from, in the file beside it.
@@ -370,6 +384,7 @@ pub fn load(build: &Build) -> Option<Artifact> {
         size,
         toolchain: stamp.toolchain,
         built: Built::UpToDate,
+        fingerprint: stamp.fingerprint,
     })
 }
 

@@ -8,6 +8,7 @@ mod demo;
 mod doctor;
 mod fingerprint;
 pub mod results;
+pub mod reuse;
 mod setup;
 mod table;
 mod tinygo_install;

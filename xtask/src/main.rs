@@ -126,7 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 published.page_bytes / 1024
             );
             if check_page {
-                if let Some(line) = xtask::results::check_page(&sh, &out)? {
+                if let Some(line) = xtask::results::check_page(&sh, &out, true)? {
                     println!("{line}");
                 }
             }

@@ -62,7 +62,8 @@ pub fn publish(dir: &Path, mut report: Value, keep: bool) -> anyhow::Result<Publ
 
 /// Adds what follows from the records: `summary` (case trials by verdict), `groups` (cases and
 /// verdicts per group), `scores` (case trials passing and run, per host and per language),
-/// `trials` (every trial of the report), and when it was made, if not already said.
+/// `trials` (every trial of the report), `reused` (how many of them reused an earlier verdict),
+/// and when it was made, if not already said.
 pub fn complete(report: &mut Value) {
     let results = list(report, "results");
     let count = |records: &mut dyn Iterator<Item = &Value>| {
@@ -86,6 +87,13 @@ pub fn complete(report: &mut Value) {
         })
         .collect();
     let trials: usize = LISTS.iter().map(|name| list(report, name).len()).sum();
+    let reused: usize = LISTS
+        .iter()
+        .map(|name| {
+            let records = list(report, name).iter();
+            records.filter(|r| r["reused"] == json!(true)).count()
+        })
+        .sum();
     let summary = count(&mut results.iter());
     let scores = scores(results);
     let object = report.as_object_mut().expect("a report is an object");
@@ -93,6 +101,7 @@ pub fn complete(report: &mut Value) {
     object.insert("groups".into(), Value::Object(groups));
     object.insert("scores".into(), scores);
     object.insert("trials".into(), json!(trials));
+    object.insert("reused".into(), json!(reused));
     if !object.contains_key("generated_ms") {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -266,6 +275,8 @@ pub fn page_data(report: &Value, history: &[Value]) -> Value {
         "languages": report["languages"],
         "groups": groups.iter().map(|(name, cases)| json!({"name": name, "cases": cases})).collect::<Vec<_>>(),
         "rerun": report["rerun"],
+        "reuse": report["reuse"],
+        "reused": report["reused"],
         "cases": marked["results"],
         "attacks": marked["attacks"],
         "others": marked["others"],
@@ -469,22 +480,71 @@ pub fn merge_reports(files: &[PathBuf], out: &Path) -> anyhow::Result<Published>
     publish(out, merged, false)
 }
 
+/// What a browser check of the page in `dir` checks: the page's and the check's code, the
+/// browser, and each trial's name and verdict (not its time).
+fn page_check_key(dir: &Path, script: &Path, chromium: &str) -> anyhow::Result<String> {
+    let data_path = dir.join(PAGE_DATA_FILE);
+    let json = std::fs::read_to_string(&data_path)
+        .with_context(|| format!("cannot read {}", data_path.display()))?;
+    let data: Value = serde_json::from_str(&json)
+        .with_context(|| format!("{}: not JSON", data_path.display()))?;
+    let mut parts = vec![PAGE.to_owned(), chromium.to_owned()];
+    for file in [
+        script.to_path_buf(),
+        script.with_file_name("package-lock.json"),
+    ] {
+        parts.push(
+            std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+        );
+    }
+    for list in ["cases", "attacks", "others"] {
+        for trial in data[list].as_array().map(Vec::as_slice).unwrap_or_default() {
+            parts.push(format!(
+                "{} {}",
+                text(trial, "trial"),
+                text(trial, "verdict")
+            ));
+        }
+    }
+    Ok(crate::fingerprint::hash_bytes(parts.join("\n").as_bytes()))
+}
+
+/// Where a passing browser check leaves what it checked, in the report's directory.
+const PAGE_CHECK_STAMP: &str = "page-check.stamp";
+
 /// Loads the page in headless Chromium (tests/page/check.mjs, Playwright's `playwright-core`) and
 /// checks what a person would; returns its summary line. `Ok(None)` when the browser or the
 /// check's dependencies are missing and this is not CI (under `CI=true` that is an error).
-pub fn check_page(sh: &Shell, dir: &Path) -> anyhow::Result<Option<String>> {
+/// Unless `always` or under `CI=true`, a page whose code (the template, the check, its lock file,
+/// the browser) and whose trials and verdicts are those of the last page that passed is not
+/// checked again: a run that reused every verdict differs from the last one in times only.
+pub fn check_page(sh: &Shell, dir: &Path, always: bool) -> anyhow::Result<Option<String>> {
     let root = crate::project_root();
     let build = &crate::table::RESULTS_PAGE;
-    if let Err(error) = crate::build::probe_all(sh, build.toolchains) {
-        if crate::in_ci() {
-            return Err(error.context("the results page's browser check cannot run"));
+    let chromium_version = match crate::build::probe_all(sh, build.toolchains) {
+        Ok(_) => crate::toolchain::CHROMIUM.probe(sh)?,
+        Err(error) => {
+            if crate::in_ci() {
+                return Err(error.context("the results page's browser check cannot run"));
+            }
+            eprintln!("warning: the results page's browser check is skipped: {error:#}");
+            return Ok(None);
         }
-        eprintln!("warning: the results page's browser check is skipped: {error:#}");
-        return Ok(None);
+    };
+    let script = root.join(build.source_dir).join("check.mjs");
+    let checked = page_check_key(dir, &script, &chromium_version)?;
+    let stamp = dir.join(PAGE_CHECK_STAMP);
+    if !always && !crate::in_ci() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == checked) {
+        return Ok(Some(
+            "page: not checked again: its code and its trials' verdicts are those of the last \
+             page that passed (CI=true or --run-all checks it)"
+                .to_owned(),
+        ));
     }
+    let _ = std::fs::remove_file(&stamp);
     crate::build::prepare(sh, build)?;
     let chromium = crate::toolchain::chromium_path(sh)?;
-    let script = root.join(build.source_dir).join("check.mjs");
     let (page, data, shot) = (
         dir.join(PAGE_FILE),
         dir.join(PAGE_DATA_FILE),
@@ -506,6 +566,7 @@ pub fn check_page(sh: &Shell, dir: &Path) -> anyhow::Result<Option<String>> {
             stderr.trim()
         );
     }
+    std::fs::write(&stamp, checked).with_context(|| format!("cannot write {}", stamp.display()))?;
     Ok(Some(stdout.trim().to_owned()))
 }
 

@@ -111,6 +111,9 @@ pub struct Host {
     pub unit_tests: Option<Launch>,
     /// Its benchmarks for `cargo xtask bench-report`; `None`: shown as not measured.
     pub bench: Option<&'static crate::bench::HostBench>,
+    /// The adapter's file the edit-to-verdict benchmark edits (where its `hostMemoryGet` is),
+    /// and how a comment starts in it.
+    pub main_source: (&'static str, &'static str),
 }
 
 /// A hostile plugin: attacks written with one language's PDK, for the host's own tests.
@@ -354,6 +357,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: true,
+        main_source: ("host/src/memory_get.rs", "//"),
         // `cargo test` runs them itself.
         unit_tests: None,
         bench: Some(&crate::bench::RUST_HOST),
@@ -383,6 +387,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        main_source: ("host-go/memoryget.go", "//"),
         unit_tests: Some(Launch {
             program: Program::Path("go"),
             args: &["test", "./..."],
@@ -438,6 +443,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        main_source: ("host-python/runner.py", "#"),
         unit_tests: Some(Launch {
             program: Program::Path("target/venv/host-python/bin/python"),
             args: &["-B", "-m", "unittest", "--quiet"],
@@ -477,6 +483,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        main_source: ("host-node/plugin.mjs", "//"),
         unit_tests: Some(Launch {
             program: Program::Path("node"),
             args: &["--test"],
@@ -512,6 +519,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        main_source: ("host-java/src/main/java/hostjava/Runner.java", "//"),
         // JUnit's console launcher on the classpath the build copied, without Maven's start-up.
         unit_tests: Some(Launch {
             program: Program::Path("java"),
@@ -560,6 +568,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        main_source: ("host-java/src/main/java/hostjava/Runner.java", "//"),
         // The same program as java-host's: its unit tests run there, on both engines.
         unit_tests: None,
         bench: Some(&crate::bench::JAVA_AOT_HOST),
@@ -808,16 +817,17 @@ mod tests {
                 lock.display()
             );
         }
-        for language in LANGUAGES {
-            let (file, _) = language.main_source;
-            assert!(
-                file.starts_with(language.build.source_dir),
-                "{language}: {file}"
+        let sources = LANGUAGES
+            .iter()
+            .map(|l| (l.name(), l.build.source_dir, l.main_source.0))
+            .chain(
+                HOSTS
+                    .iter()
+                    .map(|h| (h.name(), h.build.source_dir, h.main_source.0)),
             );
-            assert!(
-                crate::project_root().join(file).is_file(),
-                "{language}: {file}"
-            );
+        for (name, dir, file) in sources {
+            assert!(file.starts_with(dir), "{name}: {file} is not in {dir}");
+            assert!(crate::project_root().join(file).is_file(), "{name}: {file}");
         }
     }
 }

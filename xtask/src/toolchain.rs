@@ -1,7 +1,9 @@
 //! Every tool the workspace runs: how to ask it for its version, and how to install it.
 //! `cargo xtask doctor` lists them; each plugin language names the ones it builds with.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context};
 use xshell::Shell;
@@ -27,11 +29,47 @@ pub struct Install {
     pub run: fn(&Shell) -> anyhow::Result<String>,
 }
 
+/// Version lines found in this process, by tool and directory: a run probes a tool once, though
+/// several entries build with it (java-host and java-aot-host). Only tools found are kept, so
+/// `cargo xtask setup` sees a tool it has just installed.
+static FOUND: Mutex<BTreeMap<(&str, PathBuf), String>> = Mutex::new(BTreeMap::new());
+
 impl Toolchain {
     /// The version line, or one line saying why the tool is unusable and how to fix that.
     pub fn probe(&self, sh: &Shell) -> anyhow::Result<String> {
-        (self.probe)(sh).map_err(|error| anyhow::anyhow!("{error:#}; {}", self.fix))
+        let key = (self.name, sh.current_dir());
+        let found = FOUND.lock().unwrap_or_else(|poison| poison.into_inner());
+        if let Some(version) = found.get(&key) {
+            return Ok(version.clone());
+        }
+        drop(found);
+        let version =
+            (self.probe)(sh).map_err(|error| anyhow::anyhow!("{error:#}; {}", self.fix))?;
+        FOUND
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .insert(key, version.clone());
+        Ok(version)
     }
+}
+
+/// Probes every tool of `toolchains` at once, each on a thread of its own, in `sh`'s directory,
+/// so that the probes that follow find them: most of a probe is a process starting (a JVM for
+/// Maven, Node.js for npm), and a run probes a dozen tools.
+pub fn probe_in_parallel(sh: &Shell, toolchains: &[&'static Toolchain]) {
+    let dir = sh.current_dir();
+    std::thread::scope(|scope| {
+        for toolchain in toolchains {
+            let dir = dir.clone();
+            scope.spawn(move || {
+                if let Ok(sh) = Shell::new() {
+                    sh.change_dir(dir);
+                    // A missing tool is said by the probe that follows, in order.
+                    let _ = toolchain.probe(&sh);
+                }
+            });
+        }
+    });
 }
 
 /// The tools of the workspace itself, whichever languages are built.

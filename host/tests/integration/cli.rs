@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use host::{Plugin, Store};
 use libtest_mimic::{Completion, Trial};
 
-const HOST: &str = env!("CARGO_BIN_EXE_host");
+pub const HOST: &str = env!("CARGO_BIN_EXE_host");
 
 /// Each export does one thing with the kernel's functions; the input block doubles as a key.
 const PROBE: &str = r#"

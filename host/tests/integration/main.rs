@@ -22,6 +22,13 @@ mod hostile_plugins;
 
 fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
+    let stamp = whole_run(&args);
+    if stamp
+        .as_ref()
+        .is_some_and(xtask::reuse::Stamp::passed_before)
+    {
+        return std::process::ExitCode::SUCCESS;
+    }
     let mut trials = cli::trials();
     trials.extend(hostile::trials());
     // Builds the hostile plugins now, once, for the trials that will run: a build that fails
@@ -33,7 +40,34 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     }
-    libtest_mimic::run(&args, trials).exit_code()
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(stamp) = stamp {
+        match conclusion.has_failed() {
+            false => stamp.pass(),
+            true => stamp.forget(),
+        }
+    }
+    conclusion.exit_code()
+}
+
+/// For a run of every trial, the stamp of its verdict: this executable, the `host` binary, and
+/// every plugin and hostile module, built first so that the key names what the trials will run.
+/// A filtered run is run as asked.
+fn whole_run(args: &Arguments) -> Option<xtask::reuse::Stamp> {
+    let filtered = args.filter.is_some() || !args.skip.is_empty() || args.list;
+    if filtered || args.ignored || !xtask::reuse::allowed() {
+        return None;
+    }
+    let sh = xshell::Shell::new().ok()?;
+    // A build that fails is the trials' to report.
+    xtask::build_plugins(&sh, &xtask::all(xtask::LANGUAGES)).ok()?;
+    xtask::build_hostile_plugins(&sh, &xtask::all(xtask::HOSTILE)).ok()?;
+    let target = xtask::project_root().join("target");
+    let mut inputs = vec![std::path::PathBuf::from(cli::HOST)];
+    for dir in ["plugins", "hostile"] {
+        inputs.extend(xtask::reuse::files_under(&target.join(dir), &["wasm"]));
+    }
+    xtask::reuse::Stamp::new("host-integration", &inputs).ok()
 }
 
 /// `<module>::<test>` from the calling module's `module_path!()`.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::bench::results::{Figures, Loop};
+use crate::bench::results::{median, Figures, Loop};
 use crate::bench::targets::{ready_instance_ns, Verdict};
 use crate::bench::{duration, measured_hosts, Sizes, SCENARIOS};
 use crate::{Host, LANGUAGES};
@@ -199,31 +199,39 @@ impl Page<'_> {
             let _ = writeln!(out, "Not measured.\n");
             return;
         };
-        let runs: Vec<String> = measured
-            .built_run_seconds
-            .iter()
-            .map(|s| format!("{s:.2}"))
-            .collect();
+        let runs = |seconds: &[f64]| {
+            let each: Vec<String> = seconds.iter().map(|s| format!("{s:.1}")).collect();
+            format!("{:.1} s | {} |", median(seconds), each.join(", "))
+        };
         let _ = writeln!(
             out,
-            "`cargo test --test conformance` (dev profile, as a user runs it) with everything \
-             built: median {:.2} s (runs: {} s).\n",
-            measured.built_run_median(),
-            runs.join(", ")
+            "Each a real `cargo` in this workspace (dev profile, as a user runs it), everything \
+             built first; the median and each run.\n\n\
+             | what | median | runs (s) |\n|---|---:|---|\n\
+             | `cargo test --test conformance`, nothing changed (every verdict reused) | {}\n\
+             | `CONFORMANCE_RUN_ALL=1 cargo test --test conformance` (every trial run) | {}\n\
+             | `cargo test`, nothing changed (the whole workspace) | {}\n",
+            runs(&measured.reused_run_seconds),
+            runs(&measured.built_run_seconds),
+            runs(&measured.no_op_test_seconds),
         );
         let _ = writeln!(
             out,
-            "From appending a comment to one plugin source to the verdict of the same command: \
-             the plugins built from it rebuild, nothing else. A comment leaves the module's code \
-             as it was, so the hosts' compile caches still hold it; an edit that changes code \
-             adds that language's cold compile (above) on each host.\n\n\
-             | edited | rebuilds | seconds |\n|---|---|---:|"
+            "From appending a comment to one source to the verdict of `cargo test --test \
+             conformance`, the file restored (and its verdicts reused) between runs. A plugin's \
+             comment leaves its module's bytes as they were, so every verdict is reused after \
+             the rebuild; a host adapter's comment changes the host's build fingerprint, so \
+             every trial on that host runs again.\n\n\
+             | edited | rebuilds | median | runs (s) |\n|---|---|---:|---|"
         );
-        for (file, languages, seconds) in &measured.edits {
+        for edit in &measured.edits {
             let _ = writeln!(
                 out,
-                "| `{file}` | {} | {seconds:.1} |",
-                languages.join(", ")
+                "| `{}` | {} {} | {}",
+                edit.file,
+                edit.kind,
+                edit.names.join(", "),
+                runs(&edit.seconds)
             );
         }
         let _ = writeln!(out);

@@ -128,12 +128,26 @@ fn read_criterion_benchmark(new: &Path) -> anyhow::Result<(String, f64)> {
     Ok((id.to_owned(), ns))
 }
 
-/// What `tests/benches/conformance_loop.rs` measured.
+/// What `tests/benches/conformance_loop.rs` measured, each figure once per run.
 #[derive(Debug)]
 pub(crate) struct Loop {
+    /// `cargo test --test conformance`, nothing changed: every verdict reused.
+    pub(crate) reused_run_seconds: Vec<f64>,
+    /// The same with every trial run.
     pub(crate) built_run_seconds: Vec<f64>,
-    /// (file edited, languages built from it, seconds to the verdict)
-    pub(crate) edits: Vec<(String, Vec<String>, f64)>,
+    /// `cargo test`, nothing changed.
+    pub(crate) no_op_test_seconds: Vec<f64>,
+    pub(crate) edits: Vec<LoopEdit>,
+}
+
+/// One edited source: its file, `plugin` or `host`, the languages or hosts built from it, and
+/// the seconds from the edit to the verdict, each run.
+#[derive(Debug)]
+pub(crate) struct LoopEdit {
+    pub(crate) file: String,
+    pub(crate) kind: String,
+    pub(crate) names: Vec<String>,
+    pub(crate) seconds: Vec<f64>,
 }
 
 impl Loop {
@@ -148,32 +162,42 @@ impl Loop {
                 .map(|items| items.iter().filter_map(Value::as_f64).collect())
                 .unwrap_or_default()
         };
-        let built_run_seconds = numbers(&json["built_run_seconds"]);
-        if built_run_seconds.is_empty() {
-            bail!("{}: no built_run_seconds", path.display());
-        }
+        let figure = |name: &str| -> anyhow::Result<Vec<f64>> {
+            let seconds = numbers(&json[name]);
+            if seconds.is_empty() {
+                bail!("{}: no {name} (measured by an older benchmark: run `cargo xtask bench-report` again)", path.display());
+            }
+            Ok(seconds)
+        };
         let mut edits = Vec::new();
         for edit in json["edits"].as_array().into_iter().flatten() {
-            let (Some(file), Some(seconds)) = (edit["file"].as_str(), edit["seconds"].as_f64())
-            else {
-                bail!("{}: an edit without file or seconds", path.display());
+            let seconds = numbers(&edit["seconds"]);
+            let (Some(file), Some(kind), false) = (
+                edit["file"].as_str(),
+                edit["kind"].as_str(),
+                seconds.is_empty(),
+            ) else {
+                bail!("{}: an edit without file, kind or seconds", path.display());
             };
-            let languages = edit["languages"]
+            let names = edit["names"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|l| l.as_str().map(str::to_owned))
                 .collect();
-            edits.push((file.to_owned(), languages, seconds));
+            edits.push(LoopEdit {
+                file: file.to_owned(),
+                kind: kind.to_owned(),
+                names,
+                seconds,
+            });
         }
         Ok(Loop {
-            built_run_seconds,
+            reused_run_seconds: figure("reused_run_seconds")?,
+            built_run_seconds: figure("built_run_seconds")?,
+            no_op_test_seconds: figure("no_op_test_seconds")?,
             edits,
         })
-    }
-
-    pub(crate) fn built_run_median(&self) -> f64 {
-        median(&self.built_run_seconds)
     }
 }
 
