@@ -486,7 +486,7 @@ impl Identities {
 /// build's fingerprint (sources and toolchain).
 fn host_identity(host: &Host, artifact: &xtask::Artifact) -> String {
     if host.in_process {
-        format!("{} {}", reuse::RUST_HOST_SHA256, artifact.fingerprint)
+        format!("{} {}", reuse::RUST_HOST_HASH, artifact.fingerprint)
     } else {
         artifact.fingerprint.clone()
     }

@@ -26,11 +26,11 @@ pub const STORE_FILE: &str = "target/conformance/verdicts.json";
 pub const RUN_ALL_ENV: &str = "CONFORMANCE_RUN_ALL";
 /// The flag of the conformance executable that runs every trial.
 pub const RUN_ALL_FLAG: &str = "--run-all";
-/// The SHA-256 of the harness's sources (tests/, xtask/, the workspace's manifests and lock
+/// The hash of the harness's sources (tests/, xtask/, the workspace's manifests and lock
 /// file and toolchain pin) as this executable was built from them (tests/build.rs).
-pub const HARNESS_SHA256: &str = env!("CONFORMANCE_HARNESS_SHA256");
+pub const HARNESS_HASH: &str = env!("CONFORMANCE_HARNESS_HASH");
 /// The same of the in-process Rust host's sources (host/).
-pub const RUST_HOST_SHA256: &str = env!("CONFORMANCE_RUST_HOST_SHA256");
+pub const RUST_HOST_HASH: &str = env!("CONFORMANCE_RUST_HOST_HASH");
 /// The store's format; a store of another format is not read.
 const FORMAT: u32 = 2;
 /// How many verdicts a trial keeps, under different keys, newest first: an edit undone (or a
@@ -88,7 +88,7 @@ impl Key {
         Key(Sha256::new())
             .part("format", FORMAT.to_string().as_bytes())
             .part("kind", kind.as_bytes())
-            .part("harness", HARNESS_SHA256.as_bytes())
+            .part("harness", HARNESS_HASH.as_bytes())
     }
 
     pub fn part(mut self, label: &str, bytes: &[u8]) -> Key {
