@@ -269,25 +269,22 @@ fn prepare(
         )?);
     }
     for (host, artifact) in &hosts.ready {
-        let reuse = |kind: &str| {
-            let key = identities.host(Key::new(kind), host);
-            key.map(|key| (Arc::clone(store), key.finish()))
-        };
+        // The protocol trials use a module of their own, in the harness.
+        let key = identities.host(Key::new("protocol"), host);
+        let reuse = key.map(|key| (Arc::clone(store), key.finish()));
         if !host.in_process {
-            trials.extend(protocol_trials::trials(
-                root,
-                host,
-                &artifact.path,
-                reuse("protocol"),
-            ));
+            trials.extend(protocol_trials::trials(root, host, &artifact.path, reuse));
         }
+        // A host's unit tests read the built plugins (target/plugins/) too.
+        let key = identities.host(Key::new("unit_tests"), host);
+        let reuse = key.map(|key| (Arc::clone(store), identities.everything(key).finish()));
         if let Some(unit_tests) = &host.unit_tests {
             trials.push(unit_tests_trial(
                 root,
                 host,
                 unit_tests,
                 &artifact.path,
-                reuse("unit_tests"),
+                reuse,
             ));
         }
     }
