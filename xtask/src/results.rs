@@ -765,6 +765,33 @@ mod tests {
     }
 
     #[test]
+    fn the_page_is_checked_again_when_a_verdict_or_its_code_changes_not_a_time() {
+        let dir = std::env::temp_dir().join(format!("xtask-page-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("check.mjs");
+        std::fs::write(&script, "check").unwrap();
+        std::fs::write(dir.join("package-lock.json"), "{}").unwrap();
+        let key = |cases: Value| {
+            let data = json!({"cases": cases, "attacks": [], "others": []});
+            std::fs::write(dir.join(PAGE_DATA_FILE), data.to_string()).unwrap();
+            page_check_key(&dir, &script, "chromium 1").unwrap()
+        };
+        let first = key(json!([{"trial": "a", "verdict": "pass", "millis": 3}]));
+        assert_eq!(
+            key(json!([{"trial": "a", "verdict": "pass", "millis": 9}])),
+            first
+        );
+        assert_ne!(
+            key(json!([{"trial": "a", "verdict": "fail", "millis": 3}])),
+            first
+        );
+        let cases = json!([{"trial": "a", "verdict": "pass", "millis": 3}]);
+        std::fs::write(&script, "check, changed").unwrap();
+        assert_ne!(key(cases), first);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn the_page_embeds_its_data_where_no_script_can_end_early() {
         let html = page_html(&json!({"detail": "</script><b>"}));
         assert!(html.contains(r#"{"detail":"\u003c/script>\u003cb>"}"#));

@@ -105,3 +105,34 @@ pub fn files_under(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_is_reused_only_on_the_same_inputs_and_never_under_ci() {
+        let dir = std::env::temp_dir().join(format!("xtask-reuse-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let input = dir.join("sub/input.wasm");
+        std::fs::write(&input, "one").unwrap();
+        std::fs::write(dir.join("ignored.txt"), "").unwrap();
+        assert_eq!(files_under(&dir, &["wasm"]), std::slice::from_ref(&input));
+
+        let name = format!("xtask-unit-test-{}", std::process::id());
+        let stamp = Stamp::new(&name, std::slice::from_ref(&input)).unwrap();
+        stamp.forget();
+        assert!(!stamp.passed_before());
+        stamp.pass();
+        // Under CI=true (or CONFORMANCE_RUN_ALL) nothing is reused, whatever the stamp says.
+        assert_eq!(stamp.passed_before(), allowed());
+        std::fs::write(&input, "two").unwrap();
+        let changed = Stamp::new(&name, std::slice::from_ref(&input)).unwrap();
+        assert!(!changed.passed_before());
+        std::fs::remove_file(&input).unwrap();
+        let missing = Stamp::new(&name, &[input]).unwrap();
+        assert!(!missing.passed_before());
+        stamp.forget();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
