@@ -68,26 +68,18 @@ pub fn trials(
             let key = key(attack.name, language);
             // As a case's: reused only when it is, with today's known failures, a pass or an
             // expected failure.
-            let kept = key.as_ref().and_then(|key| {
-                let kept = store.reusable(&name, key)?;
-                let result = kept.error.clone().map_or(Ok(()), Err);
-                let verdict = Verdict::judge(result, known.as_deref());
-                matches!(verdict, Verdict::Pass | Verdict::XFail(_)).then_some(kept)
-            });
+            let kept = key
+                .as_ref()
+                .and_then(|key| store.reusable_judged(&name, key, known.as_deref()));
             let reused = kept.is_some();
             let store = Arc::clone(store);
             trials.push(Trial::ignorable_test(name.clone(), move || {
                 let started = Instant::now();
                 let (verdict, seen, divergence, millis) = match (driver, wasm, honest, kept) {
                     (_, _, _, Some(kept)) => {
-                        let divergence = match (kept.output, kept.diff) {
-                            (Some(output), Some(diff)) => Some(Divergence { output, diff }),
-                            _ => None,
-                        };
-                        let result = kept.error.map_or(Ok(()), Err);
-                        let verdict = Verdict::judge(result, known.as_deref());
-                        let seen = kept.seen.unwrap_or_default();
-                        (verdict, seen, divergence, kept.millis)
+                        let verdict = Verdict::judge(kept.result(), known.as_deref());
+                        let seen = kept.seen.clone().unwrap_or_default();
+                        (verdict, seen, kept.divergence(), kept.millis)
                     }
                     (Ok(driver), Ok(wasm), Ok(honest), None) => {
                         let (result, seen, divergence) =
@@ -95,15 +87,8 @@ pub fn trials(
                         let result = result.map_err(|why| format!("{language}@{host}: {why}"));
                         let millis = started.elapsed().as_millis() as u64;
                         if let Some(key) = key {
-                            let kept = Kept {
-                                key,
-                                error: result.clone().err(),
-                                output: divergence.as_ref().map(|d| d.output.clone()),
-                                diff: divergence.as_ref().map(|d| d.diff.clone()),
-                                seen: Some(seen.clone()),
-                                known_failure: None,
-                                millis,
-                            };
+                            let seen = Some(seen.clone());
+                            let kept = Kept::of(key, &result, divergence.as_ref(), seen, millis);
                             store.keep(&name, kept);
                         }
                         let verdict = Verdict::judge(result, known.as_deref());

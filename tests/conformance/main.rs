@@ -336,27 +336,17 @@ fn prepare(
                         .file(root, &format!("{}/{name}.snap", snapshots::SNAPSHOTS_DIR))
                         .finish()
                     });
-                // Reused only when the known-failure list, applied now, makes it a pass or an
-                // expected failure: what needs attention always runs again.
-                let kept = key.as_ref().and_then(|key| {
-                    let kept = store.reusable(&trial, key)?;
-                    let result = kept.error.clone().map_or(Ok(()), Err);
-                    let verdict = Verdict::judge(result, known.as_deref());
-                    matches!(verdict, Verdict::Pass | Verdict::XFail(_)).then_some(kept)
-                });
+                let kept = key
+                    .as_ref()
+                    .and_then(|key| store.reusable_judged(&trial, key, known.as_deref()));
                 let reused = kept.is_some();
                 type Run = Box<dyn FnOnce() -> (Verdict, Option<Divergence>, u64) + Send>;
                 let run: Run = match (driver, subject, kept) {
                     (_, _, Some(kept)) => {
                         let known = known.clone();
                         Box::new(move || {
-                            let divergence = match (kept.output, kept.diff) {
-                                (Some(output), Some(diff)) => Some(Divergence { output, diff }),
-                                _ => None,
-                            };
-                            let result = kept.error.map_or(Ok(()), Err);
-                            let verdict = Verdict::judge(result, known.as_deref());
-                            (verdict, divergence, kept.millis)
+                            let verdict = Verdict::judge(kept.result(), known.as_deref());
+                            (verdict, kept.divergence(), kept.millis)
                         })
                     }
                     (Err(why), _, None) | (_, Subject::Skipped(why), None) => {
@@ -381,15 +371,8 @@ fn prepare(
                             };
                             let millis = started.elapsed().as_millis() as u64;
                             if let Some(key) = key {
-                                let kept = Kept {
-                                    key,
-                                    error: result.clone().err(),
-                                    output: divergence.as_ref().map(|d| d.output.clone()),
-                                    diff: divergence.as_ref().map(|d| d.diff.clone()),
-                                    seen: None,
-                                    known_failure: None,
-                                    millis,
-                                };
+                                let kept =
+                                    Kept::of(key, &result, divergence.as_ref(), None, millis);
                                 store.keep(&trial, kept);
                             }
                             (Verdict::judge(result, known.as_deref()), divergence, millis)

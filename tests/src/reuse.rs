@@ -141,6 +141,38 @@ pub struct Kept {
     pub millis: u64,
 }
 
+impl Kept {
+    /// What a case or an attack came to (before the known-failure list), to keep under `key`.
+    pub fn of(
+        key: String,
+        result: &Result<(), String>,
+        divergence: Option<&crate::report::Divergence>,
+        seen: Option<String>,
+        millis: u64,
+    ) -> Kept {
+        Kept {
+            key,
+            error: result.clone().err(),
+            output: divergence.map(|d| d.output.clone()),
+            diff: divergence.map(|d| d.diff.clone()),
+            seen,
+            known_failure: None,
+            millis,
+        }
+    }
+
+    /// The kept result, before the known-failure list.
+    pub fn result(&self) -> Result<(), String> {
+        self.error.clone().map_or(Ok(()), Err)
+    }
+
+    /// The kept output and diff, if the trial diverged from its snapshot.
+    pub fn divergence(&self) -> Option<crate::report::Divergence> {
+        let (output, diff) = (self.output.clone()?, self.diff.clone()?);
+        Some(crate::report::Divergence { output, diff })
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct File {
     format: u32,
@@ -190,6 +222,16 @@ impl Store {
         }
         let kept = self.earlier.get(trial)?;
         kept.iter().find(|kept| kept.key == key).cloned()
+    }
+
+    /// The kept verdict of a case or an attack, if [`Store::reusable`] has it and, with the
+    /// known-failure entry `known` applied now, it is a pass or an expected failure: what needs
+    /// attention always runs again.
+    pub fn reusable_judged(&self, trial: &str, key: &str, known: Option<&str>) -> Option<Kept> {
+        let kept = self.reusable(trial, key)?;
+        let verdict = crate::verdict::Verdict::judge(kept.result(), known);
+        use crate::verdict::Verdict::{Pass, XFail};
+        matches!(verdict, Pass | XFail(_)).then_some(kept)
     }
 
     /// Keeps what `trial` came to in this run (reused or not).
@@ -314,6 +356,17 @@ mod tests {
         assert_eq!(last.reusable("t", "k3"), None);
         assert_eq!(last.reusable("t", "k4"), Some(kept("k4")));
         assert_eq!(last.reusable("t", "k6"), Some(kept("k6")));
+
+        // A kept failure is reused only while a known-failure entry expects it.
+        let store = Store::load(&root, Policy::Reuse);
+        let failed = Kept::of("kf".to_owned(), &Err("diverged".to_owned()), None, None, 1);
+        store.keep("f", failed.clone());
+        store.save().unwrap();
+        let store = Store::load(&root, Policy::Reuse);
+        assert_eq!(store.reusable_judged("f", "kf", None), None);
+        assert_eq!(store.reusable_judged("f", "kf", Some("why")), Some(failed));
+        assert_eq!(store.reusable_judged("u", "k2", Some("why")), None);
+        assert_eq!(store.reusable_judged("u", "k2", None), Some(kept("k2")));
 
         std::fs::write(root.join(STORE_FILE), "not json").unwrap();
         assert_eq!(Store::load(&root, Policy::Reuse).reusable("u", "k2"), None);
