@@ -31,8 +31,8 @@ use conformance::reuse::{self, Kept, Key, Policy, Store};
 use conformance::verdict::Verdict;
 use libtest_mimic::{Arguments, Completion, Trial};
 use xtask::{
-    all, build_hostile_plugins, build_hosts, build_plugins, project_root, Host, Language, HOSTILE,
-    HOSTS, LANGUAGES,
+    all, build_hostile_plugins, build_hosts, build_plugins, project_root, Buildable, Host,
+    Language, HOSTILE, HOSTS, LANGUAGES,
 };
 
 use crate::snapshots::{ORPHAN_TRIAL, SURFACE_TRIAL};
@@ -144,6 +144,13 @@ fn prepare(
     store: &Arc<Store>,
 ) -> anyhow::Result<(Vec<Trial>, Arc<Mutex<Report>>)> {
     let sh = xshell::Shell::new()?;
+    // One round of probes for the plugins, the hosts and the hostile plugins built below.
+    let builds = LANGUAGES
+        .iter()
+        .map(|l| l.build())
+        .chain(HOSTS.iter().map(|h| h.build()));
+    let builds: Vec<_> = builds.chain(HOSTILE.iter().map(|h| h.build())).collect();
+    xtask::probe_toolchains(&sh, &builds);
     let built = build_plugins(&sh, &all(LANGUAGES))?;
     let hosts = build_hosts(&sh, &all(HOSTS))?;
     let mut report = Report::default();
@@ -209,7 +216,10 @@ fn prepare(
         report.toolchains.insert(host.name().to_owned(), described);
         identities
             .hosts
-            .insert(host.name(), host_identity(host, artifact));
+            .insert(host.name(), host_identity(host, artifact)?);
+        identities
+            .sources
+            .insert(host.name(), artifact.fingerprint.clone());
         drivers.push((host, Ok(driver(root, host, &artifact.path, threads))));
     }
     for (host, reason) in &hosts.skipped {
@@ -275,8 +285,9 @@ fn prepare(
         if !host.in_process {
             trials.extend(protocol_trials::trials(root, host, &artifact.path, reuse));
         }
-        // A host's unit tests read the built plugins (target/plugins/) too.
+        // A host's unit tests are in its sources and read the built plugins (target/plugins/).
         let key = identities.host(Key::new("unit_tests"), host);
+        let key = key.and_then(|key| identities.sources(key, host));
         let reuse = key.map(|key| (Arc::clone(store), identities.everything(key).finish()));
         if let Some(unit_tests) = &host.unit_tests {
             trials.push(unit_tests_trial(
@@ -434,9 +445,16 @@ fn prepare(
 pub struct Identities {
     modules: std::collections::BTreeMap<&'static str, String>,
     hosts: std::collections::BTreeMap<&'static str, String>,
+    /// Each host's build fingerprint (its sources, tests too, and toolchain), for the trials
+    /// that run its sources rather than its program: its unit tests.
+    sources: std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Identities {
+    fn sources(&self, key: Key, host: &Host) -> Option<Key> {
+        Some(key.part("sources", self.sources.get(host.name())?.as_bytes()))
+    }
+
     pub fn host(&self, key: Key, host: &Host) -> Option<Key> {
         let identity = self.hosts.get(host.name())?;
         Some(
@@ -462,13 +480,22 @@ impl Identities {
     }
 }
 
-/// The in-process Rust host is the code this executable was built from; a protocol host is its
-/// build's fingerprint (sources and toolchain).
-fn host_identity(host: &Host, artifact: &xtask::Artifact) -> String {
+/// The in-process Rust host is the code this executable was built from; a self-contained
+/// protocol host is its program's bytes; any other protocol host is its build's fingerprint
+/// (sources and toolchain), since it runs its sources.
+fn host_identity(host: &Host, artifact: &xtask::Artifact) -> anyhow::Result<String> {
     if host.in_process {
-        format!("{} {}", reuse::RUST_HOST_HASH, artifact.fingerprint)
+        Ok(format!(
+            "{} {}",
+            reuse::RUST_HOST_HASH,
+            artifact.fingerprint
+        ))
+    } else if host.self_contained {
+        let program = std::fs::read(&artifact.path)
+            .with_context(|| format!("{host}: cannot read {}", artifact.path.display()))?;
+        Ok(format!("program {}", reuse::sha256(&program)))
     } else {
-        artifact.fingerprint.clone()
+        Ok(artifact.fingerprint.clone())
     }
 }
 
@@ -667,14 +694,20 @@ fn write_report(root: &Path, report: &mut Report) -> anyhow::Result<()> {
     report.listed = Listed::of(&names);
     report.rerun = RERUN.to_owned();
     let mut snapshots = std::collections::BTreeMap::new();
-    for record in &report.records {
-        if let Some(body) = snapshots::snapshot_body(snapshots::SNAPSHOTS_DIR, &record.case) {
-            snapshots.insert(record.case.clone(), body);
-        }
-    }
-    for record in &report.attacks {
-        if let Some(body) = snapshots::snapshot_body(attacks::SNAPSHOTS_DIR, &record.attack) {
-            snapshots.insert(format!("attack:{}", record.attack), body);
+    // Each snapshot once, though every language on every host shares it.
+    let cases = report
+        .records
+        .iter()
+        .map(|r| (r.case.clone(), snapshots::SNAPSHOTS_DIR, &r.case));
+    let attacks = report.attacks.iter().map(|r| {
+        let key = format!("attack:{}", r.attack);
+        (key, attacks::SNAPSHOTS_DIR, &r.attack)
+    });
+    for (key, dir, name) in cases.chain(attacks) {
+        if let std::collections::btree_map::Entry::Vacant(entry) = snapshots.entry(key) {
+            if let Some(body) = snapshots::snapshot_body(dir, name) {
+                entry.insert(body);
+            }
         }
     }
     report.snapshots = snapshots;

@@ -142,15 +142,8 @@ pub fn build_all<T: Buildable>(
     let root = project_root();
     let _root = sh.push_dir(&root);
     let mut outcomes = Outcomes::default();
-    let mut toolchains: Vec<&'static Toolchain> = Vec::new();
-    for entry in entries {
-        for &toolchain in entry.build().toolchains {
-            if !toolchains.iter().any(|t| t.name == toolchain.name) {
-                toolchains.push(toolchain);
-            }
-        }
-    }
-    crate::toolchain::probe_in_parallel(sh, &toolchains);
+    let builds: Vec<&Build> = entries.iter().map(|entry| entry.build()).collect();
+    probe_toolchains(sh, &builds);
     for &entry in entries {
         match build_one(sh, &root, entry.build())? {
             Ok(artifact) => {
@@ -172,6 +165,23 @@ pub fn build_all<T: Buildable>(
         eprintln!("nothing to do: every {what} is up to date");
     }
     Ok(outcomes)
+}
+
+/// Probes every toolchain `builds` name at once, at the root (where [`build_all`] probes), so
+/// that the builds find them probed: a caller that builds plugins and then hosts calls this
+/// first with both, and waits for one round of probes instead of two.
+pub fn probe_toolchains(sh: &Shell, builds: &[&Build]) {
+    let root = project_root();
+    let _root = sh.push_dir(&root);
+    let mut toolchains: Vec<&'static Toolchain> = Vec::new();
+    for build in builds {
+        for &toolchain in build.toolchains {
+            if !toolchains.iter().any(|t| t.name == toolchain.name) {
+                toolchains.push(toolchain);
+            }
+        }
+    }
+    crate::toolchain::probe_in_parallel(sh, &toolchains);
 }
 
 /// `Ok(Err(reason))`: skipped because a toolchain is missing.

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 pub use bench::bench_report;
 pub use build::{
     build_all, build_hostile_plugins, build_hosts, build_plugins, human_size, in_ci, load,
-    skip_reason, Artifact, Buildable, Built, Outcomes,
+    probe_toolchains, skip_reason, Artifact, Buildable, Built, Outcomes,
 };
 pub use checks::{fmt, lint};
 pub use demo::demo;

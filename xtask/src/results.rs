@@ -34,16 +34,20 @@ pub struct Published {
 }
 
 /// Completes `report` (counts, scores, when and from which commit) and writes it as
-/// `dir/report.json`, keeps it in `dir/history/` when `keep` is set, and writes the page from it
-/// and the history.
+/// `dir/report.json`, keeps its verdicts in `dir/history/` when `keep` is set, and writes the
+/// page from it and the history. A run whose every verdict was reused observed nothing new, so
+/// it is not kept: the history holds runs that ran something.
 pub fn publish(dir: &Path, mut report: Value, keep: bool) -> anyhow::Result<Published> {
     complete(&mut report);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let text = pretty(&report);
-    write(&dir.join("report.json"), &text)?;
+    write(&dir.join("report.json"), &pretty(&report))?;
+    let entry = history_entry(&report);
     let history = match keep {
-        true => keep_in_history(&dir.join(HISTORY_DIR), &report, &text)?,
-        false => vec![report.clone()],
+        true => {
+            let ran_something = report["reused"].as_u64() < report["trials"].as_u64();
+            keep_in_history(&dir.join(HISTORY_DIR), entry, ran_something)?
+        }
+        false => vec![entry],
     };
     let data = page_data(&report, &history);
     let changed = data["changes"]["previous"]
@@ -58,6 +62,23 @@ pub fn publish(dir: &Path, mut report: Value, keep: bool) -> anyhow::Result<Publ
         page_bytes: html.len(),
         changed,
     })
+}
+
+/// What the history keeps of a completed report: what [`page_data`] reads of an earlier run
+/// (when, which commit and part, the scores, and each trial's verdict), a fifth of the report.
+fn history_entry(report: &Value) -> Value {
+    let mut entry: Map<String, Value> = ["generated_ms", "commit", "partition", "trials", "scores"]
+        .iter()
+        .map(|key| (key.to_string(), report[*key].clone()))
+        .collect();
+    for name in LISTS {
+        let verdicts: Vec<Value> = list(report, name)
+            .iter()
+            .map(|r| json!({"trial": r["trial"], "verdict": r["verdict"]}))
+            .collect();
+        entry.insert(name.to_owned(), Value::Array(verdicts));
+    }
+    Value::Object(entry)
 }
 
 /// Adds what follows from the records: `summary` (case trials by verdict), `groups` (cases and
@@ -161,13 +182,16 @@ fn commit() -> Option<String> {
     (output.status.success() && !hash.trim().is_empty()).then(|| hash.trim().to_owned())
 }
 
-/// Writes the report into `history/` as `run-<ms>.json`, drops the oldest beyond
-/// [`HISTORY_KEPT`], and returns the kept runs, oldest first (this one last).
-fn keep_in_history(history: &Path, report: &Value, text: &str) -> anyhow::Result<Vec<Value>> {
+/// Writes `entry` into `history/` as `run-<ms>.json` when `persist` is set, drops the oldest
+/// beyond [`HISTORY_KEPT`], and returns the kept runs, oldest first, with this one last.
+fn keep_in_history(history: &Path, entry: Value, persist: bool) -> anyhow::Result<Vec<Value>> {
     std::fs::create_dir_all(history)
         .with_context(|| format!("cannot create {}", history.display()))?;
-    let ms = report["generated_ms"].as_u64().unwrap_or(0);
-    write(&history.join(format!("run-{ms:013}.json")), text)?;
+    let ms = entry["generated_ms"].as_u64().unwrap_or(0);
+    let this = history.join(format!("run-{ms:013}.json"));
+    if persist {
+        write(&this, &serde_json::to_string(&entry)?)?;
+    }
     let mut runs: Vec<PathBuf> = std::fs::read_dir(history)
         .with_context(|| format!("cannot read {}", history.display()))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
@@ -183,10 +207,18 @@ fn keep_in_history(history: &Path, report: &Value, text: &str) -> anyhow::Result
             .with_context(|| format!("cannot remove {}", oldest.display()))?;
     }
     let mut kept = Vec::new();
-    for run in &runs {
+    for run in runs.iter().filter(|run| **run != this) {
         // A run that cannot be read (cut short, or from an older format) is left out, not fatal.
         let read = std::fs::read_to_string(run).ok();
         match read.and_then(|text| serde_json::from_str::<Value>(&text).ok()) {
+            // A whole report, as the history kept them before: kept from now on as an entry.
+            Some(old) if old.get("snapshots").is_some() => {
+                let entry = history_entry(&old);
+                if let Ok(text) = serde_json::to_string(&entry) {
+                    let _ = write(run, &text);
+                }
+                kept.push(entry);
+            }
             Some(old) if old.get("scores").is_some() => kept.push(old),
             _ => eprintln!(
                 "warning: {} is not a report; left out of the history",
@@ -194,6 +226,7 @@ fn keep_in_history(history: &Path, report: &Value, text: &str) -> anyhow::Result
             ),
         }
     }
+    kept.push(entry);
     Ok(kept)
 }
 
@@ -762,6 +795,44 @@ mod tests {
         let first = page_data(&previous, std::slice::from_ref(&previous));
         assert_eq!(first["changes"]["previous"], Value::Null);
         assert_eq!(first["changes"]["trials"], json!([]));
+    }
+
+    #[test]
+    fn the_history_keeps_each_runs_verdicts_and_not_a_run_that_ran_nothing() {
+        let dir = std::env::temp_dir().join(format!("xtask-history-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // A whole report, as the history kept them before, is kept as an entry from now on.
+        let mut older = run();
+        older["generated_ms"] = json!(1_764_626_000_000_u64);
+        older["snapshots"] = json!({"echo": "a snapshot"});
+        complete(&mut older);
+        std::fs::create_dir_all(&dir).unwrap();
+        let older_file = dir.join("run-1764626000000.json");
+        std::fs::write(&older_file, pretty(&older)).unwrap();
+        let mut previous = run();
+        complete(&mut previous);
+        let kept = keep_in_history(&dir, history_entry(&previous), true).unwrap();
+        assert_eq!(kept, [history_entry(&older), history_entry(&previous)]);
+        let older_text = std::fs::read_to_string(&older_file).unwrap();
+        assert_eq!(older_text, serde_json::to_string(&history_entry(&older)).unwrap());
+        std::fs::remove_file(&older_file).unwrap();
+        let mut now = run();
+        now["generated_ms"] = json!(1_764_627_060_000_u64);
+        now["results"][0]["verdict"] = json!("fail");
+        complete(&mut now);
+        // A run that ran nothing is on its page, last, but not in the history's files.
+        let kept = keep_in_history(&dir, history_entry(&now), false).unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        // What the page makes of the kept entries is what it made of the whole reports.
+        let whole = page_data(&now, &[previous.clone(), now.clone()]);
+        let from_history = page_data(&now, &kept);
+        assert_eq!(from_history["changes"], whole["changes"]);
+        assert_eq!(from_history["history"], whole["history"]);
+        assert_eq!(from_history["cases"], whole["cases"]);
+        let written = std::fs::read_to_string(dir.join("run-1764627000000.json")).unwrap();
+        assert!(written.len() * 2 < pretty(&previous).len(), "{written}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -107,6 +107,10 @@ pub struct Host {
     pub command: Launch,
     /// The conformance run calls this host as a library in its own process instead of `serve`.
     pub in_process: bool,
+    /// Its built file is the whole program (a static binary built reproducibly): what a
+    /// verdict on it depends on is that file's bytes, so an edit that leaves them alone (a
+    /// comment) reruns nothing. `false`: it runs its sources, which are then what counts.
+    pub self_contained: bool,
     /// The host's own unit tests, run in its source directory as one conformance trial.
     pub unit_tests: Option<Launch>,
     /// Its benchmarks for `cargo xtask bench-report`; `None`: shown as not measured.
@@ -357,6 +361,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: true,
+        self_contained: false,
         main_source: ("host/src/memory_get.rs", "//"),
         // `cargo test` runs them itself.
         unit_tests: None,
@@ -375,7 +380,9 @@ pub static HOSTS: &[Host] = &[
             }),
             compile: Some(|sh, out| {
                 let _dir = sh.push_dir("host-go");
-                Ok(cmd!(sh, "go build -trimpath -o {out} .").run()?)
+                // No build ID (a hash of the sources): the same code gives the same binary,
+                // which is what a verdict on this host is keyed by (`self_contained`).
+                Ok(cmd!(sh, "go build -trimpath -ldflags=-buildid= -o {out} .").run()?)
             }),
             output: "target/hosts/go-host/host-go",
             style: Style::Go { wasm: false },
@@ -387,6 +394,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        self_contained: true,
         main_source: ("host-go/memoryget.go", "//"),
         unit_tests: Some(Launch {
             program: Program::Path("go"),
@@ -443,6 +451,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        self_contained: false,
         main_source: ("host-python/runner.py", "#"),
         unit_tests: Some(Launch {
             program: Program::Path("target/venv/host-python/bin/python"),
@@ -483,6 +492,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        self_contained: false,
         main_source: ("host-node/plugin.mjs", "//"),
         unit_tests: Some(Launch {
             program: Program::Path("node"),
@@ -519,6 +529,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        self_contained: false,
         main_source: ("host-java/src/main/java/hostjava/Runner.java", "//"),
         // JUnit's console launcher on the classpath the build copied, without Maven's start-up.
         unit_tests: Some(Launch {
@@ -568,6 +579,7 @@ pub static HOSTS: &[Host] = &[
             env: &[],
         },
         in_process: false,
+        self_contained: false,
         main_source: ("host-java/src/main/java/hostjava/Runner.java", "//"),
         // The same program as java-host's: its unit tests run there, on both engines.
         unit_tests: None,
@@ -748,10 +760,13 @@ fn go_wasm(sh: &Shell, dir: &str, out: &Path) -> anyhow::Result<()> {
     let _os = sh.push_env("GOOS", "wasip1");
     let _arch = sh.push_env("GOARCH", "wasm");
     // -trimpath keeps this machine's paths out of the module, so builds compare across machines.
-    // -ldflags=-s drops the name section (Go writes no DWARF for wasm, so -w adds nothing).
+    // -ldflags=-s drops the name section (Go writes no DWARF for wasm, so -w adds nothing);
+    // -buildid= drops the build ID, a hash of the sources, so an edit that leaves the code alone
+    // (a comment) leaves the module's bytes, and every verdict keyed by them, alone.
+    let ldflags = "-ldflags=-s -buildid=";
     cmd!(
         sh,
-        "go build -buildmode=c-shared -trimpath -ldflags=-s -o {out} ."
+        "go build -buildmode=c-shared -trimpath {ldflags} -o {out} ."
     )
     .run()?;
     Ok(())

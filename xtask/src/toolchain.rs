@@ -344,9 +344,33 @@ pub(crate) fn chromium_path(_sh: &Shell) -> anyhow::Result<String> {
     bail!("`chromium` (or chromium-browser, google-chrome) is not on PATH")
 }
 
+/// What `npm --version` prints, which is the `version` of the package its `bin/npm-cli.js` is
+/// in: read from that package.json without starting Node.js (a probe in every build), or, when
+/// npm is laid out otherwise, by running it.
+fn npm_version(sh: &Shell) -> anyhow::Result<String> {
+    let read = || -> Option<String> {
+        let path = std::env::var_os("PATH")?;
+        let npm = std::env::split_paths(&path)
+            .map(|dir| dir.join("npm"))
+            .find(|p| p.is_file())?;
+        let cli = std::fs::canonicalize(npm).ok()?;
+        if cli.file_name()? != "npm-cli.js" {
+            return None;
+        }
+        let package = std::fs::read_to_string(cli.parent()?.parent()?.join("package.json")).ok()?;
+        let package: serde_json::Value = serde_json::from_str(&package).ok()?;
+        let version = package["version"].as_str()?;
+        (package["name"] == "npm").then(|| version.to_owned())
+    };
+    match read() {
+        Some(version) => Ok(version),
+        None => version_line(sh, "npm", &["--version"]),
+    }
+}
+
 pub const NPM: Toolchain = Toolchain {
     name: "npm",
-    probe: |sh| Ok(format!("npm {}", version_line(sh, "npm", &["--version"])?)),
+    probe: |sh| Ok(format!("npm {}", npm_version(sh)?)),
     fix: "run `cargo xtask setup` (on Debian it installs nodejs and npm), or install npm with \
           Node.js",
     install: None,
@@ -365,9 +389,11 @@ pub const JAVA: Toolchain = Toolchain {
             "openjdk "
         };
         at_least(&line, prefix, (17, 0))?;
-        version_line(sh, "javac", &["--version"]).map_err(|error| {
-            anyhow::anyhow!("{line}, but no javac (a JRE, not a JDK): {error:#}")
-        })?;
+        // On PATH is enough to tell a JDK from a JRE; running javac would start a second JVM
+        // in every build's probe, and a javac that cannot run fails the build that needs it.
+        if !on_path("javac") {
+            bail!("{line}, but no javac on PATH (a JRE, not a JDK)");
+        }
         Ok(line)
     },
     fix: "run `cargo xtask setup` (on Debian it installs openjdk-17-jdk-headless and maven), or \

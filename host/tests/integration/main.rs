@@ -59,6 +59,12 @@ fn whole_run(args: &Arguments) -> Option<xtask::reuse::Stamp> {
         return None;
     }
     let sh = xshell::Shell::new().ok()?;
+    use xtask::Buildable;
+    let languages = xtask::LANGUAGES.iter().map(|language| language.build());
+    let builds: Vec<_> = languages
+        .chain(xtask::HOSTILE.iter().map(|h| h.build()))
+        .collect();
+    xtask::probe_toolchains(&sh, &builds);
     // A build that fails is the trials' to report.
     xtask::build_plugins(&sh, &xtask::all(xtask::LANGUAGES)).ok()?;
     xtask::build_hostile_plugins(&sh, &xtask::all(xtask::HOSTILE)).ok()?;
