@@ -814,7 +814,10 @@ mod tests {
         let kept = keep_in_history(&dir, history_entry(&previous), true).unwrap();
         assert_eq!(kept, [history_entry(&older), history_entry(&previous)]);
         let older_text = std::fs::read_to_string(&older_file).unwrap();
-        assert_eq!(older_text, serde_json::to_string(&history_entry(&older)).unwrap());
+        assert_eq!(
+            older_text,
+            serde_json::to_string(&history_entry(&older)).unwrap()
+        );
         std::fs::remove_file(&older_file).unwrap();
         let mut now = run();
         now["generated_ms"] = json!(1_764_627_060_000_u64);
