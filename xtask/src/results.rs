@@ -35,18 +35,14 @@ pub struct Published {
 
 /// Completes `report` (counts, scores, when and from which commit) and writes it as
 /// `dir/report.json`, keeps its verdicts in `dir/history/` when `keep` is set, and writes the
-/// page from it and the history. A run whose every verdict was reused observed nothing new, so
-/// it is not kept: the history holds runs that ran something.
+/// page from it and the history.
 pub fn publish(dir: &Path, mut report: Value, keep: bool) -> anyhow::Result<Published> {
     complete(&mut report);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write(&dir.join("report.json"), &pretty(&report))?;
     let entry = history_entry(&report);
     let history = match keep {
-        true => {
-            let ran_something = report["reused"].as_u64() < report["trials"].as_u64();
-            keep_in_history(&dir.join(HISTORY_DIR), entry, ran_something)?
-        }
+        true => keep_in_history(&dir.join(HISTORY_DIR), entry)?,
         false => vec![entry],
     };
     let data = page_data(&report, &history);
@@ -182,16 +178,49 @@ fn commit() -> Option<String> {
     (output.status.success() && !hash.trim().is_empty()).then(|| hash.trim().to_owned())
 }
 
-/// Writes `entry` into `history/` as `run-<ms>.json` when `persist` is set, drops the oldest
-/// beyond [`HISTORY_KEPT`], and returns the kept runs, oldest first, with this one last.
-fn keep_in_history(history: &Path, entry: Value, persist: bool) -> anyhow::Result<Vec<Value>> {
+/// Writes `entry` into `history/` as `run-<ms>.json`, unless it says what the last kept run
+/// said (the same commit, part, scores and verdicts: a run that reused every verdict, or found
+/// the same again), drops the oldest beyond [`HISTORY_KEPT`], and returns the kept runs,
+/// oldest first, with this one last. So the history holds the runs where something moved, and
+/// a day of no-op runs does not push them out.
+fn keep_in_history(history: &Path, entry: Value) -> anyhow::Result<Vec<Value>> {
     std::fs::create_dir_all(history)
         .with_context(|| format!("cannot create {}", history.display()))?;
     let ms = entry["generated_ms"].as_u64().unwrap_or(0);
     let this = history.join(format!("run-{ms:013}.json"));
-    if persist {
+    let mut runs = history_files(history)?;
+    let last = runs.last().and_then(|run| read_entry(run));
+    let said = |entry: &Value| {
+        let mut entry = entry.clone();
+        entry.as_object_mut().map(|e| e.remove("generated_ms"));
+        entry
+    };
+    if last.is_none_or(|last| said(&last) != said(&entry)) {
         write(&this, &serde_json::to_string(&entry)?)?;
+        runs = history_files(history)?;
     }
+    while runs.len() > HISTORY_KEPT {
+        let oldest = runs.remove(0);
+        std::fs::remove_file(&oldest)
+            .with_context(|| format!("cannot remove {}", oldest.display()))?;
+    }
+    let mut kept = Vec::new();
+    for run in runs.iter().filter(|run| **run != this) {
+        match read_entry(run) {
+            Some(old) => kept.push(old),
+            // A run that cannot be read (cut short, or from an older format) is left out.
+            None => eprintln!(
+                "warning: {} is not a report; left out of the history",
+                run.display()
+            ),
+        }
+    }
+    kept.push(entry);
+    Ok(kept)
+}
+
+/// The history's `run-*.json` files, oldest first.
+fn history_files(history: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut runs: Vec<PathBuf> = std::fs::read_dir(history)
         .with_context(|| format!("cannot read {}", history.display()))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
@@ -201,33 +230,21 @@ fn keep_in_history(history: &Path, entry: Value, persist: bool) -> anyhow::Resul
         })
         .collect();
     runs.sort();
-    while runs.len() > HISTORY_KEPT {
-        let oldest = runs.remove(0);
-        std::fs::remove_file(&oldest)
-            .with_context(|| format!("cannot remove {}", oldest.display()))?;
-    }
-    let mut kept = Vec::new();
-    for run in runs.iter().filter(|run| **run != this) {
-        // A run that cannot be read (cut short, or from an older format) is left out, not fatal.
-        let read = std::fs::read_to_string(run).ok();
-        match read.and_then(|text| serde_json::from_str::<Value>(&text).ok()) {
-            // A whole report, as the history kept them before: kept from now on as an entry.
-            Some(old) if old.get("snapshots").is_some() => {
-                let entry = history_entry(&old);
-                if let Ok(text) = serde_json::to_string(&entry) {
-                    let _ = write(run, &text);
-                }
-                kept.push(entry);
-            }
-            Some(old) if old.get("scores").is_some() => kept.push(old),
-            _ => eprintln!(
-                "warning: {} is not a report; left out of the history",
-                run.display()
-            ),
+    Ok(runs)
+}
+
+/// One run of the history as an entry; a whole report, as the history kept them before, is
+/// rewritten as its entry.
+fn read_entry(run: &Path) -> Option<Value> {
+    let old: Value = serde_json::from_str(&std::fs::read_to_string(run).ok()?).ok()?;
+    if old.get("snapshots").is_some() {
+        let entry = history_entry(&old);
+        if let Ok(text) = serde_json::to_string(&entry) {
+            let _ = write(run, &text);
         }
+        return Some(entry);
     }
-    kept.push(entry);
-    Ok(kept)
+    old.get("scores").is_some().then_some(old)
 }
 
 /// What the page embeds: the report's records, each with its verdict in the last earlier run that
@@ -798,20 +815,21 @@ mod tests {
     }
 
     #[test]
-    fn the_history_keeps_each_runs_verdicts_and_not_a_run_that_ran_nothing() {
+    fn the_history_keeps_each_runs_verdicts_and_not_a_run_that_said_the_same_again() {
         let dir = std::env::temp_dir().join(format!("xtask-history-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         // A whole report, as the history kept them before, is kept as an entry from now on.
         let mut older = run();
         older["generated_ms"] = json!(1_764_626_000_000_u64);
         older["snapshots"] = json!({"echo": "a snapshot"});
+        older["results"][1]["verdict"] = json!("fail");
         complete(&mut older);
         std::fs::create_dir_all(&dir).unwrap();
         let older_file = dir.join("run-1764626000000.json");
         std::fs::write(&older_file, pretty(&older)).unwrap();
         let mut previous = run();
         complete(&mut previous);
-        let kept = keep_in_history(&dir, history_entry(&previous), true).unwrap();
+        let kept = keep_in_history(&dir, history_entry(&previous)).unwrap();
         assert_eq!(kept, [history_entry(&older), history_entry(&previous)]);
         let older_text = std::fs::read_to_string(&older_file).unwrap();
         assert_eq!(
@@ -823,13 +841,21 @@ mod tests {
         now["generated_ms"] = json!(1_764_627_060_000_u64);
         now["results"][0]["verdict"] = json!("fail");
         complete(&mut now);
-        // A run that ran nothing is on its page, last, but not in the history's files.
-        let kept = keep_in_history(&dir, history_entry(&now), false).unwrap();
+        let kept = keep_in_history(&dir, history_entry(&now)).unwrap();
         assert_eq!(kept.len(), 2);
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+        // The same verdicts again (every one reused, say) are on the run's page, last, but add
+        // no file to the history.
+        let mut again = now.clone();
+        again["generated_ms"] = json!(1_764_627_120_000_u64);
+        let kept = keep_in_history(&dir, history_entry(&again)).unwrap();
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept[2]["generated_ms"], 1_764_627_120_000_u64);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
         // What the page makes of the kept entries is what it made of the whole reports.
+        let kept = &kept[..2];
         let whole = page_data(&now, &[previous.clone(), now.clone()]);
-        let from_history = page_data(&now, &kept);
+        let from_history = page_data(&now, kept);
         assert_eq!(from_history["changes"], whole["changes"]);
         assert_eq!(from_history["history"], whole["history"]);
         assert_eq!(from_history["cases"], whole["cases"]);
