@@ -335,10 +335,8 @@ pub(crate) fn chromium_path(_sh: &Shell) -> anyhow::Result<String> {
         "google-chrome",
         "google-chrome-stable",
     ] {
-        if let Some(dir) = std::env::var_os("PATH")
-            .and_then(|path| std::env::split_paths(&path).find(|dir| dir.join(name).is_file()))
-        {
-            return Ok(dir.join(name).to_string_lossy().into_owned());
+        if let Some(file) = find_on_path(name) {
+            return Ok(file.to_string_lossy().into_owned());
         }
     }
     bail!("`chromium` (or chromium-browser, google-chrome) is not on PATH")
@@ -349,11 +347,7 @@ pub(crate) fn chromium_path(_sh: &Shell) -> anyhow::Result<String> {
 /// npm is laid out otherwise, by running it.
 fn npm_version(sh: &Shell) -> anyhow::Result<String> {
     let read = || -> Option<String> {
-        let path = std::env::var_os("PATH")?;
-        let npm = std::env::split_paths(&path)
-            .map(|dir| dir.join("npm"))
-            .find(|p| p.is_file())?;
-        let cli = std::fs::canonicalize(npm).ok()?;
+        let cli = std::fs::canonicalize(find_on_path("npm")?).ok()?;
         if cli.file_name()? != "npm-cli.js" {
             return None;
         }
@@ -507,8 +501,15 @@ fn on_path(program: &str) -> bool {
     if program.contains('/') {
         return Path::new(program).is_file();
     }
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+    find_on_path(program).is_some()
+}
+
+/// The first file named `name` in a directory of PATH.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|file| file.is_file())
 }
 
 /// Checks that the version after `prefix` in `line` is at least `minimum` (major, minor).
