@@ -189,15 +189,18 @@ fn keep_in_history(history: &Path, entry: Value) -> anyhow::Result<Vec<Value>> {
     let ms = entry["generated_ms"].as_u64().unwrap_or(0);
     let this = history.join(format!("run-{ms:013}.json"));
     let mut runs = history_files(history)?;
-    let last = runs.last().and_then(|run| read_entry(run));
+    // The last run is read once: to compare with, and then as one of the kept.
+    let mut last = runs.last().map(|run| (run.clone(), read_entry(run)));
     let said = |entry: &Value| {
         let mut entry = entry.clone();
         entry.as_object_mut().map(|e| e.remove("generated_ms"));
         entry
     };
-    if last.is_none_or(|last| said(&last) != said(&entry)) {
+    let same = last.as_ref().and_then(|(_, read)| read.as_ref());
+    if same.is_none_or(|last| said(last) != said(&entry)) {
         write(&this, &serde_json::to_string(&entry)?)?;
-        runs = history_files(history)?;
+        runs.push(this.clone());
+        runs.sort();
     }
     while runs.len() > HISTORY_KEPT {
         let oldest = runs.remove(0);
@@ -206,7 +209,11 @@ fn keep_in_history(history: &Path, entry: Value) -> anyhow::Result<Vec<Value>> {
     }
     let mut kept = Vec::new();
     for run in runs.iter().filter(|run| **run != this) {
-        match read_entry(run) {
+        let read = match last.take_if(|(path, _)| path == run) {
+            Some((_, read)) => read,
+            None => read_entry(run),
+        };
+        match read {
             Some(old) => kept.push(old),
             // A run that cannot be read (cut short, or from an older format) is left out.
             None => eprintln!(
