@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 /// Relative to the workspace root; a directory stands for every file under it.
 const HARNESS: &[&str] = &[
     "tests/src",
+    "tests/suite",
     "tests/conformance",
     "tests/build.rs",
     "tests/Cargo.toml",

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let run_all = reuse::take_flag(&mut raw);
+    let run_all = suite::run_all::take_flag(&mut raw);
     let args = Arguments::from_iter(raw);
     // Only this part's trials, in `--list` as in the run (the setup is the same for every part).
     let in_part = |trials: Vec<Trial>| -> Vec<Trial> {

@@ -9,25 +9,7 @@ use crate::protocol::HOST_MEMORY_GET;
 use anyhow::Context;
 use wasmparser::{CompositeInnerType, ExternalKind, FuncType, Parser, Payload, TypeRef, ValType};
 
-/// Every export the contract requires, each `() -> i32`.
-pub const CONTRACT_EXPORTS: &[&str] = &[
-    "say_hello",
-    "lookup",
-    "count_calls",
-    "echo",
-    "noop",
-    "fail",
-    "trap",
-    "spin",
-    "config_get",
-    "var_count",
-    "var_get",
-    "var_remove",
-    "var_store",
-    "log_levels",
-    "return_code",
-    "error_then_zero",
-];
+pub use suite::CONTRACT_EXPORTS;
 
 /// The Extism kernel's module.
 const KERNEL_MODULE: &str = "extism:host/env";

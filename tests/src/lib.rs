@@ -10,9 +10,8 @@ pub mod case;
 pub mod driver;
 pub mod findings;
 pub mod known;
-pub mod partition;
 pub mod protocol;
 pub mod render;
-pub mod report;
 pub mod reuse;
-pub mod verdict;
+
+pub use suite::{partition, report, verdict};

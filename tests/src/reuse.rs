@@ -22,10 +22,7 @@ use sha2::{Digest, Sha256};
 
 /// Where the verdicts are kept, relative to the project root.
 pub const STORE_FILE: &str = "target/conformance/verdicts.json";
-/// Set to anything but empty or `0` to run every trial.
-pub const RUN_ALL_ENV: &str = "CONFORMANCE_RUN_ALL";
-/// The flag of the conformance executable that runs every trial.
-pub const RUN_ALL_FLAG: &str = "--run-all";
+pub use suite::run_all::{ENV as RUN_ALL_ENV, FLAG as RUN_ALL_FLAG};
 /// The hash of the harness's sources (tests/, xtask/, the workspace's manifests and lock
 /// file and toolchain pin) as this executable was built from them (tests/build.rs).
 pub const HARNESS_HASH: &str = env!("CONFORMANCE_HARNESS_HASH");
@@ -71,12 +68,6 @@ impl Policy {
     }
 }
 
-/// Takes [`RUN_ALL_FLAG`] out of the arguments, which libtest's parser would refuse.
-pub fn take_flag(args: &mut Vec<String>) -> bool {
-    let before = args.len();
-    args.retain(|arg| arg != RUN_ALL_FLAG);
-    args.len() != before
-}
 
 /// A key under construction: each part is labelled and length-prefixed, so no two different
 /// sets of parts hash alike.
@@ -303,10 +294,6 @@ mod tests {
         assert!(all(Policy::decide(false, Some("1"), false, false)));
         assert!(all(Policy::decide(false, None, true, false)));
         assert!(all(Policy::decide(false, None, false, true)));
-        let mut args = vec!["exe".to_owned(), RUN_ALL_FLAG.to_owned(), "x".to_owned()];
-        assert!(take_flag(&mut args));
-        assert_eq!(args, ["exe", "x"]);
-        assert!(!take_flag(&mut args));
     }
 
     #[test]

@@ -9,17 +9,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-/// Set to anything but empty or `0` to run every test; the conformance run reads the same
-/// variable (conformance::reuse::RUN_ALL_ENV).
-pub const RUN_ALL_ENV: &str = "CONFORMANCE_RUN_ALL";
+pub use suite::run_all::ENV as RUN_ALL_ENV;
 
 /// Where the stamps live, relative to the project root.
 const STAMPS: &str = "target/verdicts";
 
 /// Whether reuse is allowed in this process's environment.
 pub fn allowed() -> bool {
-    let run_all = std::env::var(RUN_ALL_ENV).is_ok_and(|value| !value.is_empty() && value != "0");
-    !crate::in_ci() && !run_all
+    !crate::in_ci() && suite::run_all::from_env().is_none()
 }
 
 /// The verdict of the test executable `name`, under a key made of its executable and `inputs`

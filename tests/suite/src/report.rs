@@ -488,7 +488,7 @@ impl Report {
         format!(
             "{reused} of {all} verdicts reused from an earlier run, nothing they depend on having \
              changed ({}=1 or --run-all runs every trial)",
-            crate::reuse::RUN_ALL_ENV
+            crate::run_all::ENV
         )
     }
 }
