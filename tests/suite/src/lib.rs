@@ -1,7 +1,9 @@
 //! What the conformance run and xtask both know, defined once: report.json's types
 //! ([`report`]), the verdict of a trial ([`verdict`]), the partition syntax of a split run
-//! ([`partition`]), the switch that runs every trial ([`run_all`]) and the contract's exports.
+//! ([`partition`]), the switch that runs every trial ([`run_all`]), a host's launch command
+//! ([`launch`]) and the contract's exports.
 
+pub mod launch;
 pub mod partition;
 pub mod report;
 pub mod run_all;
