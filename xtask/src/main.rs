@@ -38,7 +38,6 @@ enum Command {
     },
     /// Run clippy with warnings as errors on every Rust workspace, and go vet on every Go module
     Lint,
-    /// Benchmark every host on every plugin and the conformance loop, then write docs/performance.md and its chart
     /// Merge the report.json of each part of a split run (`--partition hash:K/N`) into one report and its page; fails if a part or a trial is missing or given twice
     MergeReports {
         /// The parts' report.json files, one per part
@@ -51,6 +50,7 @@ enum Command {
         #[arg(long)]
         check_page: bool,
     },
+    /// Benchmark every host on every plugin and the conformance loop, then write docs/performance.md and its chart
     BenchReport {
         /// Write the page from the last run's results in target/bench/ without measuring again
         #[arg(long)]

@@ -206,7 +206,7 @@ pub static LANGUAGES: &[Language] = &[
             ignored: &["target"],
             toolchains: &[&toolchain::RUSTC, &toolchain::WASM32_UNKNOWN_TARGET],
             prepare: None,
-            compile: Some(|sh, out| build_cdylib(sh, "plugins-rust", "conformance", out)),
+            compile: Some(|sh, out| build_cdylib(sh, "plugins-rust", "conformance_plugin", out)),
             output: "target/plugins/rust/conformance.wasm",
             style: Style::Cargo {
                 manifest: "plugins-rust/Cargo.toml",
