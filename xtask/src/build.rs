@@ -9,8 +9,9 @@ use anyhow::Context;
 use xshell::Shell;
 
 use crate::fingerprint::fingerprint;
-use crate::table::{Build, Host, Hostile, Language};
-use crate::{project_root, Toolchain};
+use crate::project_root;
+use crate::table::{Build, Host, Hostile, Language, Prepare};
+use crate::toolchain::Toolchain;
 
 /// Whether the build had to compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,11 +90,20 @@ impl<T: std::fmt::Display> Outcomes<T> {
 /// Anything with a [`Build`]: languages, hosts, hostile plugins.
 pub trait Buildable: std::fmt::Display + Sync + 'static {
     fn build(&self) -> &Build;
+
+    /// The entry of the same table named `name` (what [`Build::needs`] names).
+    fn named(name: &str) -> anyhow::Result<&'static Self>
+    where
+        Self: Sized;
 }
 
 impl Buildable for Language {
     fn build(&self) -> &Build {
         &self.build
+    }
+
+    fn named(name: &str) -> anyhow::Result<&'static Self> {
+        Language::from_name(name)
     }
 }
 
@@ -101,11 +111,19 @@ impl Buildable for Host {
     fn build(&self) -> &Build {
         &self.build
     }
+
+    fn named(name: &str) -> anyhow::Result<&'static Self> {
+        Host::from_name(name)
+    }
 }
 
 impl Buildable for Hostile {
     fn build(&self) -> &Build {
         &self.build
+    }
+
+    fn named(name: &str) -> anyhow::Result<&'static Self> {
+        Hostile::from_name(name)
     }
 }
 
@@ -145,7 +163,7 @@ pub fn build_all<T: Buildable>(
     let builds: Vec<&Build> = entries.iter().map(|entry| entry.build()).collect();
     probe_toolchains(sh, &builds);
     for &entry in entries {
-        match build_one(sh, &root, entry.build())? {
+        match build_one(sh, &root, entry, what)? {
             Ok(artifact) => {
                 report(&root, entry.build(), &artifact);
                 outcomes.ready.push((entry, artifact));
@@ -185,7 +203,13 @@ pub fn probe_toolchains(sh: &Shell, builds: &[&Build]) {
 }
 
 /// `Ok(Err(reason))`: skipped because a toolchain is missing.
-fn build_one(sh: &Shell, root: &Path, build: &Build) -> anyhow::Result<Result<Artifact, String>> {
+fn build_one<T: Buildable>(
+    sh: &Shell,
+    root: &Path,
+    entry: &T,
+    what: &str,
+) -> anyhow::Result<Result<Artifact, String>> {
+    let build = entry.build();
     let toolchain = match probe_all(sh, build.toolchains) {
         Ok(version) => version,
         Err(missing) => return skip_reason(build.name, missing).map(Err),
@@ -203,7 +227,12 @@ fn build_one(sh: &Shell, root: &Path, build: &Build) -> anyhow::Result<Result<Ar
     if let Some(prepare) = &build.prepare {
         prepare_if_changed(sh, root, build, prepare)?;
     }
-    let (built, fingerprint) = build_fingerprinted(sh, build, &toolchain, &out, compile)?;
+    // The entry it needs is built (or found up to date) when this one compiles, just before.
+    let needs = |sh: &Shell| match build.needs {
+        Some(name) => build_all(sh, &[T::named(name)?], what)?.require_all(),
+        None => Ok(()),
+    };
+    let (built, fingerprint) = build_fingerprinted(sh, build, &toolchain, &out, &needs, compile)?;
     let size = std::fs::metadata(&out)
         .with_context(|| format!("{}: no {} after the build", build.name, out.display()))?
         .len();
@@ -275,7 +304,7 @@ fn prepare_if_changed(
     sh: &Shell,
     root: &Path,
     build: &Build,
-    prepare: &crate::table::Prepare,
+    prepare: &Prepare,
 ) -> anyhow::Result<()> {
     let lock = root.join(build.source_dir).join(prepare.lock_file);
     let contents = std::fs::read(&lock)
@@ -312,14 +341,16 @@ fn prepare_if_changed(
     Ok(())
 }
 
-/// One fingerprinted build: `compile` writes `out` from the entry's sources, unless the stamp
-/// beside `out` records the same fingerprint (source contents + toolchain version line) and
-/// `out` exists. Returns the fingerprint with what was done.
+/// One fingerprinted build: `compile` writes `out` from the entry's sources (after `needs`
+/// built what it uses), unless the stamp beside `out` records the same fingerprint (source
+/// contents + toolchain version line) and `out` exists. Returns the fingerprint with what was
+/// done.
 fn build_fingerprinted(
     sh: &Shell,
     build: &Build,
     toolchain: &str,
     out: &Path,
+    needs: &dyn Fn(&Shell) -> anyhow::Result<()>,
     compile: fn(&Shell, &Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<(Built, String)> {
     let fingerprint = fingerprint(
@@ -340,7 +371,8 @@ fn build_fingerprinted(
     )?;
     // A failed build must not leave a stamp that vouches for an old output.
     sh.remove_path(&stamp_path)?;
-    compile(sh, out)
+    needs(sh)
+        .and_then(|()| compile(sh, out))
         .with_context(|| format!("{}: building {} failed", build.name, build.source_dir))?;
     Stamp {
         fingerprint: fingerprint.clone(),
@@ -401,7 +433,7 @@ pub fn load(build: &Build) -> Option<Artifact> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::{Prepare, Style};
+    use crate::table::Style;
 
     #[test]
     fn a_missing_toolchain_is_a_skip_except_on_ci() {
@@ -433,6 +465,7 @@ mod tests {
             toolchains: &[],
             prepare: None,
             compile: None,
+            needs: None,
             output: "out",
             style: Style::Go { wasm: false },
         };

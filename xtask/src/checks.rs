@@ -8,8 +8,9 @@
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
-use crate::table::{Style, WASM_TARGET, WASM_TARGET_DIR};
-use crate::{Buildable, HOSTILE, HOSTS, LANGUAGES};
+use crate::build::Buildable;
+use crate::compile::rust::{WASM_TARGET, WASM_TARGET_DIR};
+use crate::table::{Style, HOSTILE, HOSTS, LANGUAGES};
 
 /// Each source directory once, with its style, in table order (entries may share one). Each
 /// directory's prepare step has run: it installs the Python and Node.js tools.
@@ -95,9 +96,7 @@ pub fn fmt(sh: &Shell, check: bool) -> anyhow::Result<()> {
                     .with_context(|| not_formatted(dir, check))?
             }
             Style::Zig => {
-                let python = crate::project_root()
-                    .join(crate::toolchain::ZIG_VENV)
-                    .join("bin/python");
+                let python = crate::zig_install::python();
                 let check_flag = check.then_some("--check");
                 cmd!(sh, "{python} -m ziglang fmt {check_flag...} {dir}")
                     .run()

@@ -1,9 +1,11 @@
 //! `cargo xtask demo`: the seed's call through every built plugin, on every host.
 
 use anyhow::Context;
-use xshell::{cmd, Shell};
+use xshell::Shell;
 
-use crate::{build_hosts, project_root, Artifact, Language, HOSTS};
+use crate::build::{build_hosts, Artifact};
+use crate::project_root;
+use crate::table::{Language, HOSTS};
 
 /// Runs `<host command> demo LABEL=PATH...` for every host that could be built, with every
 /// plugin in `plugins`. Labels go to stderr and the seed's lines to stdout, so stdout holds
@@ -22,13 +24,14 @@ pub fn demo(sh: &Shell, plugins: &[(&'static Language, Artifact)]) -> anyhow::Re
                 format!("{language} on {host}={}", wasm.display())
             })
             .collect();
-        let (program, args) = host.command.resolve(&root, &artifact.path);
-        let mut command = cmd!(sh, "{program} {args...} demo {labels...}");
-        for (key, value) in host.command.env {
-            command = command.env(key, value);
+        let mut subcommand = vec!["demo"];
+        subcommand.extend(labels.iter().map(String::as_str));
+        let command = host.launch(&root, &artifact.path, &subcommand);
+        let mut cmd = sh.cmd(&command.program).args(&command.args);
+        for (key, value) in &command.env {
+            cmd = cmd.env(key, value);
         }
-        command
-            .run()
+        cmd.run()
             .with_context(|| format!("the demo on {host} failed"))?;
     }
     Ok(())

@@ -5,8 +5,9 @@ use std::io::Write;
 
 use xshell::Shell;
 
+use crate::build::Buildable;
+use crate::table::{HOSTILE, HOSTS, LANGUAGES};
 use crate::toolchain::{self, Toolchain};
-use crate::{Buildable, HOSTILE, HOSTS, LANGUAGES};
 
 /// One row: a toolchain and who needs it.
 struct Row {

@@ -1,12 +1,23 @@
 //! Build logic for the workspace: the `cargo xtask` binary and the tests both call this library,
 //! so there is one implementation of "build the plugins" and "build the hosts".
+//!
+//! The modules form layers, each using only those below it (`layers` checks it): the items
+//! here; `fingerprint`, `process`; `apt`, `tinygo_install`, `zig_install`; `toolchain`;
+//! `figures` and `compile` (each entry's steps); `table` (the data); `build`; then the commands
+//! (`checks`, `demo`, `doctor`, `setup`, `bench`, `results`, `reuse`).
 
+mod apt;
 mod bench;
 mod build;
 mod checks;
+mod compile;
 mod demo;
 mod doctor;
+mod figures;
 mod fingerprint;
+#[cfg(test)]
+mod layers;
+mod process;
 pub mod results;
 pub mod reuse;
 mod setup;
@@ -27,7 +38,8 @@ pub use demo::demo;
 pub use doctor::doctor;
 pub use setup::setup;
 pub use table::{
-    Build, Host, Hostile, Language, Launch, Prepare, Program, Style, HOSTILE, HOSTS, LANGUAGES,
+    Build, Host, HostBench, Hostile, Language, Launch, Prepare, Program, Style, HOSTILE, HOSTS,
+    LANGUAGES,
 };
 pub use toolchain::Toolchain;
 

@@ -38,10 +38,10 @@ pub fn setup(sh: &Shell) -> anyhow::Result<()> {
     }
     // Then each entry's pinned dependencies (npm ci, pip install), when its lock file changed:
     // what the build would install first anyway, so that setup leaves nothing to fetch.
-    let builds = crate::LANGUAGES
+    let builds = crate::table::LANGUAGES
         .iter()
         .map(|l| &l.build)
-        .chain(crate::HOSTS.iter().map(|h| &h.build))
+        .chain(crate::table::HOSTS.iter().map(|h| &h.build))
         .chain([&crate::table::RESULTS_PAGE]);
     for build in builds {
         if build.prepare.is_none() || crate::build::probe_all(sh, build.toolchains).is_err() {

@@ -1,14 +1,19 @@
 //! The one table of everything the workspace builds: plugin languages, hosts and hostile
-//! plugins. Each entry says where its sources are, what builds it, where the result lands and,
-//! for a host, how to start it. Adding a language or a host is one entry here plus its
-//! directory; nothing outside this module matches on a language or a host.
+//! plugins, as data. Each entry says where its sources are, which toolchains and flags build
+//! it, where the result lands and, for a host, how to start it and benchmark it; the steps
+//! themselves are functions of `crate::compile`, which the entries point to. Adding a language
+//! or a host is one entry here, its module there and its directory; nothing outside this module
+//! matches on a language or a host.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use xshell::{cmd, Shell};
+use xshell::Shell;
 
+use crate::compile::{self, java_host};
+use crate::figures::Figure;
 use crate::toolchain::{self, Toolchain};
+use suite::launch::Command;
 
 /// How one thing is built: the same shape for a plugin, a host and a hostile plugin, so one
 /// loop (`crate::build`) builds, fingerprints and skips all of them.
@@ -28,6 +33,9 @@ pub struct Build {
     /// Writes the artifact at `out` from the project root; `None` when cargo builds it as part
     /// of the workspace (the in-process Rust host), or nothing needs building (the page check).
     pub compile: Option<fn(&Shell, &Path) -> anyhow::Result<()>>,
+    /// Another entry of the same table whose artifact this one's compile step uses: built
+    /// first (java-aot-host's launcher runs java-host's build).
+    pub needs: Option<&'static str>,
     /// Where the artifact lands, relative to the project root.
     pub output: &'static str,
     /// How its formatter and linter run (`cargo xtask fmt`, `lint`).
@@ -114,7 +122,7 @@ pub struct Host {
     /// The host's own unit tests, run in its source directory as one conformance trial.
     pub unit_tests: Option<Launch>,
     /// Its benchmarks for `cargo xtask bench-report`; `None`: shown as not measured.
-    pub bench: Option<&'static crate::bench::HostBench>,
+    pub bench: Option<HostBench>,
     /// The adapter's file the edit-to-verdict benchmark edits (where its `hostMemoryGet` is),
     /// and how a comment starts in it.
     pub main_source: (&'static str, &'static str),
@@ -123,6 +131,27 @@ pub struct Host {
 /// A hostile plugin: attacks written with one language's PDK, for the host's own tests.
 pub struct Hostile {
     pub build: Build,
+}
+
+/// How one host is benchmarked (`cargo xtask bench-report`): its benchmarks name their figures
+/// `call/<language>/<scenario>`, `compile/<language>/cold|cached` and `instance/<language>`,
+/// so the page sets hosts side by side by name.
+#[derive(Clone, Copy)]
+pub struct HostBench {
+    /// Where the figures come from, for the page.
+    pub what: &'static str,
+    /// Runs the benchmarks from the project root, leaving their results in the directory given
+    /// (the second argument; the third is the host's artifact, the fourth every built plugin as
+    /// `LANGUAGE=PATH`).
+    pub run: fn(&Shell, &Path, &Path, &[String]) -> anyhow::Result<()>,
+    /// Reads the results back from that directory: (figure id, mean nanoseconds).
+    pub read: fn(&Path) -> anyhow::Result<Vec<Figure>>,
+    /// Its `instance/<language>` figure includes one `noop` call (a runtime that instantiates at
+    /// the first call), which the ready-instance figure subtracts.
+    pub instance_includes_noop: bool,
+    /// The target for the reference (in-process) host's lead over this host: at least this many
+    /// times faster per `say_hello`. `None`: no target, the figures are only shown.
+    pub reference_lead: Option<f64>,
 }
 
 impl Language {
@@ -140,11 +169,27 @@ impl Host {
     pub fn name(&self) -> &'static str {
         self.build.name
     }
+
+    /// Parses a host's name; the error lists the names that exist.
+    pub fn from_name(name: &str) -> anyhow::Result<&'static Host> {
+        find(HOSTS, name, "host", |h| h.name())
+    }
+
+    /// The complete command that runs this host's `subcommand` (`serve`, `demo LABEL=PATH...`,
+    /// `bench ...`), with `artifact` its build at `root`.
+    pub fn launch(&self, root: &Path, artifact: &Path, subcommand: &[&str]) -> Command {
+        self.command.command(root, artifact, subcommand)
+    }
 }
 
 impl Hostile {
     pub fn name(&self) -> &'static str {
         self.build.name
+    }
+
+    /// Parses a hostile plugin's name; the error lists the names that exist.
+    pub fn from_name(name: &str) -> anyhow::Result<&'static Hostile> {
+        find(HOSTILE, name, "hostile plugin", |h| h.name())
     }
 }
 
@@ -161,7 +206,21 @@ fn find<T>(
 }
 
 impl Launch {
-    /// The program to run and its leading arguments, for `root` and the entry's artifact.
+    /// The complete command: the program, its leading arguments, then `subcommand`, and the
+    /// environment, for `root` and the entry's artifact.
+    pub fn command(&self, root: &Path, artifact: &Path, subcommand: &[&str]) -> Command {
+        let (program, mut args) = self.resolve(root, artifact);
+        args.extend(subcommand.iter().map(|arg| arg.to_string()));
+        let env = self.env.iter();
+        Command {
+            program,
+            args,
+            env: env.map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    /// The program to run and its leading arguments, for `root` and the entry's artifact
+    /// (without the environment: [`Launch::command`] is the whole command).
     pub fn resolve(&self, root: &Path, artifact: &Path) -> (PathBuf, Vec<String>) {
         let program = match self.program {
             Program::Cargo => PathBuf::from(crate::cargo()),
@@ -206,7 +265,10 @@ pub static LANGUAGES: &[Language] = &[
             ignored: &["target"],
             toolchains: &[&toolchain::RUSTC, &toolchain::WASM32_UNKNOWN_TARGET],
             prepare: None,
-            compile: Some(|sh, out| build_cdylib(sh, "plugins-rust", "conformance_plugin", out)),
+            compile: Some(|sh, out| {
+                compile::rust::cdylib(sh, "plugins-rust", "conformance_plugin", out)
+            }),
+            needs: None,
             output: "target/plugins/rust/conformance.wasm",
             style: Style::Cargo {
                 manifest: "plugins-rust/Cargo.toml",
@@ -215,8 +277,7 @@ pub static LANGUAGES: &[Language] = &[
         },
         size_target: Some(40_000),
     },
-    // plugins-go/ built by standard Go as a WASI reactor: -buildmode=c-shared keeps the
-    // //go:wasmexport functions and adds _initialize, which the host runs before any export.
+    // plugins-go/ built by standard Go as a WASI reactor (`compile::go`).
     Language {
         main_source: ("plugins-go/main.go", "//"),
         build: Build {
@@ -225,7 +286,8 @@ pub static LANGUAGES: &[Language] = &[
             ignored: &[],
             toolchains: &[&toolchain::GO],
             prepare: None,
-            compile: Some(|sh, out| go_wasm(sh, "plugins-go", out)),
+            compile: Some(|sh, out| compile::go::wasm(sh, "plugins-go", out)),
+            needs: None,
             output: "target/plugins/go/conformance.wasm",
             style: Style::Go { wasm: true },
         },
@@ -242,15 +304,15 @@ pub static LANGUAGES: &[Language] = &[
             ignored: &[],
             toolchains: &[&toolchain::TINYGO, &toolchain::GO],
             prepare: None,
-            compile: Some(tinygo_wasm),
+            compile: Some(|sh, out| compile::tinygo::wasm(sh, "plugins-go", out)),
+            needs: None,
             output: "target/plugins/tinygo/conformance.wasm",
             style: Style::Go { wasm: true },
         },
         size_target: Some(200_000),
     },
     // plugins-c/: the contract on the raw kernel ABI, with no PDK and no libc: the reference of
-    // what every PDK does. -mcpu=mvp keeps the instruction set fixed whatever clang's default;
-    // -ffreestanding keeps clang from calling a memcpy it would have to import.
+    // what every PDK does.
     Language {
         main_source: ("plugins-c/conformance.c", "//"),
         build: Build {
@@ -259,24 +321,15 @@ pub static LANGUAGES: &[Language] = &[
             ignored: &[],
             toolchains: &[&toolchain::CLANG19, &toolchain::CLANG_FORMAT19],
             prepare: None,
-            compile: Some(|sh, out| {
-                let _dir = sh.push_dir("plugins-c");
-                cmd!(
-                    sh,
-                    "clang-19 --target=wasm32-unknown-unknown -mcpu=mvp -nostdlib -ffreestanding -Oz
-                     -Wall -Wextra -Werror -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=4096
-                     -o {out} conformance.c"
-                )
-                .run()?;
-                Ok(())
-            }),
+            compile: Some(|sh, out| compile::c::wasm(sh, "plugins-c", "conformance.c", out)),
+            needs: None,
             output: "target/plugins/c/conformance.wasm",
             style: Style::C,
         },
         size_target: Some(4_000),
     },
     // plugins-zig/: the raw kernel ABI again, in Zig (its Extism PDK is in no registry), built by
-    // PyPI's ziglang. Each export is named: -rdynamic would export __stack_pointer too.
+    // PyPI's ziglang.
     Language {
         main_source: ("plugins-zig/main.zig", "//"),
         build: Build {
@@ -285,23 +338,8 @@ pub static LANGUAGES: &[Language] = &[
             ignored: &[],
             toolchains: &[&toolchain::ZIG],
             prepare: None,
-            compile: Some(|sh, out| {
-                let root = crate::project_root();
-                let python = root.join(toolchain::ZIG_VENV).join("bin/python");
-                // Zig's caches go under target/, not ~/.cache/zig.
-                let cache = root.join("target/zig-cache");
-                let exports = ZIG_EXPORTS.map(|name| format!("--export={name}"));
-                let emit = format!("-femit-bin={}", out.display());
-                let _dir = sh.push_dir("plugins-zig");
-                cmd!(
-                    sh,
-                    "{python} -m ziglang build-exe main.zig -target wasm32-freestanding
-                     -O ReleaseSmall -fno-entry --stack 65536 {exports...}
-                     --cache-dir {cache} --global-cache-dir {cache} {emit}"
-                )
-                .run()?;
-                Ok(())
-            }),
+            compile: Some(|sh, out| compile::zig::wasm(sh, "plugins-zig", "main.zig", out)),
+            needs: None,
             output: "target/plugins/zig/conformance.wasm",
             style: Style::Zig,
         },
@@ -320,17 +358,12 @@ pub static LANGUAGES: &[Language] = &[
             prepare: Some(Prepare {
                 lock_file: "package-lock.json",
                 creates: Some("plugins-assemblyscript/node_modules/.package-lock.json"),
-                run: npm_ci,
+                run: compile::npm_ci,
             }),
             compile: Some(|sh, out| {
-                let _dir = sh.push_dir("plugins-assemblyscript");
-                cmd!(
-                    sh,
-                    "node_modules/.bin/asc --config asconfig.json --outFile {out}"
-                )
-                .run()?;
-                Ok(())
+                compile::assemblyscript::wasm(sh, "plugins-assemblyscript", out)
             }),
+            needs: None,
             output: "target/plugins/assemblyscript/conformance.wasm",
             style: Style::AssemblyScript,
         },
@@ -348,6 +381,7 @@ pub static HOSTS: &[Host] = &[
             toolchains: &[&toolchain::RUSTC],
             prepare: None,
             compile: None,
+            needs: None,
             output: "target/debug/host",
             style: Style::Cargo {
                 manifest: "Cargo.toml",
@@ -365,7 +399,13 @@ pub static HOSTS: &[Host] = &[
         main_source: ("host/src/memory_get.rs", "//"),
         // `cargo test` runs them itself.
         unit_tests: None,
-        bench: Some(&crate::bench::RUST_HOST),
+        bench: Some(HostBench {
+            what: "`cargo bench` (criterion, release profile, `host/benches/host.rs`)",
+            run: compile::rust_host::bench,
+            read: compile::rust_host::read_bench,
+            instance_includes_noop: true,
+            reference_lead: None,
+        }),
     },
     Host {
         build: Build {
@@ -376,14 +416,10 @@ pub static HOSTS: &[Host] = &[
             prepare: Some(Prepare {
                 lock_file: "go.sum",
                 creates: None,
-                run: |sh| toolchain::run_to_stderr(cmd!(sh, "go mod download")),
+                run: compile::go_host::prepare,
             }),
-            compile: Some(|sh, out| {
-                let _dir = sh.push_dir("host-go");
-                // No build ID (a hash of the sources): the same code gives the same binary,
-                // which is what a verdict on this host is keyed by (`self_contained`).
-                Ok(cmd!(sh, "go build -trimpath -ldflags=-buildid= -o {out} .").run()?)
-            }),
+            compile: Some(|sh, out| compile::go_host::compile(sh, "host-go", out)),
+            needs: None,
             output: "target/hosts/go-host/host-go",
             style: Style::Go { wasm: false },
         },
@@ -401,7 +437,13 @@ pub static HOSTS: &[Host] = &[
             args: &["test", "./..."],
             env: &[],
         }),
-        bench: Some(&crate::bench::GO_HOST),
+        bench: Some(HostBench {
+            what: "`go test -bench` in `host-go/`",
+            run: compile::go_host::bench,
+            read: compile::go_host::read_bench,
+            instance_includes_noop: false,
+            reference_lead: Some(3.0),
+        }),
     },
     // host-python/ needs no compiling: its build writes a launcher that runs main.py in the
     // virtual environment the prepare step made, after checking that every file compiles.
@@ -414,33 +456,12 @@ pub static HOSTS: &[Host] = &[
             prepare: Some(Prepare {
                 lock_file: "requirements.txt",
                 creates: Some("target/venv/host-python/bin/python"),
-                run: |sh| {
-                    let venv = crate::project_root().join(PYTHON_VENV);
-                    toolchain::run_to_stderr(cmd!(sh, "python3 -m venv --clear {venv}"))?;
-                    let pip = venv.join("bin/pip");
-                    toolchain::run_to_stderr(cmd!(
-                        sh,
-                        "{pip} install --quiet --disable-pip-version-check --require-hashes --only-binary :all: -r requirements.txt"
-                    ))
-                },
+                run: |sh| compile::python_host::prepare(sh, PYTHON_VENV),
             }),
             compile: Some(|sh, out| {
-                let python = format!("{PYTHON_VENV}/bin/python");
-                let cache = "target/tmp/pycache/python-host";
-                cmd!(
-                    sh,
-                    "{python} -X pycache_prefix={cache} -m compileall -q host-python"
-                )
-                .quiet()
-                .run()?;
-                write_launcher(
-                    out,
-                    &format!(
-                        "PYTHONPYCACHEPREFIX=\"$root/{cache}\" exec \"$root/{python}\" \
-                         \"$root/host-python/main.py\" \"$@\""
-                    ),
-                )
+                compile::python_host::compile(sh, "host-python", PYTHON_VENV, out)
             }),
+            needs: None,
             output: "target/hosts/python-host/host-python",
             style: Style::Python { venv: PYTHON_VENV },
         },
@@ -458,7 +479,14 @@ pub static HOSTS: &[Host] = &[
             args: &["-B", "-m", "unittest", "--quiet"],
             env: &[],
         }),
-        bench: Some(&crate::bench::PYTHON_HOST),
+        bench: Some(HostBench {
+            what: "`host-python bench` (`time.perf_counter_ns` loops, `host-python/bench.py`)",
+            run: compile::adapter_bench,
+            read: crate::figures::read_adapter_figures,
+            // libextism instantiates a plugin at its first call.
+            instance_includes_noop: true,
+            reference_lead: None,
+        }),
     },
     // host-node/ needs no compiling either: `node --check` on every module, then a launcher.
     Host {
@@ -470,18 +498,10 @@ pub static HOSTS: &[Host] = &[
             prepare: Some(Prepare {
                 lock_file: "package-lock.json",
                 creates: Some("host-node/node_modules/.package-lock.json"),
-                run: npm_ci,
+                run: compile::npm_ci,
             }),
-            compile: Some(|sh, out| {
-                let dir = crate::project_root().join("host-node");
-                for module in crate::fingerprint::source_files(&dir, &["node_modules"])? {
-                    if module.ends_with(".mjs") || module.ends_with(".js") {
-                        let path = dir.join(&module);
-                        cmd!(sh, "node --check {path}").quiet().run()?;
-                    }
-                }
-                write_launcher(out, "exec node \"$root/host-node/main.mjs\" \"$@\"")
-            }),
+            compile: Some(|sh, out| compile::node_host::compile(sh, "host-node", out)),
+            needs: None,
             output: "target/hosts/node-host/host-node",
             style: Style::Node,
         },
@@ -499,7 +519,13 @@ pub static HOSTS: &[Host] = &[
             args: &["--test"],
             env: &[],
         }),
-        bench: Some(&crate::bench::NODE_HOST),
+        bench: Some(HostBench {
+            what: "`host-node bench` (`process.hrtime.bigint()` loops, `host-node/bench.mjs`)",
+            run: compile::adapter_bench,
+            read: crate::figures::read_adapter_figures,
+            instance_includes_noop: false,
+            reference_lead: None,
+        }),
     },
     // host-java/: one Maven project, two hosts. java-host runs it on Chicory's interpreter; its
     // build resolves the pom's pinned dependencies into target/maven-repo once (online), then
@@ -512,14 +538,9 @@ pub static HOSTS: &[Host] = &[
             ignored: &[],
             toolchains: &[&toolchain::JAVA, &toolchain::MAVEN],
             prepare: Some(MAVEN_PREPARE),
-            compile: Some(|sh, out| {
-                maven_package(sh, true)?;
-                write_launcher(
-                    out,
-                    "exec java -jar \"$root/target/hosts/java-host/build/host-java.jar\" \"$@\"",
-                )
-            }),
-            output: "target/hosts/java-host/host-java",
+            compile: Some(|sh, out| java_host::compile(sh, "host-java", MAVEN_REPO, JAVA_JAR, out)),
+            needs: None,
+            output: JAVA_LAUNCHER,
             style: Style::Java,
         },
         runtime: "chicory-sdk-core 0.3.0 (Java) on Chicory 1.4.0, interpreter",
@@ -547,7 +568,13 @@ pub static HOSTS: &[Host] = &[
             ],
             env: &[],
         }),
-        bench: Some(&crate::bench::JAVA_HOST),
+        bench: Some(HostBench {
+            what: "`host-java bench` (`System.nanoTime` loops after a warm-up, `host-java/src/main/java/hostjava/Bench.java`)",
+            run: compile::adapter_bench,
+            read: crate::figures::read_adapter_figures,
+            instance_includes_noop: false,
+            reference_lead: None,
+        }),
     },
     // The same program with Chicory's AoT compiler (wasm to JVM bytecode), selected by its
     // `--engine aot` argument: its build is java-host's and a launcher that passes it.
@@ -558,17 +585,8 @@ pub static HOSTS: &[Host] = &[
             ignored: &[],
             toolchains: &[&toolchain::JAVA, &toolchain::MAVEN],
             prepare: Some(MAVEN_PREPARE),
-            compile: Some(|sh, out| {
-                let java_host = HOSTS
-                    .iter()
-                    .find(|host| host.name() == "java-host")
-                    .expect("java-host is in the table");
-                crate::build::build_hosts(sh, &[java_host])?.require_all()?;
-                write_launcher(
-                    out,
-                    "exec \"$root/target/hosts/java-host/host-java\" --engine aot \"$@\"",
-                )
-            }),
+            compile: Some(|_, out| java_host::wrap(out, JAVA_LAUNCHER, "--engine aot")),
+            needs: Some("java-host"),
             output: "target/hosts/java-aot-host/host-java",
             style: Style::Java,
         },
@@ -583,49 +601,30 @@ pub static HOSTS: &[Host] = &[
         main_source: ("host-java/src/main/java/hostjava/Runner.java", "//"),
         // The same program as java-host's: its unit tests run there, on both engines.
         unit_tests: None,
-        bench: Some(&crate::bench::JAVA_AOT_HOST),
+        bench: Some(HostBench {
+            what: "`host-java --engine aot bench` (as java-host's, on Chicory's AoT compiler)",
+            run: compile::adapter_bench,
+            read: crate::figures::read_adapter_figures,
+            instance_includes_noop: false,
+            reference_lead: None,
+        }),
     },
 ];
 
 /// Maven's local repository for host-java, relative to the project root: nothing goes to ~/.m2.
 const MAVEN_REPO: &str = "target/maven-repo";
 
+/// What java-host's build writes: the jar (with lib/ as its Class-Path, where the pom puts it)
+/// and the launcher that runs it, which java-aot-host's launcher runs in turn.
+const JAVA_JAR: &str = "target/hosts/java-host/build/host-java.jar";
+const JAVA_LAUNCHER: &str = "target/hosts/java-host/host-java";
+
 /// host-java's dependencies, shared by its two entries (one stamp: `crate::build`).
 const MAVEN_PREPARE: Prepare = Prepare {
     lock_file: "pom.xml",
     creates: Some(MAVEN_REPO),
-    run: |sh| maven_package(sh, false),
+    run: |sh| java_host::package(sh, "host-java", MAVEN_REPO, false),
 };
-
-/// `mvn package` in host-java/ without running tests (the conformance run runs them): online
-/// for the prepare step, which resolves every dependency and plugin the build needs, offline
-/// for the build.
-fn maven_package(sh: &Shell, offline: bool) -> anyhow::Result<()> {
-    let repo = format!(
-        "-Dmaven.repo.local={}",
-        crate::project_root().join(MAVEN_REPO).display()
-    );
-    let offline = offline.then_some("--offline");
-    let _dir = sh.push_dir(crate::project_root().join("host-java"));
-    let mvn = cmd!(
-        sh,
-        "mvn --batch-mode --quiet --no-transfer-progress {offline...} {repo} -DskipTests package"
-    );
-    let shown = mvn.to_string();
-    // Maven 3.8 writes colour resets on stdout even when quiet: its output is shown only when
-    // it fails (javac's errors are in it).
-    let output = std::process::Command::from(mvn)
-        .output()
-        .map_err(|error| anyhow::anyhow!("cannot run `{shown}`: {error}"))?;
-    if !output.status.success() {
-        use std::io::Write;
-        let mut stderr = std::io::stderr();
-        stderr.write_all(&output.stdout)?;
-        stderr.write_all(&output.stderr)?;
-        anyhow::bail!("`{shown}` failed: {}", output.status);
-    }
-    Ok(())
-}
 
 /// The results page's browser check (tests/page/check.mjs): Playwright's `playwright-core`
 /// driving Debian's Chromium. Not a language or a host, but built like one: its dependencies
@@ -638,63 +637,16 @@ pub const RESULTS_PAGE: Build = Build {
     prepare: Some(Prepare {
         lock_file: "package-lock.json",
         creates: Some("tests/page/node_modules/.package-lock.json"),
-        run: npm_ci,
+        run: compile::npm_ci,
     }),
     compile: None,
+    needs: None,
     output: "tests/page/check.mjs",
     style: Style::Node,
 };
 
-/// An npm package's pinned dependencies, from its package-lock.json into its own node_modules/.
-fn npm_ci(sh: &Shell) -> anyhow::Result<()> {
-    toolchain::run_to_stderr(cmd!(sh, "npm ci --no-audit --no-fund --loglevel=error"))
-}
-
-/// The exports of CONTRACT.md, which the Zig build names one by one (the conformance run's ABI
-/// lint, tests/src/abi.rs, checks that every language has them).
-const ZIG_EXPORTS: [&str; 16] = [
-    "say_hello",
-    "lookup",
-    "count_calls",
-    "echo",
-    "noop",
-    "fail",
-    "trap",
-    "spin",
-    "config_get",
-    "var_count",
-    "var_get",
-    "var_remove",
-    "var_store",
-    "log_levels",
-    "return_code",
-    "error_then_zero",
-];
-
 /// The Python host's virtual environment, relative to the project root.
 const PYTHON_VENV: &str = "target/venv/host-python";
-
-/// Writes an executable shell script that runs `line`, in which `$root` is the project root:
-/// how a host that is a script becomes an artifact that starts like any other
-/// (`<artifact> serve`). The root is found from the script's own place, so a checkout that
-/// moves (target/ with it) runs its own sources, not the old place's.
-fn write_launcher(out: &Path, line: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let root = crate::project_root();
-    let depth = out
-        .strip_prefix(&root)
-        .map_err(|_| anyhow::anyhow!("{} is not under {}", out.display(), root.display()))?
-        .components()
-        .count()
-        - 1;
-    let up = vec![".."; depth].join("/");
-    let script = format!(
-        "#!/bin/sh\n# Written by `cargo xtask build-hosts`.\nroot=$(cd \"$(dirname \"$0\")/{up}\" && pwd) || exit 1\n{line}\n"
-    );
-    std::fs::write(out, script)
-        .and_then(|()| std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755)))
-        .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", out.display()))
-}
 
 /// The hostile plugins of `plugins-hostile/`, one module per language whose every export
 /// attacks the host, for `host/tests/integration/hostile_plugins.rs`. They are not contract
@@ -707,7 +659,10 @@ pub static HOSTILE: &[Hostile] = &[
             ignored: &["target"],
             toolchains: &[&toolchain::RUSTC, &toolchain::WASM32_UNKNOWN_TARGET],
             prepare: None,
-            compile: Some(|sh, out| build_cdylib(sh, "plugins-hostile/rust", "hostile", out)),
+            compile: Some(|sh, out| {
+                compile::rust::cdylib(sh, "plugins-hostile/rust", "hostile", out)
+            }),
+            needs: None,
             output: "target/hostile/rust/hostile.wasm",
             style: Style::Cargo {
                 manifest: "plugins-hostile/rust/Cargo.toml",
@@ -722,69 +677,13 @@ pub static HOSTILE: &[Hostile] = &[
             ignored: &[],
             toolchains: &[&toolchain::GO],
             prepare: None,
-            compile: Some(|sh, out| go_wasm(sh, "plugins-hostile/go", out)),
+            compile: Some(|sh, out| compile::go::wasm(sh, "plugins-hostile/go", out)),
+            needs: None,
             output: "target/hostile/go/hostile.wasm",
             style: Style::Go { wasm: true },
         },
     },
 ];
-
-/// The Rust plugins' target, and their target dir: kept apart from the host's, whose lock the
-/// host build may hold while the conformance tests build plugins.
-pub(crate) const WASM_TARGET: &str = toolchain::WASM32_UNKNOWN;
-pub(crate) const WASM_TARGET_DIR: &str = "target/wasm";
-
-/// Builds the cdylib crate `name` in `dir` (its own cargo workspace) for wasm and copies the
-/// module to `out`; the shell is at the project root.
-fn build_cdylib(sh: &Shell, dir: &str, name: &str, out: &Path) -> anyhow::Result<()> {
-    let cargo = crate::cargo();
-    let target_dir = sh.current_dir().join(WASM_TARGET_DIR);
-    let _dir = sh.push_dir(dir);
-    cmd!(
-        sh,
-        "{cargo} build --release --locked --target {WASM_TARGET} --target-dir {target_dir}"
-    )
-    .run()?;
-    let built = target_dir
-        .join(WASM_TARGET)
-        .join("release")
-        .join(format!("{name}.wasm"));
-    sh.copy_file(&built, out)
-        .map_err(|error| anyhow::anyhow!("{dir}: cargo built no {}: {error}", built.display()))?;
-    Ok(())
-}
-
-/// A Go module built by standard Go as a WASI reactor.
-fn go_wasm(sh: &Shell, dir: &str, out: &Path) -> anyhow::Result<()> {
-    let _dir = sh.push_dir(dir);
-    let _os = sh.push_env("GOOS", "wasip1");
-    let _arch = sh.push_env("GOARCH", "wasm");
-    // -trimpath keeps this machine's paths out of the module, so builds compare across machines.
-    // -ldflags=-s drops the name section (Go writes no DWARF for wasm, so -w adds nothing);
-    // -buildid= drops the build ID, a hash of the sources, so an edit that leaves the code alone
-    // (a comment) leaves the module's bytes, and every verdict keyed by them, alone.
-    let ldflags = "-ldflags=-s -buildid=";
-    cmd!(
-        sh,
-        "go build -buildmode=c-shared -trimpath {ldflags} -o {out} ."
-    )
-    .run()?;
-    Ok(())
-}
-
-fn tinygo_wasm(sh: &Shell, out: &Path) -> anyhow::Result<()> {
-    let tinygo = crate::tinygo_install::program();
-    let _dir = sh.push_dir("plugins-go");
-    // -no-debug drops DWARF. -scheduler=none drops asyncify, which ran every export as a
-    // goroutine; the contract uses no goroutines. -panic=trap makes a panic `unreachable`
-    // without printing code. The default optimisation, -opt=z, is already the smallest.
-    cmd!(
-        sh,
-        "{tinygo} build -target wasip1 -buildmode=c-shared -no-debug -scheduler=none -panic=trap -o {out} ."
-    )
-    .run()?;
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {
@@ -817,6 +716,21 @@ mod tests {
             "unknown language `cobol`; known: rust, go, tinygo, c, zig, assemblyscript"
         );
         assert_eq!(HOSTS.iter().filter(|h| h.in_process).count(), 1);
+        // An entry another needs is in the same table, before it.
+        for (at, host) in HOSTS.iter().enumerate() {
+            if let Some(needed) = host.build.needs {
+                let before = HOSTS[..at].iter().any(|h| h.name() == needed);
+                assert!(
+                    before,
+                    "{host} needs {needed}, which is not a host before it"
+                );
+            }
+        }
+        let others = LANGUAGES.iter().map(|l| &l.build);
+        let others = others.chain(HOSTILE.iter().map(|h| &h.build));
+        assert!(others
+            .chain([&RESULTS_PAGE])
+            .all(|build| build.needs.is_none()));
         // The SDK and version a host's runtime names are the ones its lock file pins.
         for host in HOSTS {
             let lock = match &host.build.prepare {

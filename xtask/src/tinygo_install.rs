@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
-use crate::toolchain::{apt_install, run_to_stderr};
+use crate::apt::apt_install;
+use crate::process::run_to_stderr;
 
 const MODULE: &str = "github.com/tinygo-org/tinygo";
 const VERSION: &str = "v0.41.1";

@@ -8,6 +8,9 @@ use std::sync::Mutex;
 use anyhow::{bail, Context};
 use xshell::Shell;
 
+use crate::apt::apt_install;
+use crate::process::run_to_stderr;
+
 /// One tool, found by running it.
 pub struct Toolchain {
     /// The name `doctor` shows.
@@ -245,15 +248,12 @@ pub const CLANG_FORMAT19: Toolchain = Toolchain {
     }),
 };
 
-/// The virtual environment PyPI's `ziglang` wheel is installed into, relative to the root.
-pub const ZIG_VENV: &str = "target/tools/zig";
-
 /// Zig, from PyPI's `ziglang` wheel (no other registry here ships it), pinned with hashes in
 /// plugins-zig/requirements.txt.
 pub const ZIG: Toolchain = Toolchain {
     name: "zig",
     probe: |sh| {
-        let python = crate::project_root().join(ZIG_VENV).join("bin/python");
+        let python = crate::zig_install::python();
         let version = version_line(sh, &python.to_string_lossy(), &["-m", "ziglang", "version"])?;
         Ok(format!("zig {version} (PyPI ziglang)"))
     },
@@ -261,7 +261,12 @@ pub const ZIG: Toolchain = Toolchain {
     install: Some(Install {
         // Also when present: a changed requirements file is installed again.
         wanted: |_| true,
-        run: crate::zig_install::install,
+        run: |sh| {
+            PYTHON3
+                .probe(sh)
+                .context("ziglang is installed with python3's venv")?;
+            crate::zig_install::install(sh, |sh| ZIG.probe(sh))
+        },
     }),
 };
 
@@ -418,69 +423,6 @@ pub const MAVEN: Toolchain = Toolchain {
           install Maven 3.6 or newer",
     install: None,
 };
-
-/// Installs the Debian packages of `packages` that are not installed, with apt-get (through
-/// sudo unless we are root); `who` names the toolchain that needs them, for the messages.
-pub(crate) fn apt_install(sh: &Shell, who: &str, packages: &[&str]) -> anyhow::Result<()> {
-    if xshell::cmd!(sh, "dpkg-query --version")
-        .quiet()
-        .ignore_stdout()
-        .ignore_stderr()
-        .run()
-        .is_err()
-    {
-        bail!("installing {who} needs Debian's apt (dpkg-query was not found)");
-    }
-    let missing: Vec<&str> = packages
-        .iter()
-        .copied()
-        .filter(|package| {
-            let status_format = "${Status}";
-            let status = xshell::cmd!(sh, "dpkg-query -W -f={status_format} {package}")
-                .quiet()
-                .ignore_stderr()
-                .read();
-            !status.is_ok_and(|status| status.contains("install ok installed"))
-        })
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let uid = xshell::cmd!(sh, "id -u").quiet().read()?;
-    let (apt, apt_args) = if uid == "0" {
-        ("apt-get", &[][..])
-    } else {
-        ("sudo", &["apt-get"][..])
-    };
-    let listed = missing.join(" ");
-    eprintln!("{who}: installing Debian packages: {listed}");
-    // apt's progress goes to stderr with ours: stdout is the result of the command that ran
-    // setup (the seed's lines, for `cargo xtask setup && cargo xtask demo`).
-    run_to_stderr(xshell::cmd!(sh, "{apt} {apt_args...} update -q"))
-        .context("apt-get update failed")?;
-    let _frontend = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
-    run_to_stderr(xshell::cmd!(
-        sh,
-        "{apt} {apt_args...} install -y -q --no-install-recommends {missing...}"
-    ))
-    .with_context(|| format!("apt-get could not install {listed}"))?;
-    Ok(())
-}
-
-/// Runs `cmd` with its stdout sent to our stderr: a tool's chatter (apt, copies) must not reach
-/// the stdout of a command whose stdout is its result (`cargo xtask demo`).
-pub(crate) fn run_to_stderr(cmd: xshell::Cmd<'_>) -> anyhow::Result<()> {
-    let shown = cmd.to_string();
-    let mut command = std::process::Command::from(cmd);
-    command.stdout(std::io::stderr());
-    let status = command
-        .status()
-        .with_context(|| format!("cannot run `{shown}`"))?;
-    if !status.success() {
-        bail!("`{shown}` failed: {status}");
-    }
-    Ok(())
-}
 
 /// The first line a command prints on stdout, trimmed.
 fn version_line(sh: &Shell, program: &str, args: &[&str]) -> anyhow::Result<String> {

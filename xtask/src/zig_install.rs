@@ -3,27 +3,38 @@
 //! from `plugins-zig/requirements.txt` with `--require-hashes`, and again only when that file
 //! changed.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use xshell::{cmd, Shell};
 
-use crate::toolchain::{run_to_stderr, ZIG, ZIG_VENV};
+use crate::process::run_to_stderr;
 
 const REQUIREMENTS: &str = "plugins-zig/requirements.txt";
 
-/// Installs `ziglang` unless the same requirements are installed, and returns Zig's version.
-pub fn install(sh: &Shell) -> anyhow::Result<String> {
-    crate::toolchain::PYTHON3
-        .probe(sh)
-        .context("ziglang is installed with python3's venv")?;
+/// The virtual environment PyPI's `ziglang` wheel is installed into, relative to the root.
+const VENV: &str = "target/tools/zig";
+
+/// The virtual environment's Python, which runs Zig as `python -m ziglang`.
+pub fn python() -> PathBuf {
+    crate::project_root().join(VENV).join("bin/python")
+}
+
+/// Installs `ziglang` unless the same requirements are installed, and returns Zig's version as
+/// `version` (the toolchain's probe, which needs python3 and its venv module) reads it.
+pub fn install(
+    sh: &Shell,
+    version: fn(&Shell) -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
     let root = crate::project_root();
     let requirements = root.join(REQUIREMENTS);
     let contents = std::fs::read(&requirements)
         .with_context(|| format!("cannot read {}", requirements.display()))?;
-    let venv = root.join(ZIG_VENV);
+    let venv = root.join(VENV);
     let stamp_path = venv.join("install.stamp");
     let stamp = crate::fingerprint::hash_bytes(&contents);
     if sh.read_file(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
-        if let Ok(version) = ZIG.probe(sh) {
+        if let Ok(version) = version(sh) {
             return Ok(version);
         }
     }
@@ -37,7 +48,7 @@ pub fn install(sh: &Shell) -> anyhow::Result<String> {
         "{pip} install --quiet --disable-pip-version-check --require-hashes --only-binary :all: -r {requirements}"
     ))
     .with_context(|| format!("cannot install ziglang from {REQUIREMENTS}"))?;
-    let version = ZIG.probe(sh)?;
+    let version = version(sh)?;
     sh.write_file(&stamp_path, &stamp)?;
     Ok(version)
 }

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use crate::bench::results::Figures;
 use crate::bench::{measured_hosts, SCENARIOS};
-use crate::{Host, LANGUAGES};
+use crate::table::{Host, Language, LANGUAGES};
 
 /// One colour per host, in table order (a host past the last reuses them from the start).
 const PALETTE: [(RGBColor, &str); 6] = [
@@ -42,7 +42,7 @@ pub(crate) fn draw(figures: &Figures) -> anyhow::Result<String> {
             .map_err(plot_error)?;
         let panels = body.split_evenly((1, SCENARIOS.len()));
         for (panel, scenario) in panels.iter().zip(SCENARIOS) {
-            let us = |host: &Host, language: &crate::Language| {
+            let us = |host: &Host, language: &Language| {
                 figures
                     .ns(host, &format!("call/{language}/{scenario}"))
                     .map(|ns| ns / 1000.0)

@@ -37,12 +37,12 @@ pub(crate) fn describe(sh: &Shell, root: &Path) -> Vec<(String, String)> {
     if let Ok(kernel) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
         rows.push(("Linux".to_owned(), kernel.trim().to_owned()));
     }
-    for language in crate::LANGUAGES {
+    for language in crate::table::LANGUAGES {
         let version = crate::build::probe_all(sh, language.build.toolchains)
             .unwrap_or_else(|_| "not found".to_owned());
         rows.push((format!("{language} plugins built by"), version));
     }
-    for host in crate::HOSTS {
+    for host in crate::table::HOSTS {
         let version = crate::build::probe_all(sh, host.build.toolchains)
             .unwrap_or_else(|_| "not found".to_owned());
         rows.push((format!("{host} built by"), version));

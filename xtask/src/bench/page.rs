@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::bench::results::{median, Figures, Loop};
 use crate::bench::targets::{ready_instance_ns, Verdict};
 use crate::bench::{duration, measured_hosts, Sizes, SCENARIOS};
-use crate::{Host, LANGUAGES};
+use crate::table::{Host, LANGUAGES};
 
 pub(crate) struct Page<'a> {
     pub(crate) date: String,
@@ -317,7 +317,7 @@ fn cell(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::bench::results::Figures;
-    use crate::HOSTS;
+    use crate::table::HOSTS;
 
     #[test]
     fn every_host_with_benchmarks_gets_its_columns_and_a_ratio_to_the_reference() {

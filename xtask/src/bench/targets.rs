@@ -3,7 +3,7 @@
 
 use crate::bench::results::{median, Figures, Loop};
 use crate::bench::{measured_hosts, Sizes};
-use crate::{Host, Language, LANGUAGES};
+use crate::table::{Host, Language, HOSTS, LANGUAGES};
 
 /// One target for one subject.
 pub(crate) struct Verdict {
@@ -21,7 +21,7 @@ const NOT_MEASURED: &str = "not measured";
 /// The host the per-call targets are set for: the in-process one, the reference every other
 /// host is compared with.
 pub(crate) fn reference_host() -> Option<&'static Host> {
-    crate::HOSTS.iter().find(|host| host.in_process)
+    HOSTS.iter().find(|host| host.in_process)
 }
 
 pub(crate) fn check(
@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn targets_are_judged_from_the_figures_and_unmeasured_ones_say_so() {
-        let host = |name| crate::HOSTS.iter().find(|h| h.name() == name).unwrap();
+        let host = |name| HOSTS.iter().find(|h| h.name() == name).unwrap();
         let language = |name| Language::from_name(name).unwrap();
         let (rust_host, go_host) = (host("rust-host"), host("go-host"));
         let mut figures = Figures::default();
