@@ -1,9 +1,14 @@
-//! Debian packages for `cargo xtask setup`: installs the ones missing with apt-get.
+//! Debian packages for `cargo xtask setup`: installs the ones missing with apt-get, waiting for
+//! the dpkg lock when another apt process holds it.
 
 use anyhow::{bail, Context};
 use xshell::Shell;
 
 use crate::process::run_to_stderr;
+
+/// How long apt-get waits for the dpkg lock another process holds (an unattended upgrade, a
+/// second setup) before it gives up, in seconds.
+const LOCK_TIMEOUT_SECONDS: u32 = 600;
 
 /// Installs the Debian packages of `packages` that are not installed, with apt-get (through
 /// sudo unless we are root); `who` names the toolchain that needs them, for the messages.
@@ -33,14 +38,19 @@ pub(crate) fn apt_install(sh: &Shell, who: &str, packages: &[&str]) -> anyhow::R
     };
     let listed = missing.join(" ");
     eprintln!("{who}: installing Debian packages: {listed}");
+    eprintln!(
+        "{who}: apt-get may wait up to {LOCK_TIMEOUT_SECONDS}s for the dpkg lock if another \
+         process holds it"
+    );
+    let lock = format!("DPkg::Lock::Timeout={LOCK_TIMEOUT_SECONDS}");
     // apt's progress goes to stderr with ours: stdout is the result of the command that ran
     // setup (the seed's lines, for `cargo xtask setup && cargo xtask demo`).
-    run_to_stderr(xshell::cmd!(sh, "{apt} {apt_args...} update -q"))
+    run_to_stderr(xshell::cmd!(sh, "{apt} {apt_args...} -o {lock} update -q"))
         .context("apt-get update failed")?;
     let _frontend = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
     run_to_stderr(xshell::cmd!(
         sh,
-        "{apt} {apt_args...} install -y -q --no-install-recommends {missing...}"
+        "{apt} {apt_args...} -o {lock} install -y -q --no-install-recommends {missing...}"
     ))
     .with_context(|| format!("apt-get could not install {listed}"))?;
     Ok(())
