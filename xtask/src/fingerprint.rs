@@ -1,3 +1,6 @@
+//! Fingerprints of sources: a hash of every file under a directory and of the toolchain that
+//! builds it, which the stamps beside the artifacts record, and the hash of a lock file.
+
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 

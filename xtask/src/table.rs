@@ -123,9 +123,26 @@ pub struct Host {
     pub unit_tests: Option<Launch>,
     /// Its benchmarks for `cargo xtask bench-report`; `None`: shown as not measured.
     pub bench: Option<HostBench>,
+    /// The libraries it runs on whose exact versions the benchmark page lists, read from the
+    /// lock files that pin them.
+    pub pinned: &'static [Pinned],
     /// The adapter's file the edit-to-verdict benchmark edits (where its `hostMemoryGet` is),
     /// and how a comment starts in it.
     pub main_source: (&'static str, &'static str),
+}
+
+/// A library a host runs on, where its exact version is pinned.
+pub enum Pinned {
+    /// A crate of a Cargo.lock (relative to the project root).
+    Crate {
+        lock: &'static str,
+        name: &'static str,
+    },
+    /// A module a go.mod (relative to the project root) requires.
+    GoModule {
+        go_mod: &'static str,
+        path: &'static str,
+    },
 }
 
 /// A hostile plugin: attacks written with one language's PDK, for the host's own tests.
@@ -397,6 +414,16 @@ pub static HOSTS: &[Host] = &[
         in_process: true,
         self_contained: false,
         main_source: ("host/src/memory_get.rs", "//"),
+        pinned: &[
+            Pinned::Crate {
+                lock: "Cargo.lock",
+                name: "extism",
+            },
+            Pinned::Crate {
+                lock: "Cargo.lock",
+                name: "wasmtime",
+            },
+        ],
         // `cargo test` runs them itself.
         unit_tests: None,
         bench: Some(HostBench {
@@ -432,6 +459,16 @@ pub static HOSTS: &[Host] = &[
         in_process: false,
         self_contained: true,
         main_source: ("host-go/memoryget.go", "//"),
+        pinned: &[
+            Pinned::GoModule {
+                go_mod: "host-go/go.mod",
+                path: "github.com/extism/go-sdk",
+            },
+            Pinned::GoModule {
+                go_mod: "host-go/go.mod",
+                path: "github.com/tetratelabs/wazero",
+            },
+        ],
         unit_tests: Some(Launch {
             program: Program::Path("go"),
             args: &["test", "./..."],
@@ -439,7 +476,7 @@ pub static HOSTS: &[Host] = &[
         }),
         bench: Some(HostBench {
             what: "`go test -bench` in `host-go/`",
-            run: compile::go_host::bench,
+            run: |_, dir, _, _| compile::go_host::bench("host-go", dir),
             read: compile::go_host::read_bench,
             instance_includes_noop: false,
             reference_lead: Some(3.0),
@@ -474,6 +511,7 @@ pub static HOSTS: &[Host] = &[
         in_process: false,
         self_contained: false,
         main_source: ("host-python/runner.py", "#"),
+        pinned: &[],
         unit_tests: Some(Launch {
             program: Program::Path("target/venv/host-python/bin/python"),
             args: &["-B", "-m", "unittest", "--quiet"],
@@ -514,6 +552,7 @@ pub static HOSTS: &[Host] = &[
         in_process: false,
         self_contained: false,
         main_source: ("host-node/plugin.mjs", "//"),
+        pinned: &[],
         unit_tests: Some(Launch {
             program: Program::Path("node"),
             args: &["--test"],
@@ -552,6 +591,7 @@ pub static HOSTS: &[Host] = &[
         in_process: false,
         self_contained: false,
         main_source: ("host-java/src/main/java/hostjava/Runner.java", "//"),
+        pinned: &[],
         // JUnit's console launcher on the classpath the build copied, without Maven's start-up.
         unit_tests: Some(Launch {
             program: Program::Path("java"),
@@ -599,6 +639,7 @@ pub static HOSTS: &[Host] = &[
         in_process: false,
         self_contained: false,
         main_source: ("host-java/src/main/java/hostjava/Runner.java", "//"),
+        pinned: &[],
         // The same program as java-host's: its unit tests run there, on both engines.
         unit_tests: None,
         bench: Some(HostBench {
@@ -745,6 +786,15 @@ mod tests {
                 "{host}: {} does not pin {sdk} {version}",
                 lock.display()
             );
+        }
+        // What the benchmark page reads a library's version from pins it.
+        for pinned in HOSTS.iter().flat_map(|host| host.pinned) {
+            let (file, name) = match *pinned {
+                Pinned::Crate { lock, name } => (lock, name),
+                Pinned::GoModule { go_mod, path } => (go_mod, path),
+            };
+            let text = std::fs::read_to_string(crate::project_root().join(file)).unwrap();
+            assert!(text.contains(name), "{file} does not pin {name}");
         }
         let sources = LANGUAGES
             .iter()

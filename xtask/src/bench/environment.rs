@@ -5,6 +5,8 @@ use std::path::Path;
 
 use xshell::Shell;
 
+use crate::table::{Pinned, HOSTS, LANGUAGES};
+
 /// Rows of (what, value) for the page.
 pub(crate) fn describe(sh: &Shell, root: &Path) -> Vec<(String, String)> {
     let mut rows = Vec::new();
@@ -37,26 +39,21 @@ pub(crate) fn describe(sh: &Shell, root: &Path) -> Vec<(String, String)> {
     if let Ok(kernel) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
         rows.push(("Linux".to_owned(), kernel.trim().to_owned()));
     }
-    for language in crate::table::LANGUAGES {
+    for language in LANGUAGES {
         let version = crate::build::probe_all(sh, language.build.toolchains)
             .unwrap_or_else(|_| "not found".to_owned());
         rows.push((format!("{language} plugins built by"), version));
     }
-    for host in crate::table::HOSTS {
+    for host in HOSTS {
         let version = crate::build::probe_all(sh, host.build.toolchains)
             .unwrap_or_else(|_| "not found".to_owned());
         rows.push((format!("{host} built by"), version));
         rows.push((format!("{host} runs on"), host.runtime.to_owned()));
     }
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
-    for krate in ["extism", "wasmtime"] {
-        let version = cargo_lock_version(&lock, krate).unwrap_or_else(|| "unknown".to_owned());
-        rows.push((format!("{krate} (crate)"), version));
-    }
-    let go_mod = std::fs::read_to_string(root.join("host-go/go.mod")).unwrap_or_default();
-    for module in ["github.com/extism/go-sdk", "github.com/tetratelabs/wazero"] {
-        let version = go_mod_version(&go_mod, module).unwrap_or_else(|| "unknown".to_owned());
-        rows.push((format!("{module} (Go module)"), version));
+    for host in HOSTS {
+        for pinned in host.pinned {
+            rows.push(pinned_row(root, pinned));
+        }
     }
     let backtrace = match std::env::var("RUST_BACKTRACE") {
         Ok(value) => format!("set, to {value:?}"),
@@ -64,6 +61,22 @@ pub(crate) fn describe(sh: &Shell, root: &Path) -> Vec<(String, String)> {
     };
     rows.push(("RUST_BACKTRACE".to_owned(), backtrace));
     rows
+}
+
+/// A pinned library and its version, as its lock file says.
+fn pinned_row(root: &Path, pinned: &Pinned) -> (String, String) {
+    let read = |file: &str| std::fs::read_to_string(root.join(file)).unwrap_or_default();
+    let (label, version) = match *pinned {
+        Pinned::Crate { lock, name } => (
+            format!("{name} (crate)"),
+            cargo_lock_version(&read(lock), name),
+        ),
+        Pinned::GoModule { go_mod, path } => (
+            format!("{path} (Go module)"),
+            go_mod_version(&read(go_mod), path),
+        ),
+    };
+    (label, version.unwrap_or_else(|| "unknown".to_owned()))
 }
 
 fn cargo_lock_version(lock: &str, krate: &str) -> Option<String> {

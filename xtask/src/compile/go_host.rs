@@ -26,17 +26,18 @@ pub(crate) fn compile(sh: &Shell, dir: &str, out: &Path) -> anyhow::Result<()> {
     Ok(cmd!(sh, "go build -trimpath -ldflags=-buildid= -o {out} .").run()?)
 }
 
-/// `go test -bench` in host-go, its output shown as it comes and kept in `dir`. (xshell either
-/// shows a command's output or captures it; minutes of benchmarks need both.)
-pub(crate) fn bench(_: &Shell, dir: &Path, _artifact: &Path, _: &[String]) -> anyhow::Result<()> {
+/// `go test -bench` in the module `module` (relative to the project root), on the plugins of
+/// target/plugins/, its output shown as it comes and kept in `dir`. (xshell either shows a
+/// command's output or captures it; minutes of benchmarks need both.)
+pub(crate) fn bench(module: &str, dir: &Path) -> anyhow::Result<()> {
     let root = crate::project_root();
     let mut child = Command::new("go")
         .args(["test", "-run", "^$", "-bench", ".", "-benchtime", "2s"])
-        .current_dir(root.join("host-go"))
+        .current_dir(root.join(module))
         .env("POLYGLOT_PLUGINS_DIR", root.join("target/plugins"))
         .stdout(Stdio::piped())
         .spawn()
-        .context("cannot run go test -bench in host-go")?;
+        .with_context(|| format!("cannot run go test -bench in {module}"))?;
     let mut output = String::new();
     for line in BufReader::new(child.stdout.take().expect("stdout is piped")).lines() {
         let line = line.context("cannot read go test's output")?;
@@ -46,7 +47,7 @@ pub(crate) fn bench(_: &Shell, dir: &Path, _artifact: &Path, _: &[String]) -> an
     }
     let status = child.wait().context("go test -bench did not finish")?;
     if !status.success() {
-        bail!("the Go host's benchmarks failed (go test -bench in host-go: {status})");
+        bail!("the Go host's benchmarks failed (go test -bench in {module}: {status})");
     }
     let file = dir.join(BENCH_OUTPUT);
     std::fs::write(&file, output).with_context(|| format!("cannot write {}", file.display()))
