@@ -104,6 +104,7 @@ pub fn bench_report(sh: &Shell, run: bool) -> anyhow::Result<()> {
 /// Builds everything, runs every host's benchmarks into `results/<host>/` and the
 /// conformance-loop benchmark into `loop_json`, removing what an earlier run left.
 fn measure(sh: &Shell, results: &Path, loop_json: &Path) -> anyhow::Result<()> {
+    let root = project_root();
     let plugins = build_plugins(sh, &all(LANGUAGES))?;
     let hosts = build_hosts(sh, &all(HOSTS))?;
     for (language, reason) in &plugins.skipped {
@@ -138,7 +139,8 @@ fn measure(sh: &Shell, results: &Path, loop_json: &Path) -> anyhow::Result<()> {
                 eprintln!("bench-report: {host}: {} (a few minutes)", bench.what);
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
-                (bench.run)(sh, &dir, &artifact.path, &built)
+                let command = host.launch(&root, &artifact.path, &[]);
+                (bench.run)(sh, &dir, &command, &built)
                     .with_context(|| format!("the benchmarks of {host} failed"))?;
             }
         }

@@ -16,6 +16,7 @@ pub(crate) mod zig;
 
 use std::path::Path;
 
+use suite::launch::Command;
 use xshell::{cmd, Shell};
 
 use crate::process::run_to_stderr;
@@ -47,13 +48,17 @@ pub(crate) fn write_launcher(out: &Path, line: &str) -> anyhow::Result<()> {
         .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", out.display()))
 }
 
-/// An adapter's own benchmarks, `<artifact> bench --out DIR LANGUAGE=PATH...` over every built
+/// An adapter's own benchmarks, `<host> bench --out DIR LANGUAGE=PATH...` over every built
 /// plugin: they write `DIR/figures.json` (`crate::figures::read_adapter_figures`).
 pub(crate) fn adapter_bench(
     sh: &Shell,
     dir: &Path,
-    artifact: &Path,
+    host: &Command,
     plugins: &[String],
 ) -> anyhow::Result<()> {
-    run_to_stderr(cmd!(sh, "{artifact} bench --out {dir} {plugins...}"))
+    let mut cmd = sh.cmd(&host.program).args(&host.args);
+    for (key, value) in &host.env {
+        cmd = cmd.env(key, value);
+    }
+    run_to_stderr(cmd.arg("bench").arg("--out").arg(dir).args(plugins))
 }

@@ -158,9 +158,9 @@ pub struct HostBench {
     /// Where the figures come from, for the page.
     pub what: &'static str,
     /// Runs the benchmarks from the project root, leaving their results in the directory given
-    /// (the second argument; the third is the host's artifact, the fourth every built plugin as
-    /// `LANGUAGE=PATH`).
-    pub run: fn(&Shell, &Path, &Path, &[String]) -> anyhow::Result<()>,
+    /// (the second argument; the third is the host's command as its `command` launches it,
+    /// before a subcommand, the fourth every built plugin as `LANGUAGE=PATH`).
+    pub run: fn(&Shell, &Path, &Command, &[String]) -> anyhow::Result<()>,
     /// Reads the results back from that directory: (figure id, mean nanoseconds).
     pub read: fn(&Path) -> anyhow::Result<Vec<Figure>>,
     /// Its `instance/<language>` figure includes one `noop` call (a runtime that instantiates at

@@ -3,10 +3,11 @@
 use std::path::Path;
 
 use anyhow::Context;
+use suite::launch::Command;
 use xshell::{cmd, Shell};
 
 /// `cargo bench` of the host crate's criterion benchmarks, their results left in `dir`.
-pub(crate) fn bench(sh: &Shell, dir: &Path, _artifact: &Path, _: &[String]) -> anyhow::Result<()> {
+pub(crate) fn bench(sh: &Shell, dir: &Path, _: &Command, _: &[String]) -> anyhow::Result<()> {
     let cargo = crate::cargo();
     cmd!(sh, "{cargo} bench --package host --bench host")
         .env("CRITERION_HOME", dir)
