@@ -796,6 +796,21 @@ mod tests {
             let text = std::fs::read_to_string(crate::project_root().join(file)).unwrap();
             assert!(text.contains(name), "{file} does not pin {name}");
         }
+        // A host's launch is the whole command: program, leading arguments, subcommand, env.
+        let (root, artifact) = (Path::new("/r"), Path::new("/r/target/hosts/x/x"));
+        let rust = HOSTS.iter().find(|h| h.in_process).unwrap();
+        let serve = rust.launch(root, artifact, &["serve"]);
+        assert_eq!(serve.program, PathBuf::from(crate::cargo()));
+        assert_eq!(serve.args.first().map(String::as_str), Some("run"));
+        assert_eq!(serve.args.last().map(String::as_str), Some("serve"));
+        for host in HOSTS
+            .iter()
+            .filter(|h| matches!(h.command.program, Program::Artifact))
+        {
+            let demo = host.launch(root, artifact, &["demo", "a=b"]);
+            assert_eq!(demo.program, artifact);
+            assert_eq!(demo.args, ["demo", "a=b"]);
+        }
         let sources = LANGUAGES
             .iter()
             .map(|l| (l.name(), l.build.source_dir, l.main_source.0))
