@@ -2,14 +2,22 @@
 //! host that speaks docs/protocol.md (one child process per test thread, each restarted after it
 //! dies). A host that dies, hangs or answers nonsense fails the trial that was waiting, by name,
 //! and the next trial gets a fresh child.
+//!
+//! Each child runs in a process group of its own, and ending a child kills its whole group: a
+//! host started through a wrapper (`npx`, a JVM launcher, a bridge that starts a browser) has
+//! grandchildren that hold its stdout, and none of them may outlive it or keep a wait from
+//! ending. Every wait on a child has a deadline.
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Mutex, MutexGuard, TryLockError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use suite::launch::Command;
 
 use crate::protocol::{ErrorKind, Outcome, Request, WireAnswer, WireRequest, VERSION};
 
@@ -25,44 +33,70 @@ pub trait Driver: Send + Sync {
 const GRACE: Duration = Duration::from_secs(60);
 /// How long a request without a timeout may take.
 const NO_TIMEOUT_WAIT: Duration = Duration::from_secs(600);
+/// How long a killed process group may take to be reaped and to let go of the host's stdout.
+/// SIGKILL ends a process at once, so this is only ever reached when something is wrong (a
+/// process that left the group still holds the pipe); 10 s is generous for a loaded machine.
+const KILL_WAIT: Duration = Duration::from_secs(10);
+/// How long a host may take to exit once its stdin is closed at the end of the run, before its
+/// group is killed: a JVM or a browser bridge shuts down in a second or two; nothing is lost by
+/// killing one that takes longer, as every answer is in by then.
+const EXIT_WAIT: Duration = Duration::from_secs(10);
+/// How often a wait for an answer looks whether the child is still alive: a wrapper that died
+/// while a grandchild holds its stdout is noticed this soon rather than at the answer's deadline.
+const POLL: Duration = Duration::from_millis(20);
 
-/// A host that speaks the conformance protocol, started as `program args...`.
+/// A host that speaks the conformance protocol.
 pub struct ProtocolHost {
     name: String,
-    program: PathBuf,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
+    /// The complete command, subcommand included.
+    command: Command,
     servers: Vec<Mutex<Option<Server>>>,
     next: AtomicUsize,
     ids: AtomicU64,
     started: Mutex<Vec<u32>>,
+    /// [`KILL_WAIT`] and [`EXIT_WAIT`], shorter in this module's tests.
+    kill_wait: Duration,
+    exit_wait: Duration,
 }
 
+/// A running child: the leader of its own process group.
 struct Server {
     child: Child,
-    stdin: ChildStdin,
+    /// Request lines to the thread that writes them to the child's stdin (a write to a child
+    /// that does not read can block); dropping it closes the child's stdin.
+    requests: Option<Sender<String>>,
+    /// The writer's failure, if it failed.
+    written: Receiver<std::io::Error>,
     /// Lines from the child's stdout, read on a thread of their own so that a wait can end.
     lines: Receiver<std::io::Result<String>>,
 }
 
 impl ProtocolHost {
-    /// A pool of up to `size` children, each started at its first request.
+    /// A pool of up to `size` children of `program args... serve`, each started at its first
+    /// request.
     pub fn new(
         name: &str,
         program: PathBuf,
-        args: Vec<String>,
+        mut args: Vec<String>,
         env: Vec<(String, String)>,
         size: usize,
     ) -> ProtocolHost {
+        args.push("serve".to_owned());
+        ProtocolHost::from_command(name, Command { program, args, env }, size)
+    }
+
+    /// A pool of up to `size` children of `command`, whose arguments already hold the
+    /// subcommand, each started at its first request.
+    pub fn from_command(name: &str, command: Command, size: usize) -> ProtocolHost {
         ProtocolHost {
             name: name.to_owned(),
-            program,
-            args,
-            env,
+            command,
             servers: (0..size.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
             ids: AtomicU64::new(1),
             started: Mutex::new(Vec::new()),
+            kill_wait: KILL_WAIT,
+            exit_wait: EXIT_WAIT,
         }
     }
 
@@ -70,7 +104,8 @@ impl ProtocolHost {
         &self.name
     }
 
-    /// The process id of every child started so far, oldest first.
+    /// The process id of every child started so far, oldest first; each is also the id of the
+    /// child's process group.
     pub fn started(&self) -> Vec<u32> {
         self.started
             .lock()
@@ -109,41 +144,45 @@ impl ProtocolHost {
             *server = Some(self.start()?);
         }
         let running = server.as_mut().expect("the server was just started");
-        match running.ask(line, wait) {
+        match running.ask(line, wait, self.kill_wait) {
             Ok(answer) => Ok(answer),
             Err(error) => {
-                // Whatever state it is in, the next request gets a fresh child.
-                discard(server);
+                // Whatever state it is in (ask has ended it), the next request gets a fresh child.
+                *server = None;
                 Err(format!(
                     "{} ({}): {error}",
                     self.name,
-                    self.program.display()
+                    self.command.program.display()
                 ))
             }
         }
     }
 
     fn start(&self) -> Result<Server, String> {
-        let mut child = Command::new(&self.program)
-            .args(&self.args)
-            .arg("serve")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+        let mut child = self
+            .command
+            .std()
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|error| {
-                format!(
-                    "{}: cannot start {} serve: {error}",
-                    self.name,
-                    self.program.display()
-                )
-            })?;
+            .map_err(|error| format!("{}: cannot start {}: {error}", self.name, self.command))?;
         self.started
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .push(child.id());
-        let stdin = child.stdin.take().expect("stdin is piped");
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let (requests, to_write) = mpsc::channel::<String>();
+        let (failed, written) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in to_write {
+                if let Err(error) = writeln!(stdin, "{line}").and_then(|()| stdin.flush()) {
+                    let _ = failed.send(error);
+                    return;
+                }
+            }
+        });
         let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
         let (send, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -159,7 +198,8 @@ impl ProtocolHost {
         });
         Ok(Server {
             child,
-            stdin,
+            requests: Some(requests),
+            written,
             lines,
         })
     }
@@ -183,22 +223,30 @@ impl Driver for ProtocolHost {
             Err(Answer::Refused(why)) => Err(format!("{} refused the request: {why}", self.name)),
             Err(Answer::Broken(why)) => {
                 // An answer out of step with its request leaves the next one unreadable too.
-                discard(&mut server);
+                let ended = match server.take() {
+                    Some(mut broken) => broken.kill(self.kill_wait).err(),
+                    None => None,
+                };
                 Err(format!(
-                    "{} broke the protocol ({why}); it answered `{}`",
+                    "{} broke the protocol ({why}); it answered `{}`{}",
                     self.name,
-                    shorten(answer.trim_end())
+                    shorten(answer.trim_end()),
+                    ended.map(|why| format!("; then {why}")).unwrap_or_default()
                 ))
             }
         }
     }
 }
 
-/// Kills the child in `server`, if any, so that the next request starts a fresh one.
-fn discard(server: &mut Option<Server>) {
-    if let Some(mut child) = server.take().map(|server| server.child) {
-        let _ = child.kill();
-        let _ = child.wait();
+/// Kills the process group `pgid` (a child's id: each child leads a group of its own).
+fn kill_group(pgid: u32) {
+    // Never 0 or 1: `kill(0)` is this process's own group and `kill(-1)` every process.
+    let Some(pgid) = libc::pid_t::try_from(pgid).ok().filter(|&pgid| pgid > 1) else {
+        return;
+    };
+    // SAFETY: kill has no memory effects; a group that is already gone is ESRCH, ignored.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
     }
 }
 
@@ -259,40 +307,393 @@ fn shorten(text: &str) -> String {
 }
 
 impl Server {
-    fn ask(&mut self, line: &str, wait: Duration) -> Result<String, String> {
-        writeln!(self.stdin, "{line}")
-            .and_then(|()| self.stdin.flush())
-            .map_err(|error| format!("cannot send the request: {error}"))?;
-        match self.lines.recv_timeout(wait) {
-            Ok(Ok(answer)) if answer.is_empty() => {
-                let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
-                Err(format!("it ended without answering ({status})"))
+    /// Sends `line` and waits up to `wait` for the answer. On any trouble the child is ended
+    /// (its group killed, within `kill_wait`) and the error says what happened.
+    fn ask(&mut self, line: &str, wait: Duration, kill_wait: Duration) -> Result<String, String> {
+        if let Some(requests) = &self.requests {
+            // It fails only when the writer has, which `written` says below.
+            let _ = requests.send(line.to_owned());
+        }
+        let deadline = Instant::now() + wait;
+        let trouble = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(POLL.min(left)) {
+                Ok(Ok(answer)) if !answer.is_empty() => return Ok(answer),
+                Ok(Ok(_)) | Err(RecvTimeoutError::Disconnected) => break None,
+                Ok(Err(error)) => break Some(format!("cannot read its answer: {error}")),
+                Err(RecvTimeoutError::Timeout) => {}
             }
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(error)) => Err(format!("cannot read its answer: {error}")),
-            Err(RecvTimeoutError::Timeout) => {
-                Err(format!("no answer within {wait:?}: it counts as hung"))
+            if let Ok(error) = self.written.try_recv() {
+                break Some(format!("cannot send the request: {error}"));
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
-                Err(format!("it ended without answering ({status})"))
+            // A wrapper that died leaves its output open when a process it started holds it.
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break None;
+            }
+            if left.is_zero() {
+                break Some(format!("no answer within {wait:?}: it counts as hung"));
+            }
+        };
+        let why = match trouble {
+            Some(why) => why,
+            None => {
+                // Its output ended or it exited: let it finish exiting, for its own status.
+                let until = Instant::now() + kill_wait;
+                while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < until {
+                    std::thread::sleep(POLL);
+                }
+                match self.child.try_wait() {
+                    Ok(Some(status)) => format!("it ended without answering ({status})"),
+                    _ => format!(
+                        "it closed its output without answering and was still running \
+                         {kill_wait:?} later"
+                    ),
+                }
+            }
+        };
+        match self.kill(kill_wait) {
+            Ok(_) => Err(why),
+            Err(also) => Err(format!("{why}; then {also}")),
+        }
+    }
+
+    /// Kills the child's process group, reaps the child and waits for the end of its output,
+    /// all within `within`. The status is the child's own when it had already ended.
+    fn kill(&mut self, within: Duration) -> Result<ExitStatus, String> {
+        let deadline = Instant::now() + within;
+        kill_group(self.child.id());
+        self.requests = None;
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(POLL),
+                Ok(None) => return Err(format!("it did not exit {within:?} after it was killed")),
+                Err(error) => return Err(format!("cannot wait for it: {error}")),
+            }
+        };
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                // What it wrote before it died is no answer to anything any more.
+                Ok(Ok(line)) if !line.is_empty() => {}
+                Ok(_) | Err(RecvTimeoutError::Disconnected) => return Ok(status),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "no end of its output {within:?} after it was killed (a process it \
+                         started, outside its process group, still holds its stdout?)"
+                    ))
+                }
             }
         }
     }
 }
 
-impl Drop for ProtocolHost {
+impl Drop for Server {
+    /// Only a safety net (a panic): every path that lets go of a server has already killed it.
     fn drop(&mut self) {
-        for server in &mut self.servers {
-            let server = server.get_mut().unwrap_or_else(|p| p.into_inner());
-            if let Some(server) = server.take() {
-                // End of input is the host's signal to exit.
-                let Server {
-                    mut child, stdin, ..
-                } = server;
-                drop(stdin);
-                let _ = child.wait();
+        if let Ok(None) = self.child.try_wait() {
+            kill_group(self.child.id());
+            let _ = self.child.try_wait();
+        }
+    }
+}
+
+impl Drop for ProtocolHost {
+    /// Ends every child and everything it started, within [`EXIT_WAIT`] and [`KILL_WAIT`].
+    fn drop(&mut self) {
+        let mut running: Vec<Server> = self
+            .servers
+            .iter_mut()
+            .filter_map(|server| server.get_mut().unwrap_or_else(|p| p.into_inner()).take())
+            .collect();
+        // End of input is the host's signal to exit: all of them at once, then one deadline.
+        for server in &mut running {
+            server.requests = None;
+        }
+        let until = Instant::now() + self.exit_wait;
+        for server in &mut running {
+            while matches!(server.child.try_wait(), Ok(None)) && Instant::now() < until {
+                std::thread::sleep(POLL);
+            }
+            let program = self.command.program.display();
+            if let Ok(None) = server.child.try_wait() {
+                eprintln!(
+                    "warning: {} ({program}): still running {:?} after its input ended; killed",
+                    self.name, self.exit_wait
+                );
+            }
+            // Whether or not it exited, its group goes: nothing it started outlives the run.
+            if let Err(why) = server.kill(self.kill_wait) {
+                eprintln!("warning: {} ({program}): {why}", self.name);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::protocol::{seed_store, Limits};
+
+    /// Sourced by each test's host script: `answer LINE` answers a request with one empty
+    /// output; `serve` answers every request, except that a call of `spin` is never answered
+    /// (the shell becomes `sleep`, which holds stdin and stdout).
+    const FAKE: &str = r#"
+answer() {
+  id=${1#*\"id\":}; id=${id%%[!0-9]*}
+  printf '{"protocol":2,"id":%s,"results":[{"output":"","failure":null,"trace":[],"logs":[]}]}\n' "$id"
+}
+serve() {
+  while IFS= read -r line; do
+    [ -z "$line" ] && continue
+    case "$line" in *'"export":"spin"'*) exec sleep 1000 ;; esac
+    answer "$line"
+  done
+}
+"#;
+
+    /// How long anything here may take; without the deadlines, each wait is 600 s or forever.
+    const LIMIT: Duration = Duration::from_secs(30);
+
+    /// A test's directory, with `fake.sh` and the host's script `host.sh`; the script writes
+    /// the process id of what it starts to `$DIR/grandchild`.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(test: &str, script: &str) -> Scratch {
+            let dir = std::env::temp_dir()
+                .join(format!("conformance-driver-{}-{test}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("a scratch directory");
+            std::fs::write(dir.join("fake.sh"), FAKE).expect("fake.sh");
+            let script = format!(". \"$DIR/fake.sh\"\n{script}");
+            std::fs::write(dir.join("host.sh"), script).expect("host.sh");
+            Scratch(dir)
+        }
+
+        fn host(&self, size: usize) -> ProtocolHost {
+            let command = Command {
+                program: "/bin/sh".into(),
+                args: vec![self.0.join("host.sh").display().to_string()],
+                env: vec![("DIR".to_owned(), self.0.display().to_string())],
+            };
+            ProtocolHost::from_command("wrapped-host", command, size)
+        }
+
+        /// The grandchild's process id, once the script has written it.
+        fn grandchild(&self) -> u32 {
+            let started = Instant::now();
+            loop {
+                let text = std::fs::read_to_string(self.0.join("grandchild")).unwrap_or_default();
+                if let Some(pid) = text.strip_suffix('\n').and_then(|pid| pid.parse().ok()) {
+                    return pid;
+                }
+                assert!(started.elapsed() < LIMIT, "no grandchild was started");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            // A failed test may leave its grandchild running.
+            if std::thread::panicking() {
+                let text = std::fs::read_to_string(self.0.join("grandchild")).unwrap_or_default();
+                if let Ok(pid) = text.trim().parse() {
+                    if alive(pid) {
+                        // SAFETY: kill has no memory effects.
+                        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                    }
+                }
+            }
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Whether `pid` is a process that has not ended (a zombie has).
+    fn alive(pid: u32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => !matches!(
+                stat.rsplit_once(") ")
+                    .map(|(_, rest)| rest.as_bytes().first().copied()),
+                Some(Some(b'Z' | b'X'))
+            ),
+            Err(_) => false,
+        }
+    }
+
+    /// Whether `pid` ends within a moment (a killed process takes a moment to become a zombie).
+    fn dies(pid: u32) -> bool {
+        let started = Instant::now();
+        while alive(pid) {
+            if started.elapsed() > Duration::from_secs(5) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
+    /// `work`'s result, or a failure if it takes longer than [`LIMIT`].
+    fn within<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+        let (send, done) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = send.send(work());
+        });
+        done.recv_timeout(LIMIT)
+            .unwrap_or_else(|_| panic!("{what} did not return within {LIMIT:?}"))
+    }
+
+    fn request(export: &str) -> Request {
+        Request::one(export, b"", seed_store(), Limits::default())
+    }
+
+    fn line(export: &str) -> String {
+        let request = WireRequest::new(1, "/nowhere.wasm".into(), &request(export));
+        serde_json::to_string(&request).expect("JSON")
+    }
+
+    fn answers(host: &ProtocolHost) {
+        let outcomes = host.run(Path::new("/nowhere.wasm"), &request("lookup"));
+        assert_eq!(outcomes.map(|o| o.len()), Ok(1));
+    }
+
+    /// The issue's host: a wrapper that answers two requests and then ends, while a process it
+    /// started still holds stdin and stdout. The third request fails at once, naming the host;
+    /// the fourth gets a fresh child; nothing the wrappers started outlives the pool.
+    #[test]
+    fn a_wrapper_that_ends_while_its_grandchild_holds_the_output() {
+        let scratch = Scratch::new(
+            "ends",
+            r#"exec 3<&0
+sleep 1000 <&3 &
+echo $! > "$DIR/grandchild"
+exec 3<&-
+n=0
+while [ $n -lt 2 ] && IFS= read -r line; do answer "$line"; n=$((n + 1)); done
+"#,
+        );
+        let host = Arc::new(scratch.host(1));
+        answers(&host);
+        answers(&host);
+        let first = scratch.grandchild();
+        let asked = Arc::clone(&host);
+        let third = within("the third request", move || {
+            asked.run(Path::new("/nowhere.wasm"), &request("lookup"))
+        });
+        let why = third.expect_err("the wrapper has ended");
+        assert!(
+            why.starts_with("wrapped-host") && why.contains("ended without answering"),
+            "{why}"
+        );
+        assert!(dies(first), "the first grandchild outlived its wrapper");
+        std::fs::remove_file(scratch.0.join("grandchild")).expect("its pid file");
+        answers(&host);
+        assert_eq!(host.started().len(), 2);
+        let second = scratch.grandchild();
+        assert!(alive(second));
+        within("dropping the host", move || drop(host));
+        assert!(dies(second), "the second grandchild outlived the pool");
+    }
+
+    /// What `protocol::killed_child` does, on a host behind a wrapper that waits for it: the
+    /// wrapper is killed while the host spins, and the call fails at once.
+    #[test]
+    fn a_killed_wrapper_ends_its_spinning_grandchild() {
+        let scratch = Scratch::new(
+            "killed",
+            r#"exec 3<&0
+sh -c '. "$DIR/fake.sh"; serve' <&3 &
+echo $! > "$DIR/grandchild"
+wait
+"#,
+        );
+        let host = Arc::new(scratch.host(1));
+        let asked = Arc::clone(&host);
+        let call =
+            std::thread::spawn(move || asked.run(Path::new("/nowhere.wasm"), &request("spin")));
+        let grandchild = scratch.grandchild();
+        let wrapper = host.started()[0];
+        // Let the request reach the grandchild and the spin begin.
+        std::thread::sleep(Duration::from_millis(300));
+        // SAFETY: kill has no memory effects.
+        unsafe { libc::kill(wrapper as libc::pid_t, libc::SIGKILL) };
+        let result = within("the spinning call", move || call.join().expect("no panic"));
+        let why = result.expect_err("the wrapper was killed");
+        assert!(why.starts_with("wrapped-host"), "{why}");
+        assert!(
+            dies(grandchild),
+            "the spinning grandchild outlived its wrapper"
+        );
+        answers(&host);
+        assert_eq!(host.started().len(), 2);
+    }
+
+    /// A host that hangs, closing nothing, is killed with everything it started.
+    #[test]
+    fn a_hung_host_is_killed_with_its_group() {
+        let scratch = Scratch::new(
+            "hung",
+            "sleep 1000 &\necho $! > \"$DIR/grandchild\"\nserve\n",
+        );
+        let host = Arc::new(scratch.host(1));
+        let asked = Arc::clone(&host);
+        let started = Instant::now();
+        let result = within("the hung call", move || {
+            asked.ask_line(&line("spin"), Duration::from_millis(500))
+        });
+        let why = result.expect_err("it hangs");
+        assert!(
+            why.starts_with("wrapped-host") && why.contains("counts as hung"),
+            "{why}"
+        );
+        assert!(!why.contains("no end of"), "{why}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{why}");
+        assert!(dies(scratch.grandchild()), "its grandchild outlived it");
+        answers(&host);
+    }
+
+    /// A process that left the host's group and holds its stdout is named, after the deadline.
+    #[test]
+    fn a_grandchild_outside_the_group_is_reported() {
+        let scratch = Scratch::new(
+            "escaped",
+            "setsid sh -c 'echo $$ > \"$DIR/grandchild\"; exec sleep 1000' &\nserve\n",
+        );
+        let mut host = scratch.host(1);
+        host.kill_wait = Duration::from_secs(1);
+        let host = Arc::new(host);
+        let asked = Arc::clone(&host);
+        let result = within("the hung call", move || {
+            asked.ask_line(&line("spin"), Duration::from_millis(500))
+        });
+        let grandchild = scratch.grandchild();
+        assert!(alive(grandchild), "setsid put it out of reach");
+        // SAFETY: kill has no memory effects.
+        unsafe { libc::kill(grandchild as libc::pid_t, libc::SIGKILL) };
+        let why = result.expect_err("it hangs");
+        assert!(
+            why.contains("counts as hung") && why.contains("no end of its output 1s after"),
+            "{why}"
+        );
+    }
+
+    /// A host that does not exit at the end of its input is killed, group and all, when the
+    /// pool is dropped.
+    #[test]
+    fn a_host_that_ignores_the_end_of_its_input_is_killed() {
+        let scratch = Scratch::new(
+            "ignores",
+            "sleep 1000 &\necho $! > \"$DIR/grandchild\"\nserve\nexec sleep 1000\n",
+        );
+        let mut host = scratch.host(1);
+        host.exit_wait = Duration::from_secs(1);
+        answers(&host);
+        let (child, grandchild) = (host.started()[0], scratch.grandchild());
+        within("dropping the host", move || drop(host));
+        assert!(dies(child), "the host outlived its pool");
+        assert!(dies(grandchild), "its grandchild outlived the pool");
     }
 }
