@@ -96,3 +96,221 @@ fn the_conformance_library_depends_on_no_host() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The Rust sources of the workspace's own crates (not the plugins', which are wasm modules).
+fn rust_sources(dirs: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
+    let root = xtask::project_root();
+    let mut files = Vec::new();
+    let mut pending: Vec<std::path::PathBuf> = dirs.iter().map(|dir| root.join(dir)).collect();
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                pending.push(entry?.path());
+            }
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            let relative = path.strip_prefix(&root)?.to_string_lossy().into_owned();
+            files.push((relative, std::fs::read_to_string(&path)?));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+const OWN_CODE: &[&str] = &[
+    "host/src",
+    "host/tests",
+    "host/benches",
+    "tests",
+    "xtask/src",
+];
+
+/// Every module says what it holds in its first line, as ARCHITECTURE.md's code map relies on.
+#[test]
+fn every_rust_module_starts_with_what_it_holds() -> anyhow::Result<()> {
+    let missing: Vec<String> = rust_sources(OWN_CODE)?
+        .into_iter()
+        .filter(|(path, _)| !path.contains("/target/") && !path.contains("node_modules"))
+        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+        .map(|(path, _)| path)
+        .collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "these modules do not start with a `//!` line saying what they hold: {}",
+        missing.join(", ")
+    );
+    Ok(())
+}
+
+/// The longest a function of the harness (tests/ and xtask/) may be: one purpose each.
+const LONGEST_FUNCTION: usize = 100;
+
+/// Each function (`fn` at the start of a line) and how many lines it takes, up to the closing
+/// brace at its own indentation (rustfmt's layout).
+fn function_lengths(text: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (start, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let signature = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "async fn ",
+        ]
+        .iter()
+        .find_map(|prefix| trimmed.strip_prefix(prefix));
+        let Some(rest) = signature else { continue };
+        if trimmed.ends_with('}') || trimmed.ends_with(';') {
+            found.push((
+                rest.chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect(),
+                1,
+            ));
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{}}}", " ".repeat(indent));
+        let end = lines[start..].iter().position(|l| *l == close);
+        if let Some(end) = end {
+            found.push((name, end + 1));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_function_of_the_harness_is_longer_than_a_screen() -> anyhow::Result<()> {
+    let mut long = Vec::new();
+    for (path, text) in rust_sources(&["tests", "xtask/src"])? {
+        if path.contains("node_modules") {
+            continue;
+        }
+        for (name, length) in function_lengths(&text) {
+            if length > LONGEST_FUNCTION {
+                long.push(format!("{path}: {name} ({length} lines)"));
+            }
+        }
+    }
+    anyhow::ensure!(
+        long.is_empty(),
+        "functions longer than {LONGEST_FUNCTION} lines (split them by purpose): {}",
+        long.join(", ")
+    );
+    Ok(())
+}
+
+#[test]
+fn function_lengths_are_counted_to_their_closing_brace() {
+    let text = "fn a() {\n    x();\n}\n\n    pub fn b(\n        y: u8,\n    ) {\n    }\nfn c();\n";
+    assert_eq!(
+        function_lengths(text),
+        [
+            ("a".to_owned(), 3),
+            ("b".to_owned(), 4),
+            ("c".to_owned(), 1)
+        ]
+    );
+}
+
+/// The conformance executable's modules stand on `floor` and each other, never on `main.rs`,
+/// which only puts them together: what `main.rs` defines, nothing else uses.
+#[test]
+fn no_module_of_the_conformance_run_imports_from_its_main() -> anyhow::Result<()> {
+    let sources = rust_sources(&["tests/conformance"])?;
+    let main = &sources
+        .iter()
+        .find(|(path, _)| path.ends_with("conformance/main.rs"))
+        .ok_or_else(|| anyhow::anyhow!("tests/conformance/main.rs is missing"))?
+        .1;
+    let defined: Vec<String> = main
+        .lines()
+        .filter_map(|line| {
+            let line = line.strip_prefix("pub ").unwrap_or(line);
+            [
+                "fn ", "struct ", "enum ", "const ", "static ", "type ", "trait ",
+            ]
+            .iter()
+            .find_map(|keyword| line.strip_prefix(keyword))
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect()
+            })
+        })
+        .collect();
+    let mut uses = Vec::new();
+    for (path, text) in sources
+        .iter()
+        .filter(|(path, _)| !path.ends_with("main.rs"))
+    {
+        let direct_child = path.matches('/').count() == 2;
+        if direct_child && text.contains("super::") && !text.contains("mod tests") {
+            uses.push(format!("{path}: super::"));
+        }
+        for name in &defined {
+            for pattern in [format!("crate::{name}"), format!("crate::{{{name}")] {
+                if text.contains(&pattern) {
+                    uses.push(format!("{path}: {pattern}"));
+                }
+            }
+        }
+    }
+    anyhow::ensure!(
+        uses.is_empty(),
+        "modules of tests/conformance use what main.rs defines (move it to floor.rs): {}",
+        uses.join(", ")
+    );
+    Ok(())
+}
+
+/// Only the table names a language, host or hostile plugin: everything else takes them from it,
+/// so adding one is one entry. Unit tests with made-up names are left out (after `#[cfg(test)]`).
+#[test]
+fn only_the_table_names_languages_and_hosts() -> anyhow::Result<()> {
+    let names: Vec<&str> = xtask::LANGUAGES
+        .iter()
+        .map(|l| l.name())
+        .chain(xtask::HOSTS.iter().map(|h| h.name()))
+        .chain(xtask::HOSTILE.iter().map(|h| h.name()))
+        .collect();
+    let mut named = Vec::new();
+    for (path, text) in rust_sources(&[
+        "tests/src",
+        "tests/conformance",
+        "tests/suite/src",
+        "xtask/src",
+        "host/tests",
+    ])? {
+        // The toolchains' and compilers' modules name programs (`go`, `tinygo`, `zig`), which
+        // share a language's name; layers.rs is a test module of made-up names.
+        let exempt = [
+            "xtask/src/table.rs",
+            "xtask/src/toolchain.rs",
+            "xtask/src/tinygo_install.rs",
+            "xtask/src/compile/",
+            "xtask/src/layers.rs",
+            "/tests.rs",
+        ];
+        if exempt.iter().any(|part| path.contains(part)) {
+            continue;
+        }
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for name in &names {
+            if code.contains(&format!("\"{name}\"")) {
+                named.push(format!("{path}: \"{name}\""));
+            }
+        }
+    }
+    anyhow::ensure!(
+        named.is_empty(),
+        "names of the table's entries outside xtask/src/table.rs (take them from the table): {}",
+        named.join(", ")
+    );
+    Ok(())
+}

@@ -1,3 +1,6 @@
+//! The typed error of the library API: every way loading a plugin or calling it can go wrong,
+//! each variant naming the plugin and, for calls, the export.
+
 use std::path::PathBuf;
 
 use crate::Failure;

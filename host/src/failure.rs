@@ -1,3 +1,7 @@
+//! A failed call sorted into kinds (plugin error, return code, trap, WASI exit, host function
+//! error, timeout, out of memory, out of fuel, key or value too long), so callers and the
+//! protocol can tell them apart.
+
 use std::fmt;
 
 use crate::Limits;

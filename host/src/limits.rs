@@ -1,3 +1,5 @@
+//! The limits a plugin runs under and their safe defaults.
+
 use std::time::Duration;
 
 /// Limits a plugin runs under. The defaults are safe for untrusted plugins and roomy for honest

@@ -1,3 +1,6 @@
+//! The `env.hostMemoryGet` host function: its memory-ownership rules, and the per-call context
+//! (store and trace) it reaches through a thread-local set for the length of one call.
+
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;

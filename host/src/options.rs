@@ -1,3 +1,6 @@
+//! How a plugin is set up beyond its module and store: limits, WASI on, off or auto, Extism
+//! config and log level.
+
 use std::collections::BTreeMap;
 
 use crate::{Limits, LogLevel};

@@ -1,3 +1,6 @@
+//! Compile once, instantiate per store: `CompiledPlugin`, `Plugin` and their `call`,
+//! `call_traced` and `call_recorded`.
+
 use std::path::Path;
 use std::sync::Arc;
 

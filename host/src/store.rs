@@ -1,3 +1,5 @@
+//! The key-value store behind `hostMemoryGet`, with the seed's default entries.
+
 use std::collections::BTreeMap;
 
 /// The key-value store behind `hostMemoryGet`. Keys and values are bytes: the contract is

@@ -1,3 +1,5 @@
+//! One recorded host call, as traced calls return them.
+
 /// One host function call made by a plugin, as recorded by [`crate::Plugin::call_traced`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostCall {

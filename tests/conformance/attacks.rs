@@ -6,24 +6,17 @@
 //! lets the next call go wrong fails the trial by name. Each protocol host gets one child of its
 //! own for these trials, so "the same process" is the one that met the attack.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::path::Path;
 
 use conformance::attacks::{Attack, ATTACKS};
 use conformance::driver::Driver;
-use conformance::findings::Findings;
-use conformance::known::KnownFailures;
 use conformance::protocol::{seed_store, Limits, Request};
 use conformance::render;
-use conformance::report::{AttackRecord, Divergence, Report};
-use conformance::reuse::{Kept, Store};
-use conformance::verdict::Verdict;
-use libtest_mimic::{Completion, Trial};
-use xtask::{Hostile, HOSTILE};
+use conformance::report::Divergence;
+use xtask::HOSTILE;
 
-use crate::snapshots::matches_snapshot;
-use crate::HostDriver;
+use crate::judge::Listed;
+use crate::snapshots::{diff_shown, matches_snapshot};
 
 /// The attacks' snapshots, one per attack.
 pub const SNAPSHOTS_DIR: &str = "tests/snapshots/attacks";
@@ -31,122 +24,19 @@ pub const SNAPSHOTS_DIR: &str = "tests/snapshots/attacks";
 /// The seed's call, the honest call made after every attack.
 const SEED_INPUT: &str = "👋 Hello from the Go Host app 🤗";
 
-/// The key of an attack's verdict by attack and hostile language; none when it cannot be reused.
-pub type AttackKey<'a> = dyn Fn(&str, &str) -> Option<String> + 'a;
-
 pub fn trial_name(attack: &Attack, language: &str, host: &str) -> String {
     format!("attack::{}::{language}@{host}", attack.name)
-}
-
-/// Every attack's trials on one host. `hostile` is each hostile language's module, or why it
-/// was not built; `honest` the honest Rust plugin, or why it is missing. `key` gives the key of
-/// an attack's verdict by attack and hostile language (none when it cannot be reused).
-pub fn trials(
-    host: &'static xtask::Host,
-    driver: HostDriver,
-    hostile: &[(&'static Hostile, Result<PathBuf, String>)],
-    honest: &Result<PathBuf, String>,
-    (known, findings): (&KnownFailures, &Findings),
-    (store, key): (&Arc<Store>, &AttackKey),
-    report: &Arc<Mutex<Report>>,
-) -> Vec<Trial> {
-    let hosts: Vec<&str> = xtask::HOSTS.iter().map(|host| host.name()).collect();
-    let mut trials = Vec::new();
-    for attack in ATTACKS {
-        for (language, wasm) in hostile {
-            let name = trial_name(attack, language.name(), host.name());
-            let known = known
-                .attack_reason(host.name(), language.name(), attack.name)
-                .map(str::to_owned);
-            let finding = known.as_ref().and_then(|_| {
-                let found = findings.for_trial(attack.name, host.name(), &hosts);
-                found.map(|(heading, _)| heading.to_owned())
-            });
-            let (driver, wasm, honest) = (driver.clone(), wasm.clone(), honest.clone());
-            let report = Arc::clone(report);
-            let language = language.name();
-            let key = key(attack.name, language);
-            // As a case's: reused only when it is, with today's known failures, a pass or an
-            // expected failure.
-            let kept = key
-                .as_ref()
-                .and_then(|key| store.reusable_judged(&name, key, known.as_deref()));
-            let reused = kept.is_some();
-            let store = Arc::clone(store);
-            trials.push(Trial::ignorable_test(name.clone(), move || {
-                let started = Instant::now();
-                let (verdict, seen, divergence, millis) = match (driver, wasm, honest, kept) {
-                    (_, _, _, Some(kept)) => {
-                        let verdict = Verdict::judge(kept.result(), known.as_deref());
-                        let seen = kept.seen.clone().unwrap_or_default();
-                        (verdict, seen, kept.divergence(), kept.millis)
-                    }
-                    (Ok(driver), Ok(wasm), Ok(honest), None) => {
-                        let (result, seen, divergence) =
-                            attack_once(attack, driver.as_ref(), &wasm, &honest);
-                        let result = result.map_err(|why| format!("{language}@{host}: {why}"));
-                        let millis = started.elapsed().as_millis() as u64;
-                        if let Some(key) = key {
-                            let seen = Some(seen.clone());
-                            let kept = Kept::of(key, &result, divergence.as_ref(), seen, millis);
-                            store.keep(&name, kept);
-                        }
-                        let verdict = Verdict::judge(result, known.as_deref());
-                        (verdict, seen, divergence, millis)
-                    }
-                    (Err(why), _, _, None) | (_, Err(why), _, None) | (_, _, Err(why), None) => {
-                        let millis = started.elapsed().as_millis() as u64;
-                        (Verdict::Skip(why), "not run".to_owned(), None, millis)
-                    }
-                };
-                let outcome = match &verdict {
-                    Verdict::Pass => Ok(Completion::Completed),
-                    Verdict::Skip(why) => Ok(Completion::ignored_with(why)),
-                    Verdict::XFail(reason) => Ok(Completion::ignored_with(format!(
-                        "known failure: {reason} (seen: {seen})"
-                    ))),
-                    Verdict::Fail(message) => {
-                        Err(format!("{message}\nrerun: {}", crate::rerun_command(&name)).into())
-                    }
-                    Verdict::XPass(reason) => Err(format!(
-                        "{language}@{host} withstands {}, but {} lists it as a known failure \
-                         ({reason}): remove the entry",
-                        attack.name,
-                        conformance::known::KNOWN_FAILURES_FILE
-                    )
-                    .into()),
-                };
-                report
-                    .lock()
-                    .unwrap_or_else(|poison| poison.into_inner())
-                    .attacks
-                    .push(AttackRecord {
-                        trial: name.clone(),
-                        attack: attack.name.to_owned(),
-                        language: language.to_owned(),
-                        host: host.name().to_owned(),
-                        verdict,
-                        seen,
-                        millis,
-                        divergence,
-                        finding,
-                        reused,
-                    });
-                outcome
-            }));
-        }
-    }
-    trials
 }
 
 /// Makes the attack and then the honest call; returns whether both went as the contract says,
 /// what was seen of the attack, in a few words, for the reliability table, and how its outcome
 /// diverged from the snapshot if it did.
-fn attack_once(
+pub fn attack_once(
     attack: &Attack,
     driver: &dyn Driver,
     wasm: &Path,
     honest: &Path,
+    listed: Listed,
 ) -> (Result<(), String>, String, Option<Divergence>) {
     let request = Request::one(
         attack.export,
@@ -179,11 +69,14 @@ fn attack_once(
         "{}({:?}) of plugins-hostile/, stopped by {} (tests/src/attacks.rs)",
         attack.export, attack.input, attack.stopped_by
     );
-    if let Err(divergence) = matches_snapshot(SNAPSHOTS_DIR, attack.name, description, rendered) {
+    let compared = matches_snapshot(SNAPSHOTS_DIR, attack.name, description, rendered, listed);
+    if let Err(divergence) = compared {
         return (
             Err(format!(
-                "the outcome of {} diverges from {SNAPSHOTS_DIR}/{}.snap: see the diff above",
-                attack.name, attack.name
+                "the outcome of {} diverges from {SNAPSHOTS_DIR}/{}.snap{}",
+                attack.name,
+                attack.name,
+                diff_shown(listed)
             )),
             seen,
             Some(divergence),

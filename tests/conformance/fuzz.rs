@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use conformance::driver::Driver;
 use conformance::protocol::{Failure, Limits, Request, Store};
-use libtest_mimic::{Completion, Trial};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use xtask::{in_ci, Host};
 
-use crate::HostDriver;
+use crate::floor::HostDriver;
+use crate::judge::{Attempt, Listed};
 
 /// Input layout (little-endian): n blocks (1..=8); n sizes (u16); a free mask (bit i frees
 /// block i); target kind; target block; a delta or raw offset (i64). Block i holds the byte
@@ -307,16 +307,13 @@ pub fn trial_name(host: &Host) -> String {
     format!("fuzz_memory_get::{host}")
 }
 
-/// The fuzz of one host: the corpus first, then generated probes for the time budget.
-/// `known`: the host's `fuzz_memory_get` entry in tests/known-failures.toml: the trial is then
-/// expected to fail (and fails if it passes).
-pub fn trial(
+/// The fuzz of one host: the corpus first, then generated probes for the time budget. Writes
+/// the probe module first, shared by every host's fuzz.
+pub fn work(
     root: &Path,
     host: &'static Host,
     driver: HostDriver,
-    known: Option<String>,
-    reuse: Option<(std::sync::Arc<conformance::reuse::Store>, String)>,
-) -> anyhow::Result<Trial> {
+) -> anyhow::Result<impl FnOnce(Listed) -> Attempt + Send + 'static> {
     let wasm_path = root.join("target/fuzz/memory_get_probe.wasm");
     std::fs::create_dir_all(wasm_path.parent().expect("a parent"))?;
     let wasm = wat::parse_str(PROBE)?;
@@ -326,34 +323,13 @@ pub fn trial(
         std::fs::write(&wasm_path, &wasm)?;
     }
     let corpus = root.join(CORPUS);
-    Ok(crate::recorded::reusable(
-        trial_name(host),
-        reuse,
-        move || {
-            let driver = match &driver {
-                Ok(driver) => driver.clone(),
-                Err(why) => return Ok(Completion::ignored_with(why)),
-            };
+    Ok(move |_| match &driver {
+        Ok(driver) => {
             let result = fuzz(host, driver.as_ref(), &wasm_path, &corpus);
-            match (result, known.as_deref()) {
-                (Ok(()), None) => Ok(Completion::Completed),
-                (Err(error), None) => Err(format!("{error:#}").into()),
-                (Err(error), Some(reason)) => {
-                    let error = format!("{error:#}");
-                    let first = error.lines().next().unwrap_or_default();
-                    Ok(Completion::ignored_with(format!(
-                        "known failure: {reason} (this run: {first})"
-                    )))
-                }
-                (Ok(()), Some(reason)) => Err(format!(
-                "{host} passes, but {} lists its fuzz as a known failure ({reason}): remove the \
-                 entry",
-                conformance::known::KNOWN_FAILURES_FILE
-            )
-                .into()),
-            }
-        },
-    ))
+            Attempt::result(result.map_err(|error| format!("{error:#}")))
+        }
+        Err(why) => Attempt::Skip(why.clone()),
+    })
 }
 
 fn fuzz(host: &Host, driver: &dyn Driver, wasm: &Path, corpus: &Path) -> anyhow::Result<()> {

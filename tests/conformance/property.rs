@@ -20,12 +20,12 @@ use conformance::driver::Driver;
 use conformance::known::KnownFailures;
 use conformance::protocol::{Limits, Request};
 use conformance::render::{self, hex};
-use libtest_mimic::{Completion, Trial};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use crate::{HostDriver, Subject};
+use crate::floor::{HostDriver, Subject};
+use crate::judge::{Attempt, Listed};
 
 pub const TRIAL: &str = "property::every_pair_agrees_on_generated_inputs";
 
@@ -96,12 +96,12 @@ struct Pair {
 
 type Pairs = Vec<Pair>;
 
-pub fn trial(
+/// The property test over every ready language on every built host.
+pub fn work(
     subjects: &[(&'static xtask::Language, Subject)],
     drivers: &[(&'static xtask::Host, HostDriver)],
     known: &KnownFailures,
-    reuse: Option<(Arc<conformance::reuse::Store>, String)>,
-) -> Trial {
+) -> impl FnOnce(Listed) -> Attempt + Send + 'static {
     let mut pairs: Pairs = Vec::new();
     let mut missing = Vec::new();
     for (host, driver) in drivers {
@@ -123,22 +123,20 @@ pub fn trial(
             }
         }
     }
-    crate::recorded::reusable(TRIAL, reuse, move || {
+    move |_| {
         if pairs.len() < 2 {
             let why = format!(
                 "{} plugin-host pair(s) ready, so there is nothing to compare (not ready: {})",
                 pairs.len(),
                 missing.join(", ")
             );
-            if xtask::in_ci() {
-                return Err(why.into());
-            }
-            return Ok(Completion::ignored_with(why));
+            return match xtask::in_ci() {
+                true => Attempt::result(Err(why)),
+                false => Attempt::Skip(why),
+            };
         }
-        run(&pairs)
-            .map(|()| Completion::Completed)
-            .map_err(Into::into)
-    })
+        Attempt::result(run(&pairs))
+    }
 }
 
 fn run(pairs: &Pairs) -> Result<(), String> {
@@ -165,47 +163,7 @@ fn run(pairs: &Pairs) -> Result<(), String> {
             call.store.clone(),
             Limits::default(),
         );
-        // Each host's pairs in turn on a thread of its own, the hosts side by side: an input
-        // takes as long as its slowest host, not the sum of them.
-        let mut hosts: Vec<&str> = pairs.iter().map(|pair| pair.host).collect();
-        hosts.dedup();
-        let rendered: Vec<Result<(usize, String), TestCaseError>> = std::thread::scope(|scope| {
-            let threads: Vec<_> = hosts
-                .iter()
-                .map(|&host| {
-                    let request = &request;
-                    scope.spawn(move || {
-                        pairs
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, pair)| pair.host == host)
-                            .map(|(index, pair)| {
-                                let outcome =
-                                    pair.driver.run(&pair.wasm, request).map_err(|error| {
-                                        TestCaseError::fail(format!("{}: {error}", pair.subject))
-                                    })?;
-                                let text = outcome
-                                    .iter()
-                                    .map(|outcome| render::call(call.export, outcome, false))
-                                    .collect::<Vec<_>>()
-                                    .join("\n");
-                                Ok((index, text))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            threads
-                .into_iter()
-                .flat_map(|thread| thread.join().expect("a property thread panicked"))
-                .collect()
-        });
-        let mut outcomes: Vec<(&Pair, String)> = Vec::new();
-        let mut ordered = rendered.into_iter().collect::<Result<Vec<_>, _>>()?;
-        ordered.sort_by_key(|(index, _)| *index);
-        for (index, text) in ordered {
-            outcomes.push((&pairs[index], text));
-        }
+        let outcomes = render_all(pairs, &call, &request)?;
         let disagree = |(a, expected): &(&Pair, String), (b, rendered): &(&Pair, String)| {
             TestCaseError::fail(format!(
                 "{} and {} disagree:\n--- {}\n{expected}\n--- {}\n{rendered}",
@@ -256,6 +214,52 @@ fn run(pairs: &Pairs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Each pair's rendered outcome of `request`, in the pairs' order: each host's pairs in turn on
+/// a thread of its own, the hosts side by side, so an input takes as long as its slowest host,
+/// not the sum of them.
+fn render_all<'a>(
+    pairs: &'a Pairs,
+    call: &Call,
+    request: &Request,
+) -> Result<Vec<(&'a Pair, String)>, TestCaseError> {
+    let mut hosts: Vec<&str> = pairs.iter().map(|pair| pair.host).collect();
+    hosts.dedup();
+    let render = |(index, pair): (usize, &Pair)| {
+        let outcome = pair
+            .driver
+            .run(&pair.wasm, request)
+            .map_err(|error| TestCaseError::fail(format!("{}: {error}", pair.subject)))?;
+        let text = outcome
+            .iter()
+            .map(|outcome| render::call(call.export, outcome, false))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok((index, text))
+    };
+    let rendered: Vec<Result<(usize, String), TestCaseError>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = hosts
+            .iter()
+            .map(|&host| {
+                let of_host = pairs
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, p)| p.host == host);
+                scope.spawn(move || of_host.map(render).collect::<Vec<_>>())
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|thread| thread.join().expect("a property thread panicked"))
+            .collect()
+    });
+    let mut ordered = rendered.into_iter().collect::<Result<Vec<_>, _>>()?;
+    ordered.sort_by_key(|(index, _)| *index);
+    Ok(ordered
+        .into_iter()
+        .map(|(index, text)| (&pairs[index], text))
+        .collect())
 }
 
 /// `call` as a `tests/cases/<group>/<name>.toml` file.

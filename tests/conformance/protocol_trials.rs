@@ -11,9 +11,11 @@ use conformance::protocol::{
     seed_store, Call, ErrorKind, Failure, Limits, Outcome, Request, WireAnswer, WireRequest,
     VERSION,
 };
-use libtest_mimic::Trial;
 use serde_json::{json, Value};
 use xtask::Host;
+
+use crate::floor::protocol_host;
+use crate::judge::{Attempt, Listed};
 
 const TRIALS: [&str; 2] = ["protocol::malformed_requests", "protocol::killed_child"];
 
@@ -39,12 +41,11 @@ pub fn trial_names(host: &Host) -> [String; 2] {
 
 const WAIT: Duration = Duration::from_secs(60);
 
-pub fn trials(
-    root: &Path,
-    host: &'static Host,
-    artifact: &Path,
-    reuse: Option<(std::sync::Arc<conformance::reuse::Store>, String)>,
-) -> Vec<Trial> {
+/// A protocol trial's work.
+pub type Work = Box<dyn FnOnce(Listed) -> Attempt + Send>;
+
+/// This host's protocol trials, by name, each with a child of its own.
+pub fn works(root: &Path, host: &'static Host, artifact: &Path) -> Vec<(String, Work)> {
     let wasm = root.join("target/protocol/lookup_spin.wasm");
     let setup = (|| -> anyhow::Result<()> {
         std::fs::create_dir_all(wasm.parent().expect("a parent"))?;
@@ -55,20 +56,19 @@ pub fn trials(
         Ok(())
     })()
     .map_err(|error| format!("cannot write {}: {error:#}", wasm.display()));
-    let make = |root: &Path| crate::protocol_host(root, host, artifact, 1);
+    let make = |root: &Path| protocol_host(root, host, artifact, 1);
     let (first, second) = (make(root), make(root));
     let (wasm_a, wasm_b, setup_b) = (wasm.clone(), wasm, setup.clone());
     let [malformed_name, killed_name] = trial_names(host);
-    vec![
-        crate::recorded::reusable_test(malformed_name, reuse.clone(), move || {
-            setup?;
-            malformed_requests(&first, &wasm_a).map_err(|why| format!("{host}: {why}").into())
-        }),
-        crate::recorded::reusable_test(killed_name, reuse, move || {
-            setup_b?;
-            killed_child(&second, &wasm_b).map_err(|why| format!("{host}: {why}").into())
-        }),
-    ]
+    let malformed: Work = Box::new(move |_| {
+        let result = setup.and_then(|()| malformed_requests(&first, &wasm_a));
+        Attempt::result(result.map_err(|why| format!("{host}: {why}")))
+    });
+    let killed: Work = Box::new(move |_| {
+        let result = setup_b.and_then(|()| killed_child(&second, &wasm_b));
+        Attempt::result(result.map_err(|why| format!("{host}: {why}")))
+    });
+    vec![(malformed_name, malformed), (killed_name, killed)]
 }
 
 fn lookup(key: &[u8]) -> Request {
@@ -88,12 +88,33 @@ fn answer(host: &ProtocolHost, line: &str) -> Result<WireAnswer, String> {
 /// Each spoilt request gets an error answer of its kind, with its id when it had one; the
 /// host goes on answering good requests correctly, including several calls on one instance.
 fn malformed_requests(host: &ProtocolHost, wasm: &Path) -> Result<(), String> {
+    for (what, line, kind, id) in spoilt_requests(wasm) {
+        let answer = answer(host, &line).map_err(|why| format!("{what}: {why}"))?;
+        let error = answer
+            .error
+            .as_ref()
+            .ok_or_else(|| format!("{what}: answered without an error: {answer:?}"))?;
+        if error.kind != kind || answer.id != id || answer.protocol != VERSION {
+            return Err(format!(
+                "{what}: expected a {kind:?} error with id {id:?} in protocol {VERSION}, got {answer:?}"
+            ));
+        }
+        if answer.results.is_some() {
+            return Err(format!("{what}: an error answer with results: {answer:?}"));
+        }
+    }
+    still_answers(host, wasm)
+}
+
+/// Lines a host must refuse: what is wrong with each, the line, the error kind and the id the
+/// answer must carry.
+fn spoilt_requests(wasm: &Path) -> Vec<(&'static str, String, ErrorKind, Option<u64>)> {
     let spoil = |id: u64, edit: &dyn Fn(&mut Value)| {
         let mut request = good(id, wasm);
         edit(&mut request);
         request.to_string()
     };
-    let cases: Vec<(&str, String, ErrorKind, Option<u64>)> = vec![
+    vec![
         (
             "a line that is not JSON",
             "{not json".to_owned(),
@@ -162,24 +183,12 @@ fn malformed_requests(host: &ProtocolHost, wasm: &Path) -> Result<(), String> {
             ErrorKind::UnsupportedProtocol,
             Some(10),
         ),
-    ];
-    for (what, line, kind, id) in cases {
-        let answer = answer(host, &line).map_err(|why| format!("{what}: {why}"))?;
-        let error = answer
-            .error
-            .as_ref()
-            .ok_or_else(|| format!("{what}: answered without an error: {answer:?}"))?;
-        if error.kind != kind || answer.id != id || answer.protocol != VERSION {
-            return Err(format!(
-                "{what}: expected a {kind:?} error with id {id:?} in protocol {VERSION}, got {answer:?}"
-            ));
-        }
-        if answer.results.is_some() {
-            return Err(format!("{what}: an error answer with results: {answer:?}"));
-        }
-    }
+    ]
+}
 
-    // Still alive: a blank line gets no answer, and the next good request gets its own.
+/// After the errors: a blank line gets no answer, the next good request gets its own, and
+/// several calls on one instance (one of a missing export) are answered in order.
+fn still_answers(host: &ProtocolHost, wasm: &Path) -> Result<(), String> {
     let line = format!("\n{}", good(20, wasm));
     let answer = answer(host, &line)?;
     if answer.id != Some(20) {

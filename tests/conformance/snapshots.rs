@@ -8,8 +8,9 @@ use conformance::case::{self, Case};
 use conformance::driver::Driver;
 use conformance::render;
 use conformance::report::Divergence;
-use libtest_mimic::Trial;
 use xtask::{project_root, Language, LANGUAGES};
+
+use crate::judge::{Attempt, Listed, Ran};
 
 /// One snapshot per case, named after it and shared by every language.
 pub const SNAPSHOTS_DIR: &str = "tests/snapshots";
@@ -36,7 +37,13 @@ impl From<String> for Mismatch {
 
 /// Runs one case on one language's plugin on one host and compares the output with the case's
 /// shared snapshot.
-pub fn check(case: &Case, subject: &str, driver: &dyn Driver, wasm: &Path) -> Result<(), Mismatch> {
+pub fn check(
+    case: &Case,
+    subject: &str,
+    driver: &dyn Driver,
+    wasm: &Path,
+    listed: Listed,
+) -> Result<(), Mismatch> {
     // A failing call is a result like any other: the snapshot says how it failed.
     let outcomes = driver
         .run(wasm, &case.request)
@@ -52,26 +59,51 @@ pub fn check(case: &Case, subject: &str, driver: &dyn Driver, wasm: &Path) -> Re
     let rendered = render::request(&case.request, &outcomes);
 
     let description = format!("{} ({})", case.description, case.file);
-    matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered).map_err(|divergence| {
-        Mismatch {
-            message: format!(
-                "{subject} diverges from the shared snapshot of case `{}` ({}): see the diff above",
-                case.name, case.file
-            ),
-            divergence: Some(divergence),
-        }
+    let compared = matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered, listed);
+    compared.map_err(|divergence| Mismatch {
+        message: format!(
+            "{subject} diverges from the shared snapshot of case `{}` ({}){}",
+            case.name,
+            case.file,
+            diff_shown(listed)
+        ),
+        divergence: Some(divergence),
     })
 }
 
-/// Compares `rendered` with the snapshot `dir/name.snap`. insta reports a mismatch by printing
-/// the diff and panicking; the panic is caught so the caller can name what diverged, and the
-/// divergence is kept for the results page.
+/// Where a divergence's diff is to be seen: above, from insta, unless the trial is a known
+/// failure, whose diff goes to the report only.
+pub fn diff_shown(listed: Listed) -> &'static str {
+    match listed {
+        Listed(true) => "",
+        Listed(false) => ": see the diff above",
+    }
+}
+
+/// Whether two renderings are the same as insta compares them: trailing whitespace aside, and
+/// Windows line ends as Unix ones.
+fn same(snapshot: &str, rendered: &str) -> bool {
+    let normal = |text: &str| text.trim_end().replace("\r\n", "\n");
+    normal(snapshot) == normal(rendered)
+}
+
+/// Compares `rendered` with the snapshot `dir/name.snap`. A listed known failure is compared
+/// quietly; any other mismatch goes to insta, which prints the diff (and, outside CI, writes the
+/// `.snap.new` that `cargo insta review` shows) and panics; the panic is caught so the caller can
+/// name what diverged. Either way the divergence is kept for the results page.
 pub fn matches_snapshot(
     dir: &str,
     name: &str,
     description: String,
     rendered: String,
+    listed: Listed,
 ) -> Result<(), Divergence> {
+    let expected = snapshot_body(dir, name);
+    match &expected {
+        Some(expected) if same(expected, &rendered) => return Ok(()),
+        Some(expected) if listed.0 => return Err(Divergence::new(expected, rendered)),
+        _ => {}
+    }
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(project_root().join(dir));
     settings.set_prepend_module_to_snapshot(false);
@@ -84,10 +116,7 @@ pub fn matches_snapshot(
     .is_ok();
     match matched {
         true => Ok(()),
-        false => {
-            let expected = snapshot_body(dir, name).unwrap_or_default();
-            Err(Divergence::new(&expected, rendered))
-        }
+        false => Err(Divergence::new(&expected.unwrap_or_default(), rendered)),
     }
 }
 
@@ -106,36 +135,47 @@ pub fn snapshot_body(dir: &str, name: &str) -> Option<String> {
 
 /// Each language's imports and exports, snapshotted per language: the one snapshot that is not
 /// shared, because the surface is what compilers legitimately differ in (WASI imports, runtime
-/// exports). The lint above decides what must agree.
-pub fn surface_trial(language: &'static Language, surface: abi::Surface) -> Trial {
-    crate::recorded::test(format!("{SURFACE_TRIAL}::{language}"), move || {
+/// exports). The lint decides what must agree.
+pub fn surface_work(
+    language: &'static Language,
+    surface: abi::Surface,
+) -> impl FnOnce(Listed) -> Attempt + Send + 'static {
+    move |listed| {
         let description = format!("imports and exports of the {language} plugin");
-        if matches_snapshot(SURFACES_DIR, language.name(), description, surface.render()).is_ok() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{language}: its import/export surface differs from {SURFACES_DIR}/{language}.snap: see above"
-            )
-            .into())
+        let rendered = surface.render();
+        match matches_snapshot(SURFACES_DIR, language.name(), description, rendered, listed) {
+            Ok(()) => Attempt::result(Ok(())),
+            Err(divergence) => Attempt::Ran(Ran {
+                result: Err(format!(
+                    "{language}: its import/export surface differs from {SURFACES_DIR}/{language}.snap{}",
+                    diff_shown(listed)
+                )),
+                divergence: Some(divergence),
+                seen: None,
+            }),
         }
-    })
+    }
 }
 
 /// A trial that fails when a snapshot has no case, or a surface snapshot no language of the
 /// table: a deleted or renamed case or language must take its snapshot with it, or the snapshot
 /// would silently stop being checked.
-pub fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
+pub fn orphans_work(root: &Path, cases: &[String]) -> impl FnOnce(Listed) -> Attempt + Send {
     let root = root.to_owned();
     let cases = cases.to_vec();
-    crate::recorded::test(ORPHAN_TRIAL, move || {
+    move |_| Attempt::result(orphans(&root, &cases))
+}
+
+fn orphans(root: &Path, cases: &[String]) -> Result<(), String> {
+    {
         let languages: Vec<String> = LANGUAGES.iter().map(|l| l.name().to_owned()).collect();
         let attacks: Vec<String> = conformance::attacks::ATTACKS
             .iter()
             .map(|attack| attack.name.to_owned())
             .collect();
-        let mut orphans = orphans_in(&root, SNAPSHOTS_DIR, &cases)?;
-        orphans.extend(orphans_in(&root, SURFACES_DIR, &languages)?);
-        orphans.extend(orphans_in(&root, crate::attacks::SNAPSHOTS_DIR, &attacks)?);
+        let mut orphans = orphans_in(root, SNAPSHOTS_DIR, cases)?;
+        orphans.extend(orphans_in(root, SURFACES_DIR, &languages)?);
+        orphans.extend(orphans_in(root, crate::attacks::SNAPSHOTS_DIR, &attacks)?);
         if orphans.is_empty() {
             Ok(())
         } else {
@@ -144,10 +184,9 @@ pub fn orphan_snapshots(root: &Path, cases: &[String]) -> Trial {
                  (delete them, or restore what they belong to)",
                 case::CASES_DIR,
                 orphans.join(", ")
-            )
-            .into())
+            ))
         }
-    })
+    }
 }
 
 /// The `*.snap` files in `dir` whose name is not in `names`.

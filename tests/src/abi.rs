@@ -87,6 +87,7 @@ impl fmt::Display for Signature {
 }
 
 /// What a module imports and exports, each item with its kind (and type, for functions).
+#[derive(Clone)]
 pub struct Surface {
     /// `(module, name, description)`, in the module's order.
     imports: Vec<(String, String, String)>,

@@ -160,19 +160,56 @@ pub fn load(root: &Path, entry: &Entry) -> anyhow::Result<Case> {
     let file = format!("{CASES_DIR}/{}/{}.toml", entry.group, entry.name);
     let text =
         std::fs::read_to_string(root.join(&file)).with_context(|| format!("cannot read {file}"))?;
-    let parsed: CaseFile =
+    let mut parsed: CaseFile =
         toml::from_str(&text).map_err(|error| anyhow::anyhow!("{file}: {}", error.message()))?;
-    let calls = match (parsed.export, parsed.calls) {
+    let calls = calls(&file, &mut parsed)?;
+    let store = store(&file, &mut parsed)?;
+    let log_level = match parsed.log_level {
+        None => LogLevel::Off,
+        Some(name) => LogLevel::from_name(&name).with_context(|| {
+            format!(
+                "{file}: `log-level` is `{name}`, not one of trace, debug, info, warn, error, off"
+            )
+        })?,
+    };
+    let limits = parsed.limits.map_or_else(Limits::default, |limits| {
+        let default = Limits::default();
+        Limits {
+            timeout_ms: limits.timeout_ms.or(default.timeout_ms),
+            memory_max_pages: limits.memory_max_pages.or(default.memory_max_pages),
+            max_key_len: limits.max_key_len.or(default.max_key_len),
+            max_value_len: limits.max_value_len.or(default.max_value_len),
+        }
+    });
+    Ok(Case {
+        name: entry.name.clone(),
+        group: entry.group.clone(),
+        file,
+        description: parsed.description,
+        request: Request {
+            wasi: Wasi::Auto,
+            config: parsed.config.unwrap_or_default(),
+            log_level,
+            store,
+            limits,
+            calls,
+        },
+    })
+}
+
+/// The calls of a case: one (`export`) or a sequence (`[[calls]]`, each `times` over).
+fn calls(file: &str, parsed: &mut CaseFile) -> anyhow::Result<Vec<Call>> {
+    let calls = match (parsed.export.take(), parsed.calls.take()) {
         (Some(export), None) => vec![Call {
             export,
             input: input(
-                parsed.input,
-                parsed.input_hex,
-                parsed.input_base64,
-                parsed.input_repeat,
-                parsed.input_size,
+                parsed.input.take(),
+                parsed.input_hex.take(),
+                parsed.input_base64.take(),
+                parsed.input_repeat.take(),
+                parsed.input_size.take(),
             )
-            .with_context(|| file.clone())?,
+            .with_context(|| file.to_owned())?,
         }],
         (None, Some(calls)) => {
             if parsed.input.is_some()
@@ -215,11 +252,16 @@ pub fn load(root: &Path, entry: &Entry) -> anyhow::Result<Case> {
         }
         _ => bail!("{file}: set exactly one of `export` (one call) and `[[calls]]` (a sequence)"),
     };
+    Ok(calls)
+}
+
+/// The store of a case: the seed's, or the one its `store*` tables give.
+fn store(file: &str, parsed: &mut CaseFile) -> anyhow::Result<Store> {
     let store = match (
-        parsed.store,
-        parsed.store_hex,
-        parsed.store_repeat,
-        parsed.store_size,
+        parsed.store.take(),
+        parsed.store_hex.take(),
+        parsed.store_repeat.take(),
+        parsed.store_size.take(),
     ) {
         (None, None, None, None) => seed_store(),
         (text, hex, repeat, size) => {
@@ -253,37 +295,7 @@ pub fn load(root: &Path, entry: &Entry) -> anyhow::Result<Case> {
             store
         }
     };
-    let log_level = match parsed.log_level {
-        None => LogLevel::Off,
-        Some(name) => LogLevel::from_name(&name).with_context(|| {
-            format!(
-                "{file}: `log-level` is `{name}`, not one of trace, debug, info, warn, error, off"
-            )
-        })?,
-    };
-    let limits = parsed.limits.map_or_else(Limits::default, |limits| {
-        let default = Limits::default();
-        Limits {
-            timeout_ms: limits.timeout_ms.or(default.timeout_ms),
-            memory_max_pages: limits.memory_max_pages.or(default.memory_max_pages),
-            max_key_len: limits.max_key_len.or(default.max_key_len),
-            max_value_len: limits.max_value_len.or(default.max_value_len),
-        }
-    });
-    Ok(Case {
-        name: entry.name.clone(),
-        group: entry.group.clone(),
-        file,
-        description: parsed.description,
-        request: Request {
-            wasi: Wasi::Auto,
-            config: parsed.config.unwrap_or_default(),
-            log_level,
-            store,
-            limits,
-            calls,
-        },
-    })
+    Ok(store)
 }
 
 /// The input of one call, from exactly one of its `input*` keys.

@@ -51,6 +51,36 @@ pub struct KnownFailures {
     fuzz: BTreeMap<String, String>,
 }
 
+/// Each name of the table `table` (`<host>.<key>`) is one of `allowed` (a case, an attack or an
+/// export, as `what` says) and has a reason.
+fn check_listed(
+    table: &str,
+    what: &str,
+    allowed: &[&str],
+    listed: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    for (name, reason) in listed {
+        let entry = format!("{table}.{name}");
+        if !allowed.contains(&name.as_str()) {
+            match what {
+                "case" => bail!("{KNOWN_FAILURES_FILE}: {entry}: no such case in tests/cases"),
+                "attack" => bail!(
+                    "{KNOWN_FAILURES_FILE}: {entry}: no such attack; known: {}",
+                    allowed.join(", ")
+                ),
+                _ => bail!(
+                    "{KNOWN_FAILURES_FILE}: {entry}: no such export; known: {}",
+                    allowed.join(", ")
+                ),
+            }
+        }
+        if reason.trim().is_empty() {
+            bail!("{KNOWN_FAILURES_FILE}: {entry}: give the reason");
+        }
+    }
+    Ok(())
+}
+
 impl KnownFailures {
     /// Reads the file; every host, language, case and export must be one that exists, so a typo
     /// cannot silently list nothing.
@@ -140,27 +170,7 @@ impl KnownFailures {
                 let HostEntry::Table(listed) = entry else {
                     unreachable!("reasons were handled above");
                 };
-                for (name, reason) in &listed {
-                    let entry = format!("{host}.{key}.{name}");
-                    if !allowed.contains(&name.as_str()) {
-                        match what {
-                            "case" => {
-                                bail!("{KNOWN_FAILURES_FILE}: {entry}: no such case in tests/cases")
-                            }
-                            "attack" => bail!(
-                                "{KNOWN_FAILURES_FILE}: {entry}: no such attack; known: {}",
-                                allowed.join(", ")
-                            ),
-                            _ => bail!(
-                                "{KNOWN_FAILURES_FILE}: {entry}: no such export; known: {}",
-                                allowed.join(", ")
-                            ),
-                        }
-                    }
-                    if reason.trim().is_empty() {
-                        bail!("{KNOWN_FAILURES_FILE}: {entry}: give the reason");
-                    }
-                }
+                check_listed(&format!("{host}.{key}"), what, &allowed, &listed)?;
                 known
                     .entries
                     .entry(host.clone())

@@ -29,7 +29,7 @@ pub const HARNESS_HASH: &str = env!("CONFORMANCE_HARNESS_HASH");
 /// The same of the in-process Rust host's sources (host/).
 pub const RUST_HOST_HASH: &str = env!("CONFORMANCE_RUST_HOST_HASH");
 /// The store's format; a store of another format is not read.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// How many verdicts a trial keeps, under different keys, newest first: an edit undone (or a
 /// branch switched back) finds the verdicts of before the edit still there.
 const KEPT_PER_TRIAL: usize = 3;
@@ -67,7 +67,6 @@ impl Policy {
         }
     }
 }
-
 
 /// A key under construction: each part is labelled and length-prefixed, so no two different
 /// sets of parts hash alike.
@@ -125,15 +124,12 @@ pub struct Kept {
     /// An attack's "what the host did", in a few words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen: Option<String>,
-    /// A trial that is neither a case nor an attack: the known failure it was ignored as.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub known_failure: Option<String>,
     /// How long it took when it ran.
     pub millis: u64,
 }
 
 impl Kept {
-    /// What a case or an attack came to (before the known-failure list), to keep under `key`.
+    /// What a trial came to (before the known-failure list), to keep under `key`.
     pub fn of(
         key: String,
         result: &Result<(), String>,
@@ -147,7 +143,6 @@ impl Kept {
             output: divergence.map(|d| d.output.clone()),
             diff: divergence.map(|d| d.diff.clone()),
             seen,
-            known_failure: None,
             millis,
         }
     }
@@ -276,7 +271,6 @@ mod tests {
             output: None,
             diff: None,
             seen: None,
-            known_failure: None,
             millis: 3,
         }
     }

@@ -38,8 +38,8 @@ pub use demo::demo;
 pub use doctor::doctor;
 pub use setup::setup;
 pub use table::{
-    Build, Host, HostBench, Hostile, Language, Launch, Pinned, Prepare, Program, Style, HOSTILE,
-    HOSTS, LANGUAGES,
+    Build, Host, HostBench, Hostile, Language, Launch, Pinned, Prepare, Program, Style, HONEST,
+    HOSTILE, HOSTS, LANGUAGES,
 };
 pub use toolchain::Toolchain;
 

@@ -148,6 +148,9 @@ pub enum Pinned {
 /// A hostile plugin: attacks written with one language's PDK, for the host's own tests.
 pub struct Hostile {
     pub build: Build,
+    /// Part of the Rust host's trap message when its `unbounded_recursion` attack ends: where the
+    /// languages' stacks live differs (host/tests/integration/hostile_plugins.rs checks it).
+    pub recursion_trap: &'static str,
 }
 
 /// How one host is benchmarked (`cargo xtask bench-report`): its benchmarks name their figures
@@ -692,6 +695,17 @@ const PYTHON_VENV: &str = "target/venv/host-python";
 /// The hostile plugins of `plugins-hostile/`, one module per language whose every export
 /// attacks the host, for `host/tests/integration/hostile_plugins.rs`. They are not contract
 /// plugins: no conformance case runs them.
+/// The language whose contract plugin makes the honest call after each attack (the same host
+/// must still answer the seed's call byte for byte): the reference PDK's.
+pub const HONEST: &str = "rust";
+
+impl Language {
+    /// The language of [`HONEST`].
+    pub fn honest() -> &'static Language {
+        Language::from_name(HONEST).expect("HONEST names a language of the table")
+    }
+}
+
 pub static HOSTILE: &[Hostile] = &[
     Hostile {
         build: Build {
@@ -710,6 +724,11 @@ pub static HOSTILE: &[Hostile] = &[
                 wasm: true,
             },
         },
+        // rustc puts the shadow stack (1 MiB, in linear memory) first, below the data, and each
+        // `recurse` frame keeps a buffer there: the stack pointer runs below address 0, wraps,
+        // and the first store there is out of bounds, long before wasmtime's own stack (512 KiB
+        // of native frames) is full.
+        recursion_trap: "out of bounds memory access",
     },
     Hostile {
         build: Build {
@@ -723,12 +742,21 @@ pub static HOSTILE: &[Hostile] = &[
             output: "target/hostile/go/hostile.wasm",
             style: Style::Go { wasm: true },
         },
+        // Go grows goroutine stacks itself (in linear memory, up to 1 GB, far over the cap), but
+        // its calls are wasm calls too: wasmtime's native stack runs out first. Not a WASI exit:
+        // the runtime never gets to print "stack overflow" and exit.
+        recursion_trap: "call stack exhausted",
     },
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_honest_language_is_in_the_table() {
+        assert_eq!(Language::honest().name(), HONEST);
+    }
 
     #[test]
     fn names_are_unique_and_outputs_distinct() {

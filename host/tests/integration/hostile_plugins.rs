@@ -20,35 +20,6 @@ const TIMEOUT: Duration = Duration::from_millis(500);
 /// The memory cap of those attacks: 16 MiB, over what either module starts with.
 const MEMORY_MAX_PAGES: u32 = 256;
 
-/// The trap each language's module ends in where the languages differ.
-struct Traps {
-    /// Part of the trap message of `unbounded_recursion`.
-    recursion: &'static str,
-}
-
-/// The expected traps of each hostile language of `xtask::HOSTILE`, by name.
-const TRAPS: &[(&str, Traps)] = &[
-    // rustc puts the shadow stack (1 MiB, in linear memory) first, below the data, and each
-    // `recurse` frame keeps a buffer there: the stack pointer runs below address 0, wraps, and
-    // the first store there is out of bounds, long before wasmtime's own stack (512 KiB of
-    // native frames) is full.
-    (
-        "rust",
-        Traps {
-            recursion: "out of bounds memory access",
-        },
-    ),
-    // Go grows goroutine stacks itself (in linear memory, up to 1 GB, far over the cap), but its
-    // calls are wasm calls too: wasmtime's native stack runs out first. Not a WASI exit: the
-    // runtime never gets to print "stack overflow" and exit.
-    (
-        "go",
-        Traps {
-            recursion: "call stack exhausted",
-        },
-    ),
-];
-
 /// One trial per hostile language, `hostile_plugins::<lang>`. When any of them runs, builds
 /// every hostile module and the honest Rust plugin first, once; a language skipped for a
 /// missing toolchain (never under CI=true, where the build fails instead) is an ignored trial
@@ -67,12 +38,16 @@ pub fn trials(args: &Arguments) -> anyhow::Result<Vec<Trial>> {
     }
     let sh = Shell::new()?;
     let hostile = xtask::build_hostile_plugins(&sh, &xtask::all(xtask::HOSTILE))?;
-    let rust = xtask::Language::from_name("rust")?;
-    let honest = xtask::build_plugins(&sh, &[rust])?;
+    let honest_language = xtask::Language::honest();
+    let honest = xtask::build_plugins(&sh, &[honest_language])?;
     let honest: Result<PathBuf, String> = match (honest.ready.first(), honest.skipped.first()) {
         (Some((_, artifact)), _) => Ok(artifact.path.clone()),
-        (None, Some((_, reason))) => Err(format!("the honest Rust plugin was not built: {reason}")),
-        (None, None) => anyhow::bail!("building the honest Rust plugin came to nothing"),
+        (None, Some((_, reason))) => Err(format!(
+            "the honest {honest_language} plugin was not built: {reason}"
+        )),
+        (None, None) => {
+            anyhow::bail!("building the honest {honest_language} plugin came to nothing")
+        }
     };
     let mut trials = Vec::new();
     for (plugin, name) in xtask::HOSTILE.iter().zip(names) {
@@ -99,12 +74,7 @@ pub fn trials(args: &Arguments) -> anyhow::Result<Vec<Trial>> {
 
 /// Every export of one language's hostile module, each followed by the honest plugin's check.
 fn attack_with(language: &str, wasm: &Path, honest: &Path) -> Result<(), String> {
-    let Some((_, expected)) = TRAPS.iter().find(|(name, _)| *name == language) else {
-        return Err(format!(
-            "no expected traps for hostile plugin language `{language}`: add it to TRAPS in \
-             host/tests/integration/hostile_plugins.rs"
-        ));
-    };
+    let expected = xtask::Hostile::from_name(language).map_err(|error| format!("{error:#}"))?;
     let honest = &CompiledPlugin::from_file(honest).expect("the honest plugin compiles");
     host_still_answers(honest, "nothing");
     let wasm = std::fs::read(wasm).expect("the module was built");
@@ -139,7 +109,7 @@ fn attack_with(language: &str, wasm: &Path, honest: &Path) -> Result<(), String>
 
     let (result, _, took) = attack(&hostile, "unbounded_recursion", b"");
     match failure(&result, "unbounded_recursion") {
-        Failure::Trap { trap } if trap.contains(expected.recursion) => {
+        Failure::Trap { trap } if trap.contains(expected.recursion_trap) => {
             eprintln!("{language} unbounded_recursion: {trap} after {took:?}")
         }
         other => panic!("{language} unbounded_recursion: {other:?}"),

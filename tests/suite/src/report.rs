@@ -1,30 +1,70 @@
-//! The run's results as files (JSON and JUnit XML) and as a table printed at the end.
+//! report.json's types: one [`Record`] per trial, whatever its kind, and the [`Report`] of a
+//! run (or of one part of a split run), with what follows from its records ([`Report::complete`]).
+//! The conformance run writes it; xtask reads it back through these types to merge split runs and
+//! make the results page.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+mod text;
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use crate::verdict::Verdict;
 
-/// One (case, language, host) trial that ran.
-#[derive(Debug, Clone)]
+/// One trial that ran (or was skipped), of any kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// The trial's name, as `--exact` takes it.
     pub trial: String,
-    pub case: String,
-    /// The case's group: the folder of the catalogue it is in.
-    pub group: String,
-    pub language: String,
-    pub host: String,
+    #[serde(flatten)]
+    pub kind: Kind,
+    #[serde(flatten)]
     pub verdict: Verdict,
+    /// How long it took when it ran (a reused verdict keeps the time of the run that made it).
     pub millis: u64,
-    /// What this trial rendered and its diff against the snapshot, when the two differ.
-    pub divergence: Option<Divergence>,
+    /// What this trial rendered, when it is not its snapshot.
+    pub output: Option<String>,
+    /// A unified diff from the snapshot to the output.
+    pub diff: Option<String>,
     /// The heading of the docs/findings.md entry behind its known-failure entry, if listed.
     pub finding: Option<String>,
-    /// Its verdict is an earlier run's, nothing it depends on having changed (crate::reuse).
+    /// Its verdict is an earlier run's, nothing it depends on having changed.
     pub reused: bool,
+}
+
+/// What a trial is: a case on a plugin and host, an attack on a host, or another trial (a
+/// surface, the property test, a fuzz, a protocol trial, a host's unit tests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Kind {
+    Case {
+        case: String,
+        /// The case's group: the folder of the catalogue it is in.
+        group: String,
+        language: String,
+        host: String,
+    },
+    Attack {
+        attack: String,
+        /// The hostile module's language.
+        language: String,
+        host: String,
+        /// What the host was seen to do, in a few words.
+        seen: String,
+    },
+    Other,
+}
+
+impl Kind {
+    /// The word report.json and the page's lists use for it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Kind::Case { .. } => "case",
+            Kind::Attack { .. } => "attack",
+            Kind::Other => "other",
+        }
+    }
 }
 
 /// A rendered outcome that is not its snapshot.
@@ -72,20 +112,28 @@ fn cut(text: String) -> String {
     )
 }
 
-/// A trial that is neither a case nor an attack: a surface, the property test, a fuzz, a
-/// protocol trial, a host's unit tests.
-#[derive(Debug, Clone)]
-pub struct OtherRecord {
-    pub trial: String,
-    pub verdict: Verdict,
-    pub millis: u64,
-    pub reused: bool,
-}
-
 impl Record {
-    /// The plugin and the host it ran on, as trial names and the table's columns write them.
-    pub fn subject(&self) -> String {
-        subject(&self.language, &self.host)
+    /// The plugin and the host a case ran on, as trial names and the table's columns write
+    /// them; none for other kinds.
+    pub fn subject(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Case { language, host, .. } => Some(subject(language, host)),
+            _ => None,
+        }
+    }
+
+    /// What it rendered and its diff, when it diverged from its snapshot.
+    pub fn divergence(&self) -> Option<Divergence> {
+        Some(Divergence {
+            output: self.output.clone()?,
+            diff: self.diff.clone()?,
+        })
+    }
+
+    /// Sets what it rendered and its diff.
+    pub fn set_divergence(&mut self, divergence: Option<Divergence>) {
+        let (output, diff) = divergence.map(|d| (d.output, d.diff)).unzip();
+        (self.output, self.diff) = (output, diff);
     }
 }
 
@@ -94,59 +142,94 @@ pub fn subject(language: &str, host: &str) -> String {
     format!("{language}@{host}")
 }
 
-/// One attack trial: a hostile plugin's attack on a host.
-#[derive(Debug, Clone)]
-pub struct AttackRecord {
-    pub trial: String,
-    pub attack: String,
-    /// The hostile module's language.
-    pub language: String,
-    pub host: String,
-    pub verdict: Verdict,
-    /// What the host was seen to do, in a few words.
-    pub seen: String,
-    /// The attack and the honest call after it, in milliseconds.
-    pub millis: u64,
-    pub divergence: Option<Divergence>,
-    pub finding: Option<String>,
-    pub reused: bool,
-}
-
-#[derive(Debug, Default)]
+/// A run's results, as report.json holds them.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    /// language or host -> the version line of the toolchain that built it, or why it was
-    /// skipped.
+    /// language or host -> the version line of the toolchain that built it (a host: its SDK and
+    /// engine), or why it was skipped.
     pub toolchains: BTreeMap<String, String>,
-    /// `<language>@<host>` in the order they were listed, for the table's columns.
-    pub columns: Vec<String>,
-    pub records: Vec<Record>,
-    pub attacks: Vec<AttackRecord>,
-    pub others: Vec<OtherRecord>,
+    /// The hosts and the languages of the run, in the table's order: the table's columns are
+    /// each language on each host.
+    pub hosts: Vec<String>,
+    pub languages: Vec<String>,
     /// The part of a split run (`hash:K/N`) these records are, if the run was split.
     pub partition: Option<String>,
+    /// How many parts a merged report was made of.
+    #[serde(default)]
+    pub merged: Option<u64>,
     /// The whole run's list of trials, split or not, so that merged parts can be checked.
     pub listed: Listed,
+    /// The rerun command, with `{trial}` for the trial's name.
+    pub rerun: String,
+    /// Why every trial ran, if verdicts could not be reused.
+    pub reuse: Option<String>,
+    /// Every trial of the run (or part), sorted by name once complete.
+    pub records: Vec<Record>,
     /// Each case's and attack's snapshot (`attack:<name>` for an attack), for the trials that
     /// ran: what a passing trial rendered.
     pub snapshots: BTreeMap<String, String>,
     /// The docs/findings.md entries the records name, heading -> text.
     pub findings: BTreeMap<String, String>,
-    /// The rendered rerun command, with `{trial}` for the trial's name.
-    pub rerun: String,
-    /// Why every trial ran, if verdicts could not be reused (crate::reuse).
-    pub reuse: Option<String>,
+    /// What follows from the records, filled in by [`Report::complete`].
+    #[serde(flatten)]
+    pub completed: Completed,
+}
+
+/// What [`Report::complete`] adds: counts, scores, when and from which commit.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Completed {
+    /// Case trials by verdict.
+    #[serde(default)]
+    pub summary: Counts,
+    /// Per group: how many cases, and their trials by verdict.
+    #[serde(default)]
+    pub groups: BTreeMap<String, Group>,
+    #[serde(default)]
+    pub scores: Scores,
+    /// How many trials of any kind the report holds, and how many reused an earlier verdict.
+    #[serde(default)]
+    pub trials: usize,
+    #[serde(default)]
+    pub reused: usize,
+    /// When the report was made (milliseconds since the Unix epoch), and from which commit.
+    #[serde(default)]
+    pub generated_ms: Option<u64>,
+    #[serde(default)]
+    pub commit: Option<String>,
+}
+
+/// Verdict word -> how many trials.
+pub type Counts = BTreeMap<String, usize>;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub cases: usize,
+    pub trials: Counts,
+}
+
+/// Case trials passing and run (not skipped), per host and per language.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scores {
+    pub hosts: BTreeMap<String, Score>,
+    pub languages: BTreeMap<String, Score>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Score {
+    pub pass: usize,
+    pub run: usize,
 }
 
 /// How many trials the unsplit run lists, and the SHA-256 of their sorted names, one per line.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listed {
     pub count: usize,
     pub sha256: String,
 }
 
 impl Listed {
-    pub fn of(names: &[String]) -> Listed {
-        let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+    pub fn of<S: AsRef<str>>(names: &[S]) -> Listed {
+        let mut sorted: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
         sorted.sort_unstable();
         let mut hasher = sha2::Sha256::new();
         for name in &sorted {
@@ -160,432 +243,192 @@ impl Listed {
     }
 }
 
-const VERDICTS: [&str; 5] = ["pass", "fail", "xfail", "xpass", "skip"];
-
-impl Report {
-    fn counts(&self) -> BTreeMap<&'static str, usize> {
-        counts(self.records.iter())
-    }
-
-    /// Per group: how many cases, and the verdicts of their trials.
-    fn groups(&self) -> BTreeMap<&str, (usize, BTreeMap<&'static str, usize>)> {
-        let mut names: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
-        for record in &self.records {
-            names.entry(&record.group).or_default().insert(&record.case);
-        }
-        names
-            .into_iter()
-            .map(|(group, cases)| {
-                let records = self.records.iter().filter(|r| r.group == group);
-                (group, (cases.len(), counts(records)))
-            })
-            .collect()
-    }
-
-    fn sorted(&self) -> Vec<&Record> {
-        let mut records: Vec<&Record> = self.records.iter().collect();
-        records
-            .sort_by(|a, b| (&a.case, &a.host, &a.language).cmp(&(&b.case, &b.host, &b.language)));
-        records
-    }
-
-    /// report.json: every record with what the results page shows of it. The counts by verdict,
-    /// group, host and language are added by `xtask::results`, which merges split runs too.
-    pub fn json(&self) -> String {
-        let divergence = |divergence: &Option<Divergence>| match divergence {
-            Some(divergence) => (
-                serde_json::json!(divergence.output),
-                serde_json::json!(divergence.diff),
-            ),
-            None => (serde_json::Value::Null, serde_json::Value::Null),
-        };
-        let results: Vec<serde_json::Value> = self
-            .sorted()
-            .iter()
-            .map(|record| {
-                let (output, diff) = divergence(&record.divergence);
-                serde_json::json!({
-                    "trial": record.trial,
-                    "case": record.case,
-                    "group": record.group,
-                    "language": record.language,
-                    "host": record.host,
-                    "verdict": record.verdict.word(),
-                    "detail": record.verdict.detail(),
-                    "millis": record.millis,
-                    "output": output,
-                    "diff": diff,
-                    "finding": record.finding,
-                    "reused": record.reused,
-                })
-            })
-            .collect();
-        let attacks: Vec<serde_json::Value> = self
-            .sorted_attacks()
-            .iter()
-            .map(|record| {
-                let (output, diff) = divergence(&record.divergence);
-                serde_json::json!({
-                    "trial": record.trial,
-                    "attack": record.attack,
-                    "language": record.language,
-                    "host": record.host,
-                    "verdict": record.verdict.word(),
-                    "detail": record.verdict.detail(),
-                    "seen": record.seen,
-                    "millis": record.millis,
-                    "output": output,
-                    "diff": diff,
-                    "finding": record.finding,
-                    "reused": record.reused,
-                })
-            })
-            .collect();
-        let mut others: Vec<&OtherRecord> = self.others.iter().collect();
-        others.sort_by(|a, b| a.trial.cmp(&b.trial));
-        let others: Vec<serde_json::Value> = others
-            .iter()
-            .map(|record| {
-                serde_json::json!({
-                    "trial": record.trial,
-                    "verdict": record.verdict.word(),
-                    "detail": record.verdict.detail(),
-                    "millis": record.millis,
-                    "reused": record.reused,
-                })
-            })
-            .collect();
-        let (hosts, languages) = self.hosts_and_languages();
-        let report = serde_json::json!({
-            "toolchains": self.toolchains,
-            "hosts": hosts,
-            "languages": languages,
-            "partition": self.partition,
-            "listed": {"count": self.listed.count, "sha256": self.listed.sha256},
-            "rerun": self.rerun,
-            "reuse": self.reuse,
-            "results": results,
-            "attacks": attacks,
-            "others": others,
-            "snapshots": self.snapshots,
-            "findings": self.findings,
-        });
-        let mut text = serde_json::to_string_pretty(&report).expect("a report is plain data");
-        text.push('\n');
-        text
-    }
-
-    /// The hosts and the languages of the columns, each once, in the columns' order.
-    fn hosts_and_languages(&self) -> (Vec<&str>, Vec<&str>) {
-        let (mut hosts, mut languages) = (Vec::new(), Vec::new());
-        for column in &self.columns {
-            if let Some((language, host)) = column.split_once('@') {
-                if !hosts.contains(&host) {
-                    hosts.push(host);
-                }
-                if !languages.contains(&language) {
-                    languages.push(language);
-                }
-            }
-        }
-        (hosts, languages)
-    }
-
-    /// JUnit XML: one test case per (case, language, host), classname `<language>@<host>`. A known failure
-    /// is reported as skipped with its reason; an unexpected pass as a failure.
-    pub fn junit(&self) -> String {
-        let counts = self.counts();
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let _ = writeln!(
-            out,
-            "<testsuites><testsuite name=\"conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
-            self.records.len(),
-            counts["fail"] + counts["xpass"],
-            counts["skip"] + counts["xfail"]
-        );
-        // What each language and host was built by (a host: its SDK and engine), as JUnit's
-        // suite properties, so a result read alone still says what ran.
-        out += "  <properties>\n";
-        for (built, toolchain) in &self.toolchains {
-            let _ = writeln!(
-                out,
-                "    <property name=\"{}\" value=\"{}\"/>",
-                xml(built),
-                xml(toolchain)
-            );
-        }
-        out += "  </properties>\n";
-        for record in self.sorted() {
-            let _ = write!(
-                out,
-                "  <testcase classname=\"{}\" name=\"{}\"",
-                xml(&record.subject()),
-                xml(&record.case)
-            );
-            let detail = xml(record.verdict.detail());
-            match &record.verdict {
-                Verdict::Pass => out += "/>\n",
-                Verdict::Fail(_) => {
-                    let _ = writeln!(out, "><failure message=\"{detail}\"/></testcase>");
-                }
-                Verdict::XPass(_) => {
-                    let _ = writeln!(
-                        out,
-                        "><failure message=\"passed, but listed as a known failure: {detail}\"/></testcase>"
-                    );
-                }
-                Verdict::XFail(_) => {
-                    let _ = writeln!(
-                        out,
-                        "><skipped message=\"known failure: {detail}\"/></testcase>"
-                    );
-                }
-                Verdict::Skip(_) => {
-                    let _ = writeln!(out, "><skipped message=\"{detail}\"/></testcase>");
-                }
-            }
-        }
-        out += "</testsuite></testsuites>\n";
-        out
-    }
-
-    fn sorted_attacks(&self) -> Vec<&AttackRecord> {
-        let mut records: Vec<&AttackRecord> = self.attacks.iter().collect();
-        records.sort_by(|a, b| {
-            (&a.attack, &a.host, &a.language).cmp(&(&b.attack, &b.host, &b.language))
-        });
-        records
-    }
-
-    /// Attacks down, hosts across: each cell what the host did and the verdict, per hostile
-    /// language (`rust: timed out (pass)`), the languages on one line when they agree.
-    pub fn attack_table(&self) -> String {
-        let mut hosts: Vec<&str> = Vec::new();
-        for record in &self.attacks {
-            if !hosts.contains(&record.host.as_str()) {
-                hosts.push(&record.host);
-            }
-        }
-        let sorted = self.sorted_attacks();
-        let mut out = String::new();
-        let mut attacks: Vec<&str> = sorted.iter().map(|r| r.attack.as_str()).collect();
-        attacks.dedup();
-        for attack in attacks {
-            let _ = writeln!(out, "{attack}");
-            for host in &hosts {
-                let cells: Vec<(&str, String)> = sorted
-                    .iter()
-                    .filter(|r| r.attack == attack && r.host == *host)
-                    .map(|r| {
-                        let cell = format!("{} ({})", r.seen, r.verdict.word());
-                        (r.language.as_str(), cell)
-                    })
-                    .collect();
-                let shown = if cells.windows(2).all(|pair| pair[0].1 == pair[1].1) {
-                    cells
-                        .first()
-                        .map(|(_, cell)| cell.clone())
-                        .unwrap_or_default()
-                } else {
-                    cells
-                        .iter()
-                        .map(|(language, cell)| format!("{language}: {cell}"))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                };
-                let _ = writeln!(out, "  {host:<15} {shown}");
-            }
-        }
-        out
-    }
-
-    /// Cases down, `<language>@<host>` across, then the counts.
-    pub fn table(&self) -> String {
-        let mut cells: BTreeMap<&str, BTreeMap<String, &'static str>> = BTreeMap::new();
-        for record in &self.records {
-            cells
-                .entry(&record.case)
-                .or_default()
-                .insert(record.subject(), record.verdict.word());
-        }
-        let width = cells
-            .keys()
-            .map(|case| case.len())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        // A filtered run (`-- @go-host`) shows only the columns it ran.
-        let columns: Vec<&String> = self
-            .columns
-            .iter()
-            .filter(|column| self.records.iter().any(|r| r.subject() == **column))
-            .collect();
-        let widths: Vec<usize> = columns.iter().map(|c| c.len().max(5)).collect();
-        let mut out = format!("{:<width$}", "case");
-        for (column, width) in columns.iter().zip(&widths) {
-            let _ = write!(out, "  {column:<width$}");
-        }
-        out = out.trim_end().to_owned() + "\n";
-        for (case, row) in &cells {
-            let mut line = format!("{case:<width$}");
-            for (column, width) in columns.iter().zip(&widths) {
-                let word = row.get(*column).copied().unwrap_or("-");
-                let shown = if matches!(word, "fail" | "xpass") {
-                    word.to_uppercase()
-                } else {
-                    word.to_owned()
-                };
-                let _ = write!(line, "  {shown:<width$}");
-            }
-            out += line.trim_end();
-            out += "\n";
-        }
-        let counts = self.counts();
-        let summary: Vec<String> = VERDICTS
-            .iter()
-            .map(|word| format!("{} {word}", counts[word]))
-            .collect();
-        let part = match &self.partition {
-            Some(partition) => format!(" (part {partition} of a split run)"),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "{} cases x {} plugin-host pairs{part}: {}",
-            cells.len(),
-            columns.len(),
-            summary.join(", ")
-        );
-        let groups = self.groups();
-        let width = groups.keys().map(|group| group.len()).max().unwrap_or(0);
-        for (group, (cases, counts)) in groups {
-            let trials: usize = counts.values().sum();
-            let summary: Vec<String> = VERDICTS
-                .iter()
-                .map(|word| format!("{} {word}", counts[word]))
-                .collect();
-            let _ = writeln!(
-                out,
-                "  {group:<width$}  {cases:>3} cases, {trials:>5} trials: {}",
-                summary.join(", ")
-            );
-        }
-        out
-    }
-}
-
-impl Report {
-    /// How many of the run's trials (cases, attacks and others) reused an earlier verdict, or
-    /// why every one ran.
-    pub fn reused_line(&self) -> String {
-        let reused = self.records.iter().filter(|r| r.reused).count()
-            + self.attacks.iter().filter(|r| r.reused).count()
-            + self.others.iter().filter(|r| r.reused).count();
-        let all = self.records.len() + self.attacks.len() + self.others.len();
-        if let Some(why) = &self.reuse {
-            return format!("every trial ran ({why})");
-        }
-        format!(
-            "{reused} of {all} verdicts reused from an earlier run, nothing they depend on having \
-             changed ({}=1 or --run-all runs every trial)",
-            crate::run_all::ENV
-        )
-    }
-}
-
-fn counts<'a>(records: impl Iterator<Item = &'a Record>) -> BTreeMap<&'static str, usize> {
-    let mut counts: BTreeMap<&'static str, usize> =
-        VERDICTS.iter().map(|&word| (word, 0)).collect();
+fn counts<'a>(records: impl Iterator<Item = &'a Record>) -> Counts {
+    let mut counts: Counts = Verdict::WORDS.iter().map(|w| (w.to_string(), 0)).collect();
     for record in records {
-        *counts.entry(record.verdict.word()).or_default() += 1;
+        *counts.entry(record.verdict.word().to_owned()).or_default() += 1;
     }
     counts
 }
 
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out += "&amp;",
-            '<' => out += "&lt;",
-            '>' => out += "&gt;",
-            '"' => out += "&quot;",
-            '\n' => out += "&#10;",
-            c if (c as u32) < 0x20 && c != '\t' => {}
-            c => out.push(c),
+impl Report {
+    /// The case records.
+    pub fn cases(&self) -> impl Iterator<Item = &Record> {
+        self.records
+            .iter()
+            .filter(|r| matches!(r.kind, Kind::Case { .. }))
+    }
+
+    /// The records of one kind (its [`Kind::word`]).
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
+        self.records.iter().filter(move |r| r.kind.word() == kind)
+    }
+
+    /// `<language>@<host>` for each language on each host: the table's columns.
+    pub fn columns(&self) -> Vec<String> {
+        let mut columns = Vec::new();
+        for host in &self.hosts {
+            columns.extend(self.languages.iter().map(|l| subject(l, host)));
+        }
+        columns
+    }
+
+    /// Each group's cases, as the case records name them.
+    pub fn cases_by_group(&self) -> BTreeMap<&str, BTreeSet<&str>> {
+        let mut groups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for record in self.cases() {
+            if let Kind::Case { case, group, .. } = &record.kind {
+                groups.entry(group).or_default().insert(case);
+            }
+        }
+        groups
+    }
+
+    /// Sorts the records by name and fills in what follows from them: the case trials by
+    /// verdict, per group, the scores, how many trials and how many reused, and when and from
+    /// which commit it was made, if not already said (`commit` is asked only then).
+    pub fn complete(&mut self, commit: impl FnOnce() -> Option<String>) {
+        self.records.sort_by(|a, b| a.trial.cmp(&b.trial));
+        let groups = self
+            .cases_by_group()
+            .into_iter()
+            .map(|(group, cases)| {
+                let records = self.cases().filter(|r| in_group(r, group));
+                let group_counts = Group {
+                    cases: cases.len(),
+                    trials: counts(records),
+                };
+                (group.to_owned(), group_counts)
+            })
+            .collect();
+        let completed = &mut self.completed;
+        completed.groups = groups;
+        completed.summary = counts(self.records.iter().filter(|r| r.subject().is_some()));
+        completed.scores = scores(&self.records);
+        completed.trials = self.records.len();
+        completed.reused = self.records.iter().filter(|r| r.reused).count();
+        if completed.generated_ms.is_none() {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            completed.generated_ms = Some(now);
+            completed.commit = commit();
         }
     }
-    out
+
+    /// report.json's text.
+    pub fn json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a report is plain data");
+        text.push('\n');
+        text
+    }
+}
+
+fn in_group(record: &Record, wanted: &str) -> bool {
+    matches!(&record.kind, Kind::Case { group, .. } if group == wanted)
+}
+
+fn scores(records: &[Record]) -> Scores {
+    let mut scores = Scores::default();
+    for record in records {
+        let Kind::Case { language, host, .. } = &record.kind else {
+            continue;
+        };
+        if matches!(record.verdict, Verdict::Skip(_)) {
+            continue;
+        }
+        for (table, name) in [(&mut scores.hosts, host), (&mut scores.languages, language)] {
+            let score = table.entry(name.clone()).or_default();
+            score.run += 1;
+            score.pass += usize::from(record.verdict == Verdict::Pass);
+        }
+    }
+    scores
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn report() -> Report {
-        let record = |case: &str, language: &str, verdict| Record {
-            reused: false,
+    pub(super) fn case(case: &str, language: &str, verdict: Verdict) -> Record {
+        Record {
             trial: format!("{case}::{language}@rust-host"),
-            case: case.to_owned(),
-            group: if case == "echo" { "bytes" } else { "seed" }.to_owned(),
-            language: language.to_owned(),
-            host: "rust-host".to_owned(),
+            kind: Kind::Case {
+                case: case.to_owned(),
+                group: if case == "echo" { "bytes" } else { "seed" }.to_owned(),
+                language: language.to_owned(),
+                host: "rust-host".to_owned(),
+            },
             verdict,
             millis: 3,
-            divergence: None,
+            output: None,
+            diff: None,
             finding: None,
-        };
+            reused: false,
+        }
+    }
+
+    pub(super) fn report() -> Report {
         Report {
             toolchains: [("go".to_owned(), "go version \"1\"".to_owned())].into(),
-            columns: vec!["rust@rust-host".to_owned(), "go@rust-host".to_owned()],
+            hosts: vec!["rust-host".to_owned()],
+            languages: vec!["rust".to_owned(), "go".to_owned()],
             records: vec![
-                record("seed_call", "rust", Verdict::Pass),
-                record(
+                case("seed_call", "rust", Verdict::Pass),
+                case(
                     "seed_call",
                     "go",
                     Verdict::Fail("a <diff>\nhere".to_owned()),
                 ),
-                record("echo", "go", Verdict::XFail("known".to_owned())),
-                record("echo", "rust", Verdict::Skip("no rustc".to_owned())),
+                case("echo", "go", Verdict::XFail("known".to_owned())),
+                case("echo", "rust", Verdict::Skip("no rustc".to_owned())),
             ],
             ..Report::default()
         }
     }
 
     #[test]
-    fn table_has_a_row_per_case_and_a_column_per_plugin_and_host() {
-        assert_eq!(
-            report().table(),
-            "case       rust@rust-host  go@rust-host\n\
-             echo       skip            xfail\n\
-             seed_call  pass            FAIL\n\
-             2 cases x 2 plugin-host pairs: 1 pass, 1 fail, 1 xfail, 0 xpass, 1 skip\n  \
-             bytes    1 cases,     2 trials: 0 pass, 0 fail, 1 xfail, 0 xpass, 1 skip\n  \
-             seed     1 cases,     2 trials: 1 pass, 1 fail, 0 xfail, 0 xpass, 0 skip\n"
-        );
-    }
-
-    #[test]
-    fn json_holds_every_record_sorted_with_its_divergence() {
+    fn json_holds_every_record_sorted_with_its_kind_verdict_and_divergence() {
         let mut report = report();
-        report.records[1].divergence = Some(Divergence::new("a\nb\n", "a\nc\n".to_owned()));
+        report.records[1].set_divergence(Some(Divergence::new("a\nb\n", "a\nc\n".to_owned())));
         report.records[1].finding = Some("go-pdk: a finding".to_owned());
+        report.records.push(Record {
+            trial: "surface::rust".to_owned(),
+            kind: Kind::Other,
+            ..case("x", "rust", Verdict::Pass)
+        });
+        report.complete(|| Some("abc".to_owned()));
         let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
         assert_eq!(json["toolchains"]["go"], "go version \"1\"");
         assert_eq!(json["hosts"], serde_json::json!(["rust-host"]));
-        assert_eq!(json["languages"], serde_json::json!(["rust", "go"]));
-        let results = json["results"].as_array().unwrap();
-        assert_eq!(results[0]["case"], "echo");
+        let records = json["records"].as_array().unwrap();
+        assert_eq!(records[0]["case"], "echo");
         assert_eq!(
-            results[2],
-            serde_json::json!({"trial": "seed_call::go@rust-host", "case": "seed_call", "group": "seed",
-                "language": "go", "host": "rust-host", "verdict": "fail", "detail": "a <diff>\nhere",
-                "millis": 3, "output": "a\nc\n",
+            records[2],
+            serde_json::json!({"trial": "seed_call::go@rust-host", "kind": "case",
+                "case": "seed_call", "group": "seed", "language": "go", "host": "rust-host",
+                "verdict": "fail", "detail": "a <diff>\nhere", "millis": 3, "output": "a\nc\n",
                 "diff": "--- snapshot\n+++ this trial\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
                 "finding": "go-pdk: a finding", "reused": false})
         );
-        assert_eq!(results[3]["output"], serde_json::Value::Null);
-        assert_eq!(json["reuse"], serde_json::Value::Null);
+        assert_eq!(records[4]["kind"], "other");
+        assert_eq!(json["summary"]["fail"], 1);
+        assert_eq!(json["trials"], 5);
+        assert_eq!(json["commit"], "abc");
+        // And back: xtask reads what the run wrote through the same types.
+        let read: Report = serde_json::from_str(&report.json()).unwrap();
+        assert_eq!(read, report);
+    }
+
+    #[test]
+    fn scores_count_passing_and_run_trials_and_groups_their_cases() {
+        let mut report = report();
+        report.complete(|| None);
+        let score = report.completed.scores.hosts["rust-host"];
+        assert_eq!(score, Score { pass: 1, run: 3 });
+        assert_eq!(report.completed.scores.languages["go"].run, 2);
+        assert_eq!(report.completed.groups["bytes"].cases, 1);
+        assert_eq!(report.completed.groups["bytes"].trials["skip"], 1);
     }
 
     #[test]
@@ -607,32 +450,10 @@ mod tests {
     }
 
     #[test]
-    fn a_column_that_ran_nothing_is_left_out_of_the_table() {
-        let mut report = report();
-        report.columns.push("zig@go-host".to_owned());
-        let table = report.table();
-        assert!(!table.contains("zig@go-host"), "{table}");
-        assert!(table.contains("2 cases x 2 plugin-host pairs"), "{table}");
-    }
-
-    #[test]
     fn listed_is_the_same_whatever_the_order() {
-        let names = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-        let one = Listed::of(&names(&["b", "a"]));
-        assert_eq!(one, Listed::of(&names(&["a", "b"])));
+        let one = Listed::of(&["b", "a"]);
+        assert_eq!(one, Listed::of(&["a", "b"]));
         assert_eq!(one.count, 2);
-        assert_ne!(one, Listed::of(&names(&["a", "c"])));
-    }
-
-    #[test]
-    fn junit_counts_and_escapes() {
-        let junit = report().junit();
-        assert!(
-            junit.contains("tests=\"4\" failures=\"1\" skipped=\"2\""),
-            "{junit}"
-        );
-        assert!(junit.contains("<failure message=\"a &lt;diff&gt;&#10;here\"/>"));
-        assert!(junit.contains("<skipped message=\"known failure: known\"/>"));
-        assert!(junit.contains("<property name=\"go\" value=\"go version &quot;1&quot;\"/>"));
+        assert_ne!(one, Listed::of(&["a", "c"]));
     }
 }

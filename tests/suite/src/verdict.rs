@@ -1,8 +1,12 @@
-//! What one (case, language) trial came to, with the known-failure list taken into account.
+//! What one trial came to, with the known-failure list taken into account.
 
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+
+/// In report.json a verdict is two fields of its record: `verdict` (its word) and `detail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "Written", try_from = "Written")]
 pub enum Verdict {
     Pass,
     /// Diverged, or could not run; the message says how.
@@ -26,6 +30,9 @@ impl Verdict {
         }
     }
 
+    /// Every verdict's word, in the order tables count them.
+    pub const WORDS: [&'static str; 5] = ["pass", "fail", "xfail", "xpass", "skip"];
+
     /// The short word for tables and reports.
     pub fn word(&self) -> &'static str {
         match self {
@@ -46,6 +53,39 @@ impl Verdict {
             | Verdict::XPass(detail)
             | Verdict::Skip(detail) => detail,
         }
+    }
+}
+
+/// A verdict as report.json writes it.
+#[derive(Serialize, Deserialize)]
+struct Written {
+    verdict: String,
+    #[serde(default)]
+    detail: String,
+}
+
+impl From<Verdict> for Written {
+    fn from(verdict: Verdict) -> Written {
+        Written {
+            verdict: verdict.word().to_owned(),
+            detail: verdict.detail().to_owned(),
+        }
+    }
+}
+
+impl TryFrom<Written> for Verdict {
+    type Error = String;
+
+    fn try_from(written: Written) -> Result<Verdict, String> {
+        let detail = written.detail;
+        Ok(match written.verdict.as_str() {
+            "pass" => Verdict::Pass,
+            "fail" => Verdict::Fail(detail),
+            "xfail" => Verdict::XFail(detail),
+            "xpass" => Verdict::XPass(detail),
+            "skip" => Verdict::Skip(detail),
+            other => return Err(format!("`{other}` is not a verdict")),
+        })
     }
 }
 
@@ -73,5 +113,21 @@ mod tests {
         );
         let xpass = Verdict::judge(Ok(()), Some("why"));
         assert_eq!(xpass, Verdict::XPass("why".to_owned()));
+    }
+
+    #[test]
+    fn a_verdict_is_written_as_its_word_and_detail_and_read_back() {
+        for verdict in [Verdict::Pass, Verdict::XFail("why".to_owned())] {
+            let json = serde_json::to_value(&verdict).unwrap();
+            assert_eq!(json["verdict"], verdict.word());
+            assert_eq!(json["detail"], verdict.detail());
+            assert_eq!(serde_json::from_value::<Verdict>(json).unwrap(), verdict);
+        }
+        let bad = serde_json::json!({"verdict": "maybe", "detail": ""});
+        let error = serde_json::from_value::<Verdict>(bad).unwrap_err();
+        assert!(
+            error.to_string().contains("`maybe` is not a verdict"),
+            "{error}"
+        );
     }
 }

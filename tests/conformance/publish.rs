@@ -1,0 +1,109 @@
+//! The end of a run: the table and the attack table printed, report.json, junit.xml and the
+//! results page written (with the run kept in the history), the page checked in Chromium, and a
+//! known failure without its finding refused.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use conformance::findings::{Findings, FINDINGS_FILE};
+use conformance::report::{Kind, Listed, Report};
+use conformance::verdict::Verdict;
+
+use crate::floor::RERUN;
+use crate::listing::listed_names;
+use crate::{attacks, snapshots};
+
+/// Where the results go, relative to the project root.
+pub const REPORT_DIR: &str = "target/conformance";
+
+/// Prints the table, writes `report.json`, `junit.xml` and the results page for the trials that
+/// ran, and checks the page in Chromium.
+pub fn publish(root: &Path, mut report: Report) -> anyhow::Result<()> {
+    if report.records.is_empty() {
+        return Ok(());
+    }
+    // Each trial of nextest's runs in a process of its own: a report of one trial each time,
+    // all writing the same files, would be worse than none.
+    if std::env::var_os("NEXTEST_RUN_ID").is_some() {
+        return Ok(());
+    }
+    report.listed = Listed::of(&listed_names(root));
+    report.rerun = RERUN.to_owned();
+    report.snapshots = snapshots_of(&report);
+    let headings = report.records.iter().filter_map(|r| r.finding.as_deref());
+    report.findings = Findings::load(root)?.texts(headings);
+    // A known failure is recorded twice: its one-line reason in known-failures.toml, and what
+    // each side does in docs/findings.md, which must name its case or attack.
+    let unexplained: Vec<String> = report
+        .records
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::XFail(_) | Verdict::XPass(_)))
+        .filter(|r| r.finding.is_none())
+        .map(|r| r.trial.clone())
+        .collect();
+    print_tables(&report);
+    let reuse = report.reuse.is_some();
+    let dir = root.join(REPORT_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {REPORT_DIR}"))?;
+    std::fs::write(dir.join("junit.xml"), report.junit())
+        .with_context(|| format!("cannot write {REPORT_DIR}/junit.xml"))?;
+    let published = xtask::results::publish(&dir, report, true)?;
+    let changed = match published.changed {
+        Some(changed) => format!("; {changed} trials changed verdict since the previous run"),
+        None => String::new(),
+    };
+    println!(
+        "results: {REPORT_DIR}/report.json, {REPORT_DIR}/junit.xml, {REPORT_DIR}/index.html \
+         ({} KB{changed})",
+        published.page_bytes / 1024
+    );
+    let sh = xshell::Shell::new()?;
+    if let Some(line) = xtask::results::check_page(&sh, &dir, reuse)? {
+        println!("{line}");
+    }
+    if let Some(first) = unexplained.first() {
+        anyhow::bail!(
+            "{} known failures have no entry in {FINDINGS_FILE} that names their case or attack \
+             under a heading of their host or PDK (the first: {first})",
+            unexplained.len(),
+        );
+    }
+    Ok(())
+}
+
+/// Each case's and attack's snapshot, once, though every language on every host shares it.
+fn snapshots_of(report: &Report) -> BTreeMap<String, String> {
+    let mut snapshots = BTreeMap::new();
+    for record in &report.records {
+        let (key, dir, name) = match &record.kind {
+            Kind::Case { case, .. } => (case.clone(), snapshots::SNAPSHOTS_DIR, case),
+            Kind::Attack { attack, .. } => {
+                (format!("attack:{attack}"), attacks::SNAPSHOTS_DIR, attack)
+            }
+            Kind::Other => continue,
+        };
+        if let std::collections::btree_map::Entry::Vacant(entry) = snapshots.entry(key) {
+            if let Some(body) = snapshots::snapshot_body(dir, name) {
+                entry.insert(body);
+            }
+        }
+    }
+    snapshots
+}
+
+fn print_tables(report: &Report) {
+    if report.cases().next().is_some() {
+        println!("\n{}", report.table());
+    }
+    if report.of_kind("attack").next().is_some() {
+        println!(
+            "attacks (what each host did, and the verdict):\n{}",
+            report.attack_table()
+        );
+    }
+    println!("{}", report.reused_line());
+    for (built, toolchain) in &report.toolchains {
+        println!("{built}: {toolchain}");
+    }
+}
