@@ -53,5 +53,5 @@ pub fn driver(root: &Path, host: &Host, artifact: &Path, size: usize) -> Arc<dyn
 /// The client of a host that speaks docs/protocol.md, started as its table entry says.
 pub fn protocol_host(root: &Path, host: &Host, artifact: &Path, size: usize) -> ProtocolHost {
     let command = host.launch(root, artifact, &["serve"]);
-    ProtocolHost::from_command(host.name(), command, size)
+    ProtocolHost::new(host.name(), command, size)
 }

@@ -180,7 +180,7 @@ impl Run {
         });
         let spec = Spec {
             known: known.map(str::to_owned),
-            finding: known.and_then(|_| self.finding("fuzz_memory_get", host)),
+            finding: known.and_then(|_| self.finding(&fuzz::trial_name(host), host)),
             ..Spec::other(fuzz::trial_name(host), key)
         };
         Ok(self

@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -72,22 +72,9 @@ struct Server {
 }
 
 impl ProtocolHost {
-    /// A pool of up to `size` children of `program args... serve`, each started at its first
-    /// request.
-    pub fn new(
-        name: &str,
-        program: PathBuf,
-        mut args: Vec<String>,
-        env: Vec<(String, String)>,
-        size: usize,
-    ) -> ProtocolHost {
-        args.push("serve".to_owned());
-        ProtocolHost::from_command(name, Command { program, args, env }, size)
-    }
-
     /// A pool of up to `size` children of `command`, whose arguments already hold the
     /// subcommand, each started at its first request.
-    pub fn from_command(name: &str, command: Command, size: usize) -> ProtocolHost {
+    pub fn new(name: &str, command: Command, size: usize) -> ProtocolHost {
         ProtocolHost {
             name: name.to_owned(),
             command,
@@ -459,7 +446,7 @@ serve() {
 
     /// A test's directory, with `fake.sh` and the host's script `host.sh`; the script writes
     /// the process id of what it starts to `$DIR/grandchild`.
-    struct Scratch(PathBuf);
+    struct Scratch(std::path::PathBuf);
 
     impl Scratch {
         fn new(test: &str, script: &str) -> Scratch {
@@ -479,7 +466,7 @@ serve() {
                 args: vec![self.0.join("host.sh").display().to_string()],
                 env: vec![("DIR".to_owned(), self.0.display().to_string())],
             };
-            ProtocolHost::from_command("wrapped-host", command, size)
+            ProtocolHost::new("wrapped-host", command, size)
         }
 
         /// The grandchild's process id, once the script has written it.

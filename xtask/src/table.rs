@@ -241,7 +241,7 @@ impl Launch {
 
     /// The program to run and its leading arguments, for `root` and the entry's artifact
     /// (without the environment: [`Launch::command`] is the whole command).
-    pub fn resolve(&self, root: &Path, artifact: &Path) -> (PathBuf, Vec<String>) {
+    fn resolve(&self, root: &Path, artifact: &Path) -> (PathBuf, Vec<String>) {
         let program = match self.program {
             Program::Cargo => PathBuf::from(crate::cargo()),
             Program::Artifact => artifact.to_owned(),
