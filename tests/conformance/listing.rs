@@ -1,5 +1,6 @@
 //! The run's trials by name, without building anything: what `--list` prints, what the report's
-//! `listed` hash is made of, and the check that the partitions of a split run cover it.
+//! `listed` hash is made of, the check that the partitions of a split run cover it, and the check
+//! that every snapshot still has its case, language or attack.
 
 use std::path::Path;
 
@@ -10,10 +11,12 @@ use xtask::{Host, HOSTS, LANGUAGES};
 
 use crate::floor::case_trial_name;
 use crate::judge::{Attempt, Listed};
-use crate::snapshots::{ORPHAN_TRIAL, SURFACE_TRIAL};
+use crate::snapshots::{SNAPSHOTS_DIR, SURFACES_DIR, SURFACE_TRIAL};
 use crate::{attacks, fuzz, property, protocol_trials};
 
 pub const PARTITIONS_TRIAL: &str = "partitions_cover_the_run";
+/// The trial that checks every snapshot still has its case.
+pub const ORPHAN_TRIAL: &str = "snapshots_have_cases";
 
 /// The trials of a host that are not case trials, by name.
 pub fn side_trial_names(host: &Host) -> Vec<String> {
@@ -93,4 +96,52 @@ fn cover(names: &[String], total: u64) -> Result<(), String> {
         Some(empty) => Err(format!("hash:{}/{total} holds no trial", empty + 1)),
         None => Ok(()),
     }
+}
+
+/// A trial that fails when a snapshot has no case, or a surface snapshot no language of the
+/// table: a deleted or renamed case or language must take its snapshot with it, or the snapshot
+/// would silently stop being checked.
+pub fn orphans_work(root: &Path, cases: &[String]) -> impl FnOnce(Listed) -> Attempt + Send {
+    let root = root.to_owned();
+    let cases = cases.to_vec();
+    move |_| Attempt::result(orphans(&root, &cases))
+}
+
+fn orphans(root: &Path, cases: &[String]) -> Result<(), String> {
+    {
+        let languages: Vec<String> = LANGUAGES.iter().map(|l| l.name().to_owned()).collect();
+        let attacks: Vec<String> = conformance::attacks::ATTACKS
+            .iter()
+            .map(|attack| attack.name.to_owned())
+            .collect();
+        let mut orphans = orphans_in(root, SNAPSHOTS_DIR, cases)?;
+        orphans.extend(orphans_in(root, SURFACES_DIR, &languages)?);
+        orphans.extend(orphans_in(root, attacks::SNAPSHOTS_DIR, &attacks)?);
+        if orphans.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "snapshots without a case in {}, a language in xtask/src/table.rs or an attack in tests/src/attacks.rs: {} \
+                 (delete them, or restore what they belong to)",
+                case::CASES_DIR,
+                orphans.join(", ")
+            ))
+        }
+    }
+}
+
+/// The `*.snap` files in `dir` whose name is not in `names`.
+fn orphans_in(root: &Path, dir: &str, names: &[String]) -> Result<Vec<String>, String> {
+    let mut orphans = Vec::new();
+    let entries = std::fs::read_dir(root.join(dir)).map_err(|error| format!("{dir}: {error}"))?;
+    for entry in entries {
+        let path = entry.map_err(|error| error.to_string())?.path();
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(stem) = file.strip_suffix(".snap") {
+            if !names.iter().any(|known| known == stem) {
+                orphans.push(format!("{dir}/{file}"));
+            }
+        }
+    }
+    Ok(orphans)
 }

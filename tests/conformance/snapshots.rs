@@ -4,20 +4,18 @@
 use std::path::Path;
 
 use conformance::abi;
-use conformance::case::{self, Case};
+use conformance::case::Case;
 use conformance::driver::Driver;
 use conformance::render;
 use conformance::report::Divergence;
-use xtask::{project_root, Language, LANGUAGES};
+use xtask::{project_root, Language};
 
 use crate::judge::{Attempt, Listed, Ran};
 
 /// One snapshot per case, named after it and shared by every language.
 pub const SNAPSHOTS_DIR: &str = "tests/snapshots";
-/// The trial that checks every snapshot still has its case.
-pub const ORPHAN_TRIAL: &str = "snapshots_have_cases";
 /// Each language's import/export surface, one snapshot per language.
-const SURFACES_DIR: &str = "tests/snapshots/surfaces";
+pub const SURFACES_DIR: &str = "tests/snapshots/surfaces";
 pub const SURFACE_TRIAL: &str = "surface";
 
 /// Why a trial that compares with a snapshot failed, and what it rendered if it got that far.
@@ -155,52 +153,4 @@ pub fn surface_work(
             }),
         }
     }
-}
-
-/// A trial that fails when a snapshot has no case, or a surface snapshot no language of the
-/// table: a deleted or renamed case or language must take its snapshot with it, or the snapshot
-/// would silently stop being checked.
-pub fn orphans_work(root: &Path, cases: &[String]) -> impl FnOnce(Listed) -> Attempt + Send {
-    let root = root.to_owned();
-    let cases = cases.to_vec();
-    move |_| Attempt::result(orphans(&root, &cases))
-}
-
-fn orphans(root: &Path, cases: &[String]) -> Result<(), String> {
-    {
-        let languages: Vec<String> = LANGUAGES.iter().map(|l| l.name().to_owned()).collect();
-        let attacks: Vec<String> = conformance::attacks::ATTACKS
-            .iter()
-            .map(|attack| attack.name.to_owned())
-            .collect();
-        let mut orphans = orphans_in(root, SNAPSHOTS_DIR, cases)?;
-        orphans.extend(orphans_in(root, SURFACES_DIR, &languages)?);
-        orphans.extend(orphans_in(root, crate::attacks::SNAPSHOTS_DIR, &attacks)?);
-        if orphans.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "snapshots without a case in {}, a language in xtask/src/table.rs or an attack in tests/src/attacks.rs: {} \
-                 (delete them, or restore what they belong to)",
-                case::CASES_DIR,
-                orphans.join(", ")
-            ))
-        }
-    }
-}
-
-/// The `*.snap` files in `dir` whose name is not in `names`.
-fn orphans_in(root: &Path, dir: &str, names: &[String]) -> Result<Vec<String>, String> {
-    let mut orphans = Vec::new();
-    let entries = std::fs::read_dir(root.join(dir)).map_err(|error| format!("{dir}: {error}"))?;
-    for entry in entries {
-        let path = entry.map_err(|error| error.to_string())?.path();
-        let file = path.file_name().unwrap_or_default().to_string_lossy();
-        if let Some(stem) = file.strip_suffix(".snap") {
-            if !names.iter().any(|known| known == stem) {
-                orphans.push(format!("{dir}/{file}"));
-            }
-        }
-    }
-    Ok(orphans)
 }

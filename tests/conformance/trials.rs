@@ -15,9 +15,12 @@ use xtask::{Host, Hostile, Language};
 
 use crate::floor::{case_trial_name, driver, HostDriver, Subject};
 use crate::judge::{Attempt, Listed, Ran, Spec};
-use crate::listing::{partitions_work, side_trial_names, unit_tests_name, PARTITIONS_TRIAL};
+use crate::listing::{
+    orphans_work, partitions_work, side_trial_names, unit_tests_name, ORPHAN_TRIAL,
+    PARTITIONS_TRIAL,
+};
 use crate::run::Run;
-use crate::snapshots::{self, ORPHAN_TRIAL, SURFACE_TRIAL};
+use crate::snapshots::{self, SURFACE_TRIAL};
 use crate::{attacks, fuzz, property, protocol_trials};
 
 impl Run {
@@ -26,10 +29,7 @@ impl Run {
         let mut trials = self.surface_trials();
         let names: Vec<String> = self.catalogue.iter().map(|e| e.name.clone()).collect();
         let orphans = Spec::other(ORPHAN_TRIAL, None);
-        trials.push(
-            self.judge
-                .trial(orphans, snapshots::orphans_work(&self.root, &names)),
-        );
+        trials.push(self.judge.trial(orphans, orphans_work(&self.root, &names)));
         let partitions = Spec::other(PARTITIONS_TRIAL, None);
         trials.push(self.judge.trial(partitions, partitions_work(&self.root)));
         trials.push(self.property_trial()?);
