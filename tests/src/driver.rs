@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
@@ -75,6 +75,7 @@ impl ProtocolHost {
     /// A pool of up to `size` children of `command`, whose arguments already hold the
     /// subcommand, each started at its first request.
     pub fn new(name: &str, command: Command, size: usize) -> ProtocolHost {
+        handle_interrupts();
         ProtocolHost {
             name: name.to_owned(),
             command,
@@ -159,6 +160,7 @@ impl ProtocolHost {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .push(child.id());
+        remember_group(child.id());
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let (requests, to_write) = mpsc::channel::<String>();
         let (failed, written) = mpsc::channel();
@@ -235,6 +237,78 @@ fn kill_group(pgid: u32) {
     unsafe {
         libc::kill(-pgid, libc::SIGKILL);
     }
+    forget_group(pgid);
+}
+
+/// The process groups of the children alive now (0 is a free slot). A host's group does not
+/// get the terminal's Ctrl-C, so when the run is interrupted the handler below kills these
+/// groups itself: otherwise a host busy in a call (and anything it started) would outlive it.
+/// Plain atomics, since a signal handler may take no lock.
+static GROUPS: [AtomicI32; 1024] = [const { AtomicI32::new(0) }; 1024];
+
+/// Keeps `pgid` among the live groups; a run with more live children than slots leaves the
+/// rest to their end of input.
+fn remember_group(pgid: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return;
+    };
+    for slot in &GROUPS {
+        if slot
+            .compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+    }
+}
+
+fn forget_group(pgid: libc::pid_t) {
+    for slot in &GROUPS {
+        let _ = slot.compare_exchange(pgid, 0, Ordering::SeqCst, Ordering::SeqCst);
+    }
+}
+
+/// Kills every live group: what the interrupt handler does, async-signal-safe (atomics and
+/// `kill` only).
+fn kill_every_group() {
+    for slot in &GROUPS {
+        let pgid = slot.load(Ordering::SeqCst);
+        if pgid > 1 {
+            // SAFETY: as in kill_group.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: the hosts' groups first, then the signal's own default (the
+/// run ends as it would have).
+extern "C" fn on_interrupt(signal: libc::c_int) {
+    kill_every_group();
+    // SAFETY: signal and raise are async-signal-safe; SIG_DFL restores the default action.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+/// Installs [`on_interrupt`], once per process, where no other handler was set.
+fn handle_interrupts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            // SAFETY: the handler only touches atomics and async-signal-safe calls.
+            unsafe {
+                let previous = libc::signal(signal, handler);
+                // A signal the parent set to be ignored (nohup) stays ignored.
+                if previous == libc::SIG_IGN {
+                    libc::signal(signal, libc::SIG_IGN);
+                }
+            }
+        }
+    });
 }
 
 /// Why an answer has no outcomes.
@@ -616,6 +690,24 @@ wait
         );
         answers(&host);
         assert_eq!(host.started().len(), 2);
+    }
+
+    /// Every child started is among the live groups until it is killed, so an interrupt can
+    /// kill it; a killed one leaves its slot.
+    #[test]
+    fn a_live_host_is_remembered_for_an_interrupt_until_it_is_killed() {
+        let scratch = Scratch::new("remembered", "serve\n");
+        let host = scratch.host(1);
+        answers(&host);
+        let pgid = *host.started().first().expect("a child") as i32;
+        let live = || {
+            GROUPS
+                .iter()
+                .any(|slot| slot.load(Ordering::SeqCst) == pgid)
+        };
+        assert!(live(), "the running host's group {pgid} is not remembered");
+        drop(host);
+        assert!(!live(), "the ended host's group {pgid} is still remembered");
     }
 
     /// A host that hangs, closing nothing, is killed with everything it started.
