@@ -362,6 +362,8 @@ pub fn merge(parts: &[(PathBuf, Report)]) -> anyhow::Result<Report> {
 fn check_parts(parts: &[(PathBuf, Report)]) -> anyhow::Result<u64> {
     let (first_path, first) = &parts[0];
     let mut seen: BTreeMap<u64, &Path> = BTreeMap::new();
+    // The first part's count of parts, which every other part must share.
+    let mut total = None;
     for (path, part) in parts {
         let shown = path.display();
         let Some(partition) = &part.partition else {
@@ -369,7 +371,7 @@ fn check_parts(parts: &[(PathBuf, Report)]) -> anyhow::Result<u64> {
         };
         let partition =
             Partition::parse(partition).map_err(|error| anyhow::anyhow!("{shown}: {error}"))?;
-        let total = first_total(first, first_path)?;
+        let total = *total.get_or_insert(partition.total);
         if partition.total != total {
             bail!(
                 "{shown} is part {partition}, but {} is a part of {total}",
@@ -396,7 +398,7 @@ fn check_parts(parts: &[(PathBuf, Report)]) -> anyhow::Result<u64> {
             );
         }
     }
-    let total = first_total(first, first_path)?;
+    let total = total.unwrap_or(0);
     let missing: Vec<String> = (1..=total)
         .filter(|k| !seen.contains_key(k))
         .map(|k| format!("hash:{k}/{total}"))
@@ -405,17 +407,6 @@ fn check_parts(parts: &[(PathBuf, Report)]) -> anyhow::Result<u64> {
         bail!("the parts {} are missing", missing.join(", "));
     }
     Ok(total)
-}
-
-/// How many parts the first part says the run has.
-fn first_total(first: &Report, path: &Path) -> anyhow::Result<u64> {
-    let shown = path.display();
-    let Some(partition) = &first.partition else {
-        bail!("{shown}: not a part of a split run (its partition is null): run it with --partition hash:K/N");
-    };
-    let partition =
-        Partition::parse(partition).map_err(|error| anyhow::anyhow!("{shown}: {error}"))?;
-    Ok(partition.total)
 }
 
 /// The first key whose values differ, as `key: a vs b`.
