@@ -11,7 +11,9 @@ use xtask::{Artifact, Host, Language};
 /// A module or host missing here (not built, or broken) makes no key, so its trials always run.
 #[derive(Default)]
 pub struct Identities {
-    modules: BTreeMap<String, String>,
+    modules: BTreeMap<&'static str, String>,
+    /// Each hostile plugin's module, by its language.
+    hostile: BTreeMap<&'static str, String>,
     hosts: BTreeMap<&'static str, String>,
     /// Each host's build fingerprint (its sources, tests too, and toolchain), for the trials
     /// that run its sources rather than its program: its unit tests.
@@ -19,9 +21,14 @@ pub struct Identities {
 }
 
 impl Identities {
-    /// A module, by the name its trials' keys use (a language, or `hostile-<language>`).
-    pub fn add_module(&mut self, name: String, wasm: &[u8]) {
-        self.modules.insert(name, reuse::sha256(wasm));
+    /// A contract module, by its language.
+    pub fn add_module(&mut self, language: &'static str, wasm: &[u8]) {
+        self.modules.insert(language, reuse::sha256(wasm));
+    }
+
+    /// A hostile plugin's module, by its language.
+    pub fn add_hostile(&mut self, language: &'static str, wasm: &[u8]) {
+        self.hostile.insert(language, reuse::sha256(wasm));
     }
 
     /// A built host: the in-process Rust host is the code this executable was built from; a
@@ -59,25 +66,19 @@ impl Identities {
         Some(key.part(label, self.modules.get(module)?.as_bytes()))
     }
 
+    pub fn hostile(&self, key: Key, language: &str) -> Option<Key> {
+        Some(key.part("hostile", self.hostile.get(language)?.as_bytes()))
+    }
+
     pub fn pair(&self, key: Key, host: &Host, language: &Language) -> Option<Key> {
         self.module(self.host(key, host)?, "module", language.name())
     }
 
     /// Every contract module and host of the run: for the trials that use them all.
     pub fn everything(&self, mut key: Key) -> Key {
-        let modules = self
-            .modules
-            .iter()
-            .filter(|(name, _)| !name.starts_with(HOSTILE));
-        for (name, identity) in modules {
-            key = key.part(name, identity.as_bytes());
-        }
-        for (name, identity) in &self.hosts {
+        for (name, identity) in self.modules.iter().chain(&self.hosts) {
             key = key.part(name, identity.as_bytes());
         }
         key
     }
 }
-
-/// The prefix of a hostile module's name among the modules.
-pub const HOSTILE: &str = "hostile-";

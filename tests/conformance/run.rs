@@ -20,7 +20,7 @@ use xtask::{
 };
 
 use crate::floor::{driver, HostDriver, Subject};
-use crate::identities::{Identities, HOSTILE as HOSTILE_PREFIX};
+use crate::identities::Identities;
 use crate::judge::Judge;
 
 /// One conformance run, built and ready to make its trials.
@@ -103,8 +103,7 @@ impl Run {
             toolchains.insert(language.name().to_owned(), artifact.toolchain.clone());
             let wasm = std::fs::read(&artifact.path)
                 .with_context(|| format!("{language}: cannot read {}", artifact.path.display()))?;
-            self.identities
-                .add_module(language.name().to_owned(), &wasm);
+            self.identities.add_module(language.name(), &wasm);
             let surface = abi::Surface::read(&wasm)
                 .with_context(|| format!("{language}: {}", artifact.path.display()))?;
             let violations = surface.violations();
@@ -161,15 +160,14 @@ impl Run {
         Ok(())
     }
 
-    /// Each hostile language's module, keyed as `hostile-<language>`.
+    /// Each hostile language's module, read and keyed.
     fn add_hostile(&mut self, built: Outcomes<Hostile>) -> anyhow::Result<()> {
         for (language, artifact) in &built.ready {
             let wasm = std::fs::read(&artifact.path).with_context(|| {
                 let path = artifact.path.display();
                 format!("hostile {language}: cannot read {path}")
             })?;
-            let name = format!("{HOSTILE_PREFIX}{}", language.name());
-            self.identities.add_module(name, &wasm);
+            self.identities.add_hostile(language.name(), &wasm);
             self.hostile.push((language, Ok(artifact.path.clone())));
         }
         for (language, reason) in &built.skipped {

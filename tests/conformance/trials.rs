@@ -270,8 +270,7 @@ impl Run {
         let key = (|| {
             let key = self.identities.host(Key::new("attack"), host)?;
             let key = self.identities.module(key, "honest", xtask::HONEST)?;
-            let hostile = format!("{}{}", crate::identities::HOSTILE, language.name());
-            let key = self.identities.module(key, "hostile", &hostile)?;
+            let key = self.identities.hostile(key, language.name())?;
             let snapshot = format!("{}/{}.snap", attacks::SNAPSHOTS_DIR, attack.name);
             let key = key.part("attack", attack.name.as_bytes());
             Some(key.file(&self.root, &snapshot).finish())
