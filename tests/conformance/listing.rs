@@ -22,6 +22,13 @@ pub const ORPHAN_TRIAL: &str = "snapshots_have_cases";
 pub fn side_trial_names(host: &Host) -> Vec<String> {
     let mut names = vec![fuzz::trial_name(host)];
     names.extend(attacks::trial_names(host));
+    names.extend(own_trial_names(host));
+    names
+}
+
+/// A host's trials of its own program and sources: its protocol trials and its unit tests.
+pub fn own_trial_names(host: &Host) -> Vec<String> {
+    let mut names = Vec::new();
     if !host.in_process {
         names.extend(protocol_trials::trial_names(host));
     }

@@ -16,8 +16,7 @@ use xtask::{Host, Hostile, Language};
 use crate::floor::{case_trial_name, driver, HostDriver, Subject};
 use crate::judge::{Attempt, Listed, Ran, Spec};
 use crate::listing::{
-    orphans_work, partitions_work, side_trial_names, unit_tests_name, ORPHAN_TRIAL,
-    PARTITIONS_TRIAL,
+    orphans_work, own_trial_names, partitions_work, unit_tests_name, ORPHAN_TRIAL, PARTITIONS_TRIAL,
 };
 use crate::run::Run;
 use crate::snapshots::{self, SURFACE_TRIAL};
@@ -191,11 +190,9 @@ impl Run {
     /// A host's protocol trials (for a protocol host) and its own unit tests, or their skips.
     fn host_trials(&self, host: &'static Host) -> Vec<Trial> {
         let Some(artifact) = self.artifact(host) else {
-            let why = self.skip_reason(host);
-            let names = side_trial_names(host).into_iter();
             // Its fuzz and attacks say so themselves.
-            let names = names.filter(|n| *n != fuzz::trial_name(host));
-            let names = names.filter(|n| !n.starts_with("attack::"));
+            let why = self.skip_reason(host);
+            let names = own_trial_names(host).into_iter();
             return names.map(|name| self.skipped(name, why.clone())).collect();
         };
         let mut trials = Vec::new();
