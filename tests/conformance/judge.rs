@@ -75,23 +75,20 @@ pub struct Listed(pub bool);
 /// prints them (and, outside CI, the `.snap.new` files it writes for `cargo insta review`).
 pub const SHOW_KNOWN_DIFFS_ENV: &str = "CONFORMANCE_SHOW_KNOWN_DIFFS";
 
-impl Listed {
-    fn of(known: Option<&str>) -> Listed {
-        let show = std::env::var(SHOW_KNOWN_DIFFS_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
-        Listed(known.is_some() && !show)
-    }
-}
-
 /// Judges every trial of a run, and keeps their records.
 pub struct Judge {
     store: Arc<Store>,
+    /// [`SHOW_KNOWN_DIFFS_ENV`] is set: known failures compare as loudly as any other.
+    show_known_diffs: bool,
     records: Mutex<Vec<Record>>,
 }
 
 impl Judge {
     pub fn new(store: Arc<Store>) -> Arc<Judge> {
+        let show = std::env::var(SHOW_KNOWN_DIFFS_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
         Arc::new(Judge {
             store,
+            show_known_diffs: show,
             records: Mutex::new(Vec::new()),
         })
     }
@@ -111,7 +108,10 @@ impl Judge {
             let started = Instant::now();
             let (attempt, reused) = match kept {
                 Some(kept) => (kept_attempt(&kept), Some(kept.millis)),
-                None => (work(Listed::of(spec.known.as_deref())), None),
+                None => {
+                    let listed = spec.known.is_some() && !judge.show_known_diffs;
+                    (work(Listed(listed)), None)
+                }
             };
             let millis = reused.unwrap_or_else(|| started.elapsed().as_millis() as u64);
             judge.conclude(spec, attempt, millis, reused.is_some())
