@@ -22,10 +22,12 @@ impl Report {
         let width = cells.keys().map(|case| case.len()).max().unwrap_or(4);
         let width = width.max(4);
         // A filtered run (`-- @go-host`) shows only the columns it ran.
+        let ran: std::collections::BTreeSet<&String> =
+            cells.values().flat_map(|row| row.keys()).collect();
         let columns: Vec<String> = self
             .columns()
             .into_iter()
-            .filter(|column| self.cases().any(|r| r.subject().as_ref() == Some(column)))
+            .filter(|column| ran.contains(column))
             .collect();
         let widths: Vec<usize> = columns.iter().map(|c| c.len().max(5)).collect();
         let mut out = format!("{:<width$}", "case");
