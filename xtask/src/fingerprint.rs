@@ -33,7 +33,7 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> String {
 
 /// Every file under `dir`, relative to it with `/` separators, in path order, skipping the
 /// `ignored` top-level directories: what a fingerprint covers.
-pub(crate) fn source_files(dir: &Path, ignored: &[&str]) -> anyhow::Result<Vec<String>> {
+pub fn source_files(dir: &Path, ignored: &[&str]) -> anyhow::Result<Vec<String>> {
     let mut files = Vec::new();
     collect_files(dir, dir, ignored, &mut files)?;
     files.sort();

@@ -58,7 +58,15 @@ fn crate_paths_are_read_from_uses_and_code_but_not_comments_or_strings() {
 /// Every file under `src` but `lib.rs` and `main.rs` (another crate), with its edges.
 fn module_graph(src: &Path) -> Graph {
     let mut files = BTreeMap::new();
-    collect(src, src, &mut files);
+    for file in crate::fingerprint::source_files(src, &[]).expect("xtask/src can be listed") {
+        let Some(node) = file.strip_suffix(".rs") else {
+            continue;
+        };
+        if node != "lib" && node != "main" {
+            let text = std::fs::read_to_string(src.join(&file)).expect("a source reads");
+            files.insert(node.replace('/', "::"), text);
+        }
+    }
     let lib = std::fs::read_to_string(src.join("lib.rs")).expect("xtask has a lib.rs");
     let nodes: BTreeSet<String> = files.keys().cloned().collect();
     // What lib.rs re-exports, by name: `pub use build::{build_all, ...}`.
@@ -93,21 +101,6 @@ fn module_graph(src: &Path) -> Graph {
         }
     }
     graph
-}
-
-fn collect(src: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect(src, &path, files);
-        } else if path.extension().is_some_and(|ext| ext == "rs") {
-            let relative = path.strip_prefix(src).unwrap().with_extension("");
-            let node = relative.to_string_lossy().replace('/', "::");
-            if node != "lib" && node != "main" {
-                files.insert(node, std::fs::read_to_string(&path).unwrap());
-            }
-        }
-    }
 }
 
 /// The names lib.rs defines itself: `fn`, `struct`, `const`... after `pub`.

@@ -36,6 +36,7 @@ pub use build::{
 pub use checks::{fmt, lint};
 pub use demo::demo;
 pub use doctor::doctor;
+pub use fingerprint::source_files;
 pub use setup::setup;
 pub use table::{
     Build, Host, HostBench, Hostile, Language, Launch, Pinned, Prepare, Program, Style, HONEST,
