@@ -77,8 +77,7 @@ pub fn listed_names(root: &Path) -> Vec<String> {
 /// For N = 2 to 5, the parts `hash:1/N` .. `hash:N/N` of this run's own list of trials are
 /// disjoint and together the whole list, each part holding some: what a split CI run relies on
 /// before its reports are merged.
-pub fn partitions_work(root: &Path) -> impl FnOnce(Listed) -> Attempt + Send {
-    let names = listed_names(root);
+pub fn partitions_work(names: Vec<String>) -> impl FnOnce(Listed) -> Attempt + Send {
     move |_| Attempt::result((2..=5).try_for_each(|total| cover(&names, total)))
 }
 

@@ -100,7 +100,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    if let Err(error) = publish::publish(&root, report) {
+    if let Err(error) = publish::publish(&root, report, &run.findings, &run.listed) {
         eprintln!("error: {error:#}");
         return ExitCode::FAILURE;
     }

@@ -11,15 +11,20 @@ use conformance::report::{Kind, Listed, Report};
 use conformance::verdict::Verdict;
 
 use crate::floor::RERUN;
-use crate::listing::listed_names;
 use crate::{attacks, snapshots};
 
 /// Where the results go, relative to the project root.
 pub const REPORT_DIR: &str = "target/conformance";
 
 /// Prints the table, writes `report.json`, `junit.xml` and the results page for the trials that
-/// ran, and checks the page in Chromium.
-pub fn publish(root: &Path, mut report: Report) -> anyhow::Result<()> {
+/// ran, and checks the page in Chromium. `findings` and `listed` are the run's: its
+/// docs/findings.md and every trial's name, split or not.
+pub fn publish(
+    root: &Path,
+    mut report: Report,
+    findings: &Findings,
+    listed: &[String],
+) -> anyhow::Result<()> {
     if report.records.is_empty() {
         return Ok(());
     }
@@ -28,11 +33,11 @@ pub fn publish(root: &Path, mut report: Report) -> anyhow::Result<()> {
     if std::env::var_os("NEXTEST_RUN_ID").is_some() {
         return Ok(());
     }
-    report.listed = Listed::of(&listed_names(root));
+    report.listed = Listed::of(listed);
     report.rerun = RERUN.to_owned();
     report.snapshots = snapshots_of(&report);
     let headings = report.records.iter().filter_map(|r| r.finding.as_deref());
-    report.findings = Findings::load(root)?.texts(headings);
+    report.findings = findings.texts(headings);
     // A known failure is recorded twice: its one-line reason in known-failures.toml, and what
     // each side does in docs/findings.md, which must name its case or attack.
     let unexplained: Vec<String> = report

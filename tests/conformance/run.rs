@@ -22,6 +22,7 @@ use xtask::{
 use crate::floor::{driver, HostDriver, Subject};
 use crate::identities::Identities;
 use crate::judge::Judge;
+use crate::listing::listed_names;
 
 /// One conformance run, built and ready to make its trials.
 pub struct Run {
@@ -33,6 +34,8 @@ pub struct Run {
     pub known: KnownFailures,
     pub findings: Findings,
     pub catalogue: Vec<case::Entry>,
+    /// Every trial's name, split or not ([`listed_names`]).
+    pub listed: Vec<String>,
     /// Each language in the table's order, and where it stands.
     pub subjects: Vec<(&'static Language, Subject)>,
     /// Each built language's module surface, for its surface trial.
@@ -78,6 +81,7 @@ impl Run {
             known,
             findings: Findings::load(root)?,
             catalogue,
+            listed: listed_names(root),
             subjects: Vec::new(),
             surfaces: Vec::new(),
             drivers: Vec::new(),

@@ -30,7 +30,10 @@ impl Run {
         let orphans = Spec::other(ORPHAN_TRIAL, None);
         trials.push(self.judge.trial(orphans, orphans_work(&self.root, &names)));
         let partitions = Spec::other(PARTITIONS_TRIAL, None);
-        trials.push(self.judge.trial(partitions, partitions_work(&self.root)));
+        trials.push(
+            self.judge
+                .trial(partitions, partitions_work(self.listed.clone())),
+        );
         trials.push(self.property_trial()?);
         for (host, driver) in &self.drivers {
             trials.push(self.fuzz_trial(host, driver.clone())?);
