@@ -163,6 +163,11 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The module file first, before anything is read (stdin included): /dev/zero or a FIFO is
+	// refused at once, as it would be read forever or wait for a writer.
+	if failure := checkModuleFiles(c.wasm, nil); failure != nil {
+		return failureExit(failure)
+	}
 	store, err := c.store()
 	if err != nil {
 		return err
@@ -171,7 +176,7 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	compiled, failure := loadPlugin(c.wasm, c.options)
+	compiled, failure := loadPlugin(c.wasm, nil, c.options)
 	if failure != nil {
 		return failureExit(failure)
 	}

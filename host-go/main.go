@@ -15,7 +15,7 @@ const usage = `host-go runs Extism plugins with env.hostMemoryGet (Extism Go SDK
 usage:
   host-go demo LABEL=PATH...         say_hello of each plugin, as the seed's Go host calls it
   host-go call [flags] WASM EXPORT   call one export; its output goes to stdout unchanged
-  host-go serve                      answer conformance protocol v2 requests on stdin (docs/protocol.md)
+  host-go serve                      answer conformance protocol v3 requests on stdin (docs/protocol.md)
 
 call flags:
   --input TEXT        the input
@@ -41,7 +41,8 @@ exit codes:
   0  ok
   1  the plugin reported an error, or returned non-zero
   2  bad usage
-  3  cannot load the plugin, the store file or the input file
+  3  cannot load the plugin (a module file that is missing, not a regular file or over
+     128 MiB is refused without being read), the store file or the input file
   4  no such export
   5  the plugin trapped or exited with a non-zero code
   6  timed out
@@ -144,7 +145,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, p := range plugins {
 		fmt.Fprintf(stderr, "── %s: %s\n", p.label, p.path)
-		compiled, failure := loadPlugin(p.path, Options{Limits: defaultLimits})
+		compiled, failure := loadPlugin(p.path, nil, Options{Limits: defaultLimits})
 		if failure != nil {
 			return failureExit(failure)
 		}

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	extism "github.com/extism/go-sdk"
@@ -93,6 +92,20 @@ type Options struct {
 	// its level is at least this one. The zero LogLevel is go-sdk's own default, which it treats
 	// as off.
 	LogLevel extism.LogLevel
+	// Links are the modules linked beside the plugin's main one, in the manifest's order.
+	Links []Link
+}
+
+// Link is a module linked beside a plugin's main one: the others import its exports by Name.
+type Link struct {
+	Name string
+	Wasm []byte // the module's binary
+}
+
+// LinkFile is a linked module by its file, as a request names it.
+type LinkFile struct {
+	Name string
+	Path string
 }
 
 // logLevelNames are go-sdk's log levels by the names the protocol and --log-level give them,
@@ -155,39 +168,63 @@ type Compiled struct {
 	// it, and it costs every call (wazero watches the deadline on each entry into wasm).
 	interruptible bool
 	plugin        *extism.CompiledPlugin
-	initialPages  uint64          // the plugin's own memory at instantiation
+	initialPages  uint64          // the largest of its modules' own memories at instantiation
 	logLevel      extism.LogLevel // what Call logs at
 }
 
-// loadPlugin reads and compiles the module at path; a failure has kind load.
-func loadPlugin(path string, options Options) (*Compiled, *Failure) {
-	wasm, err := os.ReadFile(path)
+// loadPlugin reads the module at path and the modules linked beside it, checking each file
+// before it opens it (see readModuleFile), and compiles them; a failure has kind load. The
+// modules read from links replace options.Links.
+func loadPlugin(path string, links []LinkFile, options Options) (*Compiled, *Failure) {
+	wasm, err := readModuleFile(path)
 	if err != nil {
-		return nil, &Failure{Kind: kindLoad, Plugin: path, Message: "cannot read it: " + bareError(err)}
+		return nil, moduleFileFailure(path, nil, err)
+	}
+	options.Links = make([]Link, len(links))
+	for i, link := range links {
+		linked, err := readModuleFile(link.Path)
+		if err != nil {
+			return nil, moduleFileFailure(path, &link, err)
+		}
+		options.Links[i] = Link{Name: link.Name, Wasm: linked}
 	}
 	return compilePlugin(path, wasm, options)
 }
 
-// compilePlugin compiles wasm, a binary module, set up as options say; name is how failures
-// refer to it.
+// compilePlugin compiles wasm, a binary module, and options.Links beside it, set up as options
+// say; name is how failures refer to it.
 func compilePlugin(name string, wasm []byte, options Options) (*Compiled, *Failure) {
 	return compileWithCache(name, wasm, options, compilationCache)
 }
 
 // compileWithCache is compilePlugin with the wazero compilation cache to use: nil for none.
 func compileWithCache(name string, wasm []byte, options Options, cache wazero.CompilationCache) (*Compiled, *Failure) {
-	// go-sdk would pass anything to wazero; a plugin here is a binary module, and this says so.
-	if !bytes.HasPrefix(wasm, wasmMagic) {
-		return nil, &Failure{Kind: kindLoad, Plugin: name,
-			Message: `not a WebAssembly module (it does not start with \0asm)`}
+	failed := func(format string, args ...any) (*Compiled, *Failure) {
+		return nil, &Failure{Kind: kindLoad, Plugin: name, Message: fmt.Sprintf(format, args...)}
 	}
-	// Without WASI, go-sdk would compile the module and fail each instantiation with wazero's
-	// "module[wasi_snapshot_preview1] not instantiated"; this says why, once, as the Rust host does.
-	wasiImport := firstWasiImport(wasm)
+	// go-sdk would pass anything to wazero; a plugin here is binary modules, and this says so.
+	if !bytes.HasPrefix(wasm, wasmMagic) {
+		return failed(`not a WebAssembly module (it does not start with \0asm)`)
+	}
+	for _, link := range options.Links {
+		if !bytes.HasPrefix(link.Wasm, wasmMagic) {
+			return failed(`linked module %s is not a WebAssembly module (it does not start with \0asm)`, link.Name)
+		}
+	}
+	// WASI is the plugin's as a whole: any of its modules may import it. Without it, go-sdk
+	// would compile the modules and fail each instantiation with wazero's
+	// "module[wasi_snapshot_preview1] not instantiated"; this says why, once, as the Rust host
+	// does.
+	wasiImporter, wasiImport := "it", firstWasiImport(wasm)
+	for _, link := range options.Links {
+		if wasiImport != "" {
+			break
+		}
+		wasiImporter, wasiImport = "linked module "+link.Name, firstWasiImport(link.Wasm)
+	}
 	wasi := options.Wasi.enabled(wasiImport)
 	if !wasi && wasiImport != "" {
-		return nil, &Failure{Kind: kindLoad, Plugin: name,
-			Message: fmt.Sprintf("it imports %s.%s, but WASI is off", wasiModule, wasiImport)}
+		return failed("%s imports %s.%s, but WASI is off", wasiImporter, wasiModule, wasiImport)
 	}
 	limits := options.Limits
 	config := wazero.NewRuntimeConfig()
@@ -200,14 +237,28 @@ func compileWithCache(name string, wasm []byte, options Options, cache wazero.Co
 		// and function calls, so even a spinning plugin stops.
 		config = config.WithCloseOnContextDone(true)
 	}
-	manifest := extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: wasm}}, Config: options.Config}
+	// go-sdk's manifest of several modules, as its TestModuleLinking writes it: each linked
+	// module by its name, then the plugin's own, named main.
+	modules := make([]extism.Wasm, 0, len(options.Links)+1)
+	for _, link := range options.Links {
+		modules = append(modules, extism.WasmData{Data: link.Wasm, Name: link.Name})
+	}
+	modules = append(modules, extism.WasmData{Data: wasm, Name: "main"})
+	manifest := extism.Manifest{Wasm: modules, Config: options.Config}
 	compiled, err := extism.NewCompiledPlugin(context.Background(), manifest,
 		extism.PluginConfig{RuntimeConfig: config, EnableWasi: wasi},
 		[]extism.HostFunction{hostMemoryGet()})
 	if err != nil {
-		return nil, &Failure{Kind: kindLoad, Plugin: name, Message: err.Error()}
+		return failed("%s", err.Error())
 	}
+	// Every module's memory is the instance's (its growth is counted by the same cap), so each
+	// one's initial memory must fit in the cap, as the plugin's own must.
 	initialPages, _ := initialMemoryPages(wasm)
+	for _, link := range options.Links {
+		if pages, _ := initialMemoryPages(link.Wasm); pages > initialPages {
+			initialPages = pages
+		}
+	}
 	return &Compiled{name: name, limits: limits, interruptible: interruptible, plugin: compiled,
 		initialPages: initialPages, logLevel: options.LogLevel}, nil
 }

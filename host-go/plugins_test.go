@@ -68,7 +68,7 @@ func TestWorkspacePlugins(t *testing.T) {
 	for _, lang := range workspaceLanguages(t) {
 		t.Run(lang, func(t *testing.T) {
 			path := pluginPath(t, lang)
-			plugin, failure := loadPlugin(path, Options{})
+			plugin, failure := loadPlugin(path, nil, Options{})
 			if failure != nil {
 				t.Fatal(failure)
 			}
@@ -87,7 +87,7 @@ func TestWorkspacePlugins(t *testing.T) {
 			if r := plugin.Call(seedStore(), "fail", nil); r.Failure == nil || r.Failure.Kind != kindReturnCode || r.Failure.Code != 1 {
 				t.Errorf("fail without a message: %+v", r.Failure)
 			}
-			capped, failure := loadPlugin(path, Options{Limits: Limits{MemoryMaxPages: limitOf[uint32](48)}})
+			capped, failure := loadPlugin(path, nil, Options{Limits: Limits{MemoryMaxPages: limitOf[uint32](48)}})
 			if failure != nil {
 				t.Fatal(failure)
 			}

@@ -1,8 +1,9 @@
 package main
 
-// host-go serve: the conformance protocol, version 2, as ../docs/protocol.md writes it down.
-// Each line of stdin is a request: a plugin, its WASI, config, log level, store and limits, and
-// calls to make on one instance of it; each gets one answer line on stdout, flushed, in order.
+// host-go serve: the conformance protocol, version 3, as ../docs/protocol.md writes it down.
+// Each line of stdin is a request: a plugin, the modules linked beside it, its WASI, config, log
+// level, store and limits, and calls to make on one instance of it; each gets one answer line
+// on stdout, flushed, in order.
 // This file reads requests strictly (every field present, none unknown) and writes answers in
 // exactly the document's shapes; running the calls is the rest of host-go's.
 //
@@ -22,6 +23,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -29,7 +31,7 @@ import (
 )
 
 // protocolVersion is the conformance protocol version host-go speaks.
-const protocolVersion = 2
+const protocolVersion = 3
 
 // The kinds of error answer (../docs/protocol.md, "Errors").
 const (
@@ -41,6 +43,7 @@ const (
 type request struct {
 	id       uint64
 	wasm     string
+	links    []LinkFile
 	wasi     Wasi
 	config   map[string]string
 	logLevel extism.LogLevel
@@ -110,12 +113,13 @@ type logJSON struct {
 	Text  []byte `json:"text"`
 }
 
-// pluginKey is what a compiled plugin depends on: its file, whether its calls can time out
-// (which changes the generated code, and costs every call, so it is not done for calls without
-// a timeout), its WASI and its config. The other limits are the instance's (the memory cap) and
+// pluginKey is what a compiled plugin depends on: its file and its links' names and files,
+// whether its calls can time out (which changes the generated code, and costs every call, so it
+// is not done for calls without a timeout), its WASI and its config. The other limits are the instance's (the memory cap) and
 // the call's (keys and values).
 type pluginKey struct {
 	wasm          string
+	links         string // the links as JSON
 	interruptible bool
 	wasi          Wasi
 	config        string // the config as JSON, whose object keys encoding/json sorts
@@ -159,7 +163,18 @@ func (s *server) close() {
 }
 
 // handle answers one request line.
-func (s *server) handle(line []byte) any {
+func (s *server) handle(line []byte) (answer any) {
+	// A panic while reading the request is a bug in host-go or under it, not something a
+	// request may end the host with: the request is answered as one host-go cannot act on, in
+	// the protocol's shape, and the host goes on with the next line. (run has a recover of its
+	// own, which fails the calls left.)
+	defer func() {
+		if recovered := recover(); recovered != nil {
+			fmt.Fprintf(os.Stderr, "host-go: panic while reading a request: %v\n%s", recovered, debug.Stack())
+			answer = errorAnswer{Protocol: protocolVersion, ID: nil, Error: malformed(
+				"host-go panicked reading the request (a bug in host-go; the stack is on its stderr): %v", recovered)}
+		}
+	}()
 	req, id, reqErr := parseRequest(line)
 	if reqErr != nil {
 		return errorAnswer{Protocol: protocolVersion, ID: id, Error: reqErr}
@@ -190,14 +205,21 @@ func (s *server) run(req *request) (results []resultJSON) {
 		}
 	}()
 
+	// Every module file is checked on every request, also when its plugin is compiled already:
+	// a path that has become unusable is refused as one that always was.
+	if failure := checkModuleFiles(req.wasm, req.links); failure != nil {
+		return everyCall(failure)
+	}
 	config, _ := json.Marshal(req.config)
-	key := pluginKey{wasm: req.wasm, interruptible: req.limits.Timeout.Set, wasi: req.wasi, config: string(config)}
+	links, _ := json.Marshal(req.links)
+	key := pluginKey{wasm: req.wasm, links: string(links), interruptible: req.limits.Timeout.Set, wasi: req.wasi,
+		config: string(config)}
 	compiled, ok := s.plugins[key]
 	if !ok {
 		var failure *Failure
 		options := Options{Limits: Limits{Timeout: req.limits.Timeout}, Wasi: req.wasi, Config: req.config}
 		// A load failure is not cached: the file may be fixed while the server runs.
-		if compiled, failure = loadPlugin(req.wasm, options); failure != nil {
+		if compiled, failure = loadPlugin(req.wasm, req.links, options); failure != nil {
 			return everyCall(failure)
 		}
 		s.plugins[key] = compiled
@@ -290,7 +312,8 @@ func writeAnswer(stdout io.Writer, answer any) error {
 
 // The request's fields, and its objects', in the document's order.
 var (
-	requestFields = []string{"protocol", "id", "wasm", "wasi", "config", "log_level", "store", "limits", "calls"}
+	requestFields = []string{"protocol", "id", "wasm", "links", "wasi", "config", "log_level", "store", "limits", "calls"}
+	linkFields    = []string{"name", "wasm"}
 	storeFields   = []string{"key", "value"}
 	limitFields   = []string{"timeout_ms", "memory_max_pages", "max_key_len", "max_value_len"}
 	callFields    = []string{"export", "input"}
@@ -306,6 +329,11 @@ func parseRequest(line []byte) (req *request, id *uint64, reqErr *requestError) 
 	if err := json.Unmarshal(line, &top); err != nil {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
+			// encoding/json refuses to nest deeper than 10,000 levels (a line of 200,000 "["
+			// included) with a syntax error of its own, rather than overflowing its stack.
+			if strings.Contains(err.Error(), "exceeded max depth") {
+				return nil, nil, malformed("the line nests deeper than host-go's JSON reader takes (10000 levels): %v", err)
+			}
 			return nil, nil, malformed("the line is not JSON: %v", err)
 		}
 		return nil, nil, malformed("the line is not a JSON object: %s", show(line))
@@ -351,6 +379,9 @@ func readRequest(top map[string]json.RawMessage) (*request, error) {
 	if req.wasm, err = readString(top["wasm"], "wasm"); err != nil {
 		return nil, err
 	}
+	if req.links, err = readLinks(top["links"]); err != nil {
+		return nil, err
+	}
 	wasi, err := readString(top["wasi"], "wasi")
 	if err != nil {
 		return nil, err
@@ -376,6 +407,42 @@ func readRequest(top map[string]json.RawMessage) (*request, error) {
 		return nil, err
 	}
 	return req, nil
+}
+
+// readLinks reads the modules linked beside the main one. A name is what the other modules
+// import from, so it is not empty, not main (the plugin's own module) and not another link's.
+func readLinks(raw json.RawMessage) ([]LinkFile, error) {
+	entries, err := readArray(raw, "links")
+	if err != nil {
+		return nil, err
+	}
+	links := make([]LinkFile, len(entries))
+	first := make(map[string]int, len(entries)) // where each name was first given
+	for i, entry := range entries {
+		path := fmt.Sprintf("links[%d]", i)
+		fields, err := readFields(entry, path, linkFields)
+		if err != nil {
+			return nil, err
+		}
+		name, err := readString(fields["name"], path+".name")
+		if err != nil {
+			return nil, err
+		}
+		switch earlier, repeated := first[name]; {
+		case name == "":
+			return nil, fmt.Errorf("%s.name: empty; a linked module needs the name the others import it by", path)
+		case name == "main":
+			return nil, fmt.Errorf(`%s.name: "main" is the plugin's own module; a linked module needs another name`, path)
+		case repeated:
+			return nil, fmt.Errorf("link names must be distinct: %s.name %q repeats links[%d].name", path, name, earlier)
+		}
+		first[name] = i
+		links[i].Name = name
+		if links[i].Path, err = readString(fields["wasm"], path+".wasm"); err != nil {
+			return nil, err
+		}
+	}
+	return links, nil
 }
 
 func readConfig(raw json.RawMessage) (map[string]string, error) {

@@ -57,13 +57,14 @@ func writeProbe(t *testing.T, wasm []byte) string {
 	return path
 }
 
-// protocolRequest is a well-formed request, as a JSON object to change: id 7, logs off, the
-// store's hello is 00 ff, no limits, one call of value_of_hello.
+// protocolRequest is a well-formed request, as a JSON object to change: id 7, no links, logs
+// off, the store's hello is 00 ff, no limits, one call of value_of_hello.
 func protocolRequest(path string) map[string]any {
 	return map[string]any{
-		"protocol":  2,
+		"protocol":  3,
 		"id":        7,
 		"wasm":      path,
+		"links":     []any{},
 		"wasi":      "auto",
 		"config":    map[string]any{},
 		"log_level": "off",
@@ -104,7 +105,7 @@ func calls(exports ...string) func(map[string]any) {
 const helloResult = `{"output":"AP8=","failure":null,"trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}],"logs":[]}`
 
 func answer(results ...string) string {
-	return `{"protocol":2,"id":7,"results":[` + strings.Join(results, ",") + `]}`
+	return `{"protocol":3,"id":7,"results":[` + strings.Join(results, ",") + `]}`
 }
 
 func failed(failure string) string {
@@ -113,14 +114,14 @@ func failed(failure string) string {
 
 func malformedAnswer(id, message string) string {
 	text, _ := json.Marshal(message)
-	return `{"protocol":2,"id":` + id + `,"error":{"kind":"malformed_request","message":` + string(text) + `}}`
+	return `{"protocol":3,"id":` + id + `,"error":{"kind":"malformed_request","message":` + string(text) + `}}`
 }
 
 func TestServeRefusesMalformedRequests(t *testing.T) {
 	path := writeProbe(t, probeModule())
 	good := line(t, protocolRequest(path), nil)
 	cases := []serveCase{
-		{`{"protocol":2,"id":`, malformedAnswer("null", "the line is not JSON: unexpected end of JSON input")},
+		{`{"protocol":3,"id":`, malformedAnswer("null", "the line is not JSON: unexpected end of JSON input")},
 		{good + ` x`, malformedAnswer("null", "the line is not JSON: invalid character 'x' after top-level value")},
 		{`[1, 2]`, malformedAnswer("null", "the line is not a JSON object: [1, 2]")},
 		{`null`, malformedAnswer("null", "the line is not a JSON object: null")},
@@ -184,17 +185,85 @@ func TestServeRefusesMalformedRequests(t *testing.T) {
 		{line(t, protocolRequest(path), func(r map[string]any) { r["log_level"] = nil }),
 			malformedAnswer("7", `log_level: expected a string, got null`)},
 		// Another version is refused as such, whatever its fields; the answer says which
-		// version host-go speaks.
-		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 3; r["shiny"] = true }),
-			`{"protocol":2,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 3 is not supported: host-go speaks protocol 2"}}`},
-		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 1; delete(r, "log_level") }),
-			`{"protocol":2,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 1 is not supported: host-go speaks protocol 2"}}`},
-		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = "2" }),
-			malformedAnswer("7", `protocol: expected a non-negative integer, got "2"`)},
+		// version host-go speaks. Version 2's requests are version 3's without links.
+		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 2; delete(r, "links") }),
+			`{"protocol":3,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 2 is not supported: host-go speaks protocol 3"}}`},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 2 }),
+			`{"protocol":3,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 2 is not supported: host-go speaks protocol 3"}}`},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 4; r["shiny"] = true }),
+			`{"protocol":3,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 4 is not supported: host-go speaks protocol 3"}}`},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = 1; delete(r, "log_level"); delete(r, "links") }),
+			`{"protocol":3,"id":7,"error":{"kind":"unsupported_protocol","message":"protocol 1 is not supported: host-go speaks protocol 3"}}`},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["protocol"] = "3" }),
+			malformedAnswer("7", `protocol: expected a non-negative integer, got "3"`)},
 		// After all of them, a good request is still answered.
 		{good, answer(helloResult)},
 	}
 	checkCases(t, cases)
+}
+
+// links: each a name and a module path, no other field; a name is not empty, not main and not
+// another link's.
+func TestServeRefusesMalformedLinks(t *testing.T) {
+	path := writeProbe(t, probeModule())
+	withLinks := func(links ...any) string {
+		return line(t, protocolRequest(path), func(r map[string]any) { r["links"] = links })
+	}
+	link := func(name any) map[string]any { return map[string]any{"name": name, "wasm": path} }
+	absent := filepath.Join(t.TempDir(), "absent.wasm")
+	cases := []serveCase{
+		{line(t, protocolRequest(path), func(r map[string]any) { delete(r, "links") }),
+			malformedAnswer("7", "missing field `links`")},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["links"] = nil }),
+			malformedAnswer("7", "links: expected an array, got null")},
+		{line(t, protocolRequest(path), func(r map[string]any) { r["links"] = map[string]any{"lib": "lib.wasm"} }),
+			malformedAnswer("7", `links: expected an array, got {"lib":"lib.wasm"}`)},
+		{withLinks("lib"), malformedAnswer("7", `links[0]: expected an object, got "lib"`)},
+		{withLinks(link(""), link("lib")), malformedAnswer("7",
+			"links[0].name: empty; a linked module needs the name the others import it by")},
+		{withLinks(link("lib"), link("main")), malformedAnswer("7",
+			`links[1].name: "main" is the plugin's own module; a linked module needs another name`)},
+		{withLinks(link("a"), link("b"), link("a")), malformedAnswer("7",
+			`link names must be distinct: links[2].name "a" repeats links[0].name`)},
+		{withLinks(map[string]any{"name": "lib", "wasm": path, "path": path}), malformedAnswer("7",
+			"unknown field `links[0].path`")},
+		{withLinks(map[string]any{"name": "lib"}), malformedAnswer("7", "missing field `links[0].wasm`")},
+		{withLinks(map[string]any{"wasm": path}), malformedAnswer("7", "missing field `links[0].name`")},
+		{withLinks(link(1)), malformedAnswer("7", "links[0].name: expected a string, got 1")},
+		{withLinks(link(nil)), malformedAnswer("7", "links[0].name: expected a string, got null")},
+		{withLinks(map[string]any{"name": "lib", "wasm": nil}), malformedAnswer("7", "links[0].wasm: expected a string, got null")},
+		// Names are compared as they are: "Main" is a name like any other, whose file is then
+		// checked.
+		{withLinks(map[string]any{"name": "Main", "wasm": absent}), answer(failed(
+			`{"kind":"load","message":"cannot load plugin ` + path + `: link Main: ` + absent + `: no such file"}`))},
+		{line(t, protocolRequest(path), nil), answer(helloResult)},
+	}
+	checkCases(t, cases)
+}
+
+// A line nested deeper than encoding/json takes is a malformed request like any other line
+// that is not JSON: an answer in the protocol's shape, with a null id, and the host goes on.
+func TestServeAnswersDeeplyNestedLines(t *testing.T) {
+	path := writeProbe(t, probeModule())
+	const depth = 200_000
+	tooDeep := func(id string) string {
+		return malformedAnswer(id, "the line nests deeper than host-go's JSON reader takes (10000 levels): "+
+			"invalid character '[' exceeded max depth")
+	}
+	nested := line(t, protocolRequest(path), func(r map[string]any) { r["config"] = "NESTED" })
+	nested = strings.Replace(nested, `"NESTED"`, strings.Repeat("[", depth)+strings.Repeat("]", depth), 1)
+	checkCases(t, []serveCase{
+		{strings.Repeat("[", depth), tooDeep("null")},
+		{strings.Repeat("[", depth) + strings.Repeat("]", depth), tooDeep("null")},
+		{strings.Repeat(`{"a":`, depth), malformedAnswer("null",
+			"the line nests deeper than host-go's JSON reader takes (10000 levels): invalid character '{' exceeded max depth")},
+		// Inside a request whose id could be read if the line were read: the line is not.
+		{nested, tooDeep("null")},
+		// Within the depth, it is JSON, and the field's type is wrong.
+		{line(t, protocolRequest(path), func(r map[string]any) { r["config"] = []any{[]any{[]any{}}} }),
+			malformedAnswer("7", "config: expected an object, got [[[]]]")},
+		{line(t, protocolRequest(path), nil), answer(helloResult)},
+	})
 }
 
 func TestServeAnswersEachKindOfFailure(t *testing.T) {
@@ -223,7 +292,7 @@ func TestServeAnswersEachKindOfFailure(t *testing.T) {
 		{with("value_of_hello", map[string]any{"max_value_len": 0}), answer(failed(`{"kind":"value_too_long","len":2,"max":0}`))},
 		{with("nope", nil), answer(failed(`{"kind":"missing_export"}`))},
 		{request(func(r map[string]any) { r["wasm"] = absent }), answer(failed(
-			`{"kind":"load","message":"cannot load plugin ` + absent + `: cannot read it: no such file or directory"}`))},
+			`{"kind":"load","message":"cannot load plugin ` + absent + `: no such file"}`))},
 	}
 	checkCases(t, cases)
 }

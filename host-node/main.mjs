@@ -8,7 +8,7 @@ import { compile, instantiate } from "./plugin.mjs";
 import { DEFAULT_LIMITS, SEED_INPUT, seedStore } from "./seed.mjs";
 
 const USAGE = `usage:
-  host-node serve                          answer conformance protocol v2 requests on stdin
+  host-node serve                          answer conformance protocol v3 requests on stdin
   host-node demo LABEL=PATH...             say_hello of each plugin, as the seed's Go host calls it
   host-node bench --out DIR LABEL=PATH...  time calls, instances and compiles into DIR/figures.json`;
 

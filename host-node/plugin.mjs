@@ -8,7 +8,8 @@
 // JavaScript (src/call-context.ts): each block its own ArrayBuffer, addressed as its
 // index << 48, never in the module's linear memory.
 
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import createPlugin from "@extism/extism";
 
 /** The SDK as the protocol's messages name it; the unit tests hold it to node_modules. */
@@ -16,6 +17,8 @@ export const SDK = "@extism/extism 1.0.3";
 
 export const HOST_MEMORY_GET = "hostMemoryGet";
 const WASI_MODULE = "wasi_snapshot_preview1";
+/** The manifest's name of the plugin's own module (docs/protocol.md, "Linked modules"). */
+export const MAIN_MODULE = "main";
 
 /** The protocol's log levels, from the least severe; "off" lets no line through. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "off"];
@@ -130,19 +133,90 @@ export class Failure extends Error {
 }
 
 const loadFailure = (path, why) =>
-  new Failure("load", { message: `cannot load plugin ${path}: ${why}` });
+  new Failure("load", { message: `cannot load module ${path}: ${why}` });
+
+/** The largest module file the adapter reads (docs/protocol.md, "Module files"): 128 MiB. */
+export const MAX_MODULE_BYTES = 128 * 1024 * 1024;
+
+/** A load Failure for a module file the adapter will not read: the path, then what is wrong. */
+const fileFailure = (path, why) => new Failure("load", { message: `${path}: ${why}` });
+
+/** Why the file behind `stats` (symbolic links followed) may not be read as a module, or null. */
+function unusable(stats) {
+  if (!stats.isFile()) {
+    return "not a regular file";
+  }
+  if (stats.size > MAX_MODULE_BYTES) {
+    return `${stats.size} bytes, over the 128 MiB cap for a module`;
+  }
+  return null;
+}
+
+/**
+ * Checks the module file at path before anything opens it: it exists and, symbolic links
+ * followed, is a regular file of at most MAX_MODULE_BYTES. Throws a load Failure naming the path,
+ * so that a device that never ends or a FIFO without a writer is never opened.
+ */
+export async function checkModuleFile(path) {
+  let stats;
+  try {
+    stats = await stat(path);
+  } catch (error) {
+    const missing = error.code === "ENOENT" || error.code === "ENOTDIR";
+    throw fileFailure(path, missing ? "no such file" : `cannot stat it: ${error.code ?? error}`);
+  }
+  const why = unusable(stats);
+  if (why) {
+    throw fileFailure(path, why);
+  }
+}
+
+/**
+ * The bytes of a module file that checkModuleFile passed. The file may have changed since, so it
+ * is opened without blocking (a FIFO put there would otherwise hold open() until a writer came),
+ * checked again through the open descriptor, and read for at most the size that check saw.
+ */
+async function readModuleFile(path) {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw loadFailure(path, `cannot open it: ${error.code ?? error.message}`);
+  }
+  try {
+    const stats = await handle.stat();
+    const why = unusable(stats);
+    if (why) {
+      throw fileFailure(path, why);
+    }
+    const bytes = Buffer.alloc(stats.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+      if (bytesRead === 0) {
+        break;
+      }
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  } catch (error) {
+    if (error instanceof Failure) {
+      throw error;
+    }
+    throw loadFailure(path, `cannot read it: ${error.code ?? error.message}`);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
 
 /**
  * Compiles the module at path with V8 (the SDK takes a compiled WebAssembly.Module in its
- * manifest, src/manifest.ts), so one compile serves every instance. Throws a load Failure.
+ * manifest, src/manifest.ts), so one compile serves every instance. The file is checked first
+ * (checkModuleFile). Throws a load Failure.
  */
 export async function compile(path) {
-  let bytes;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw loadFailure(path, `cannot read it: ${error.code ?? error.message}`);
-  }
+  await checkModuleFile(path);
+  const bytes = await readModuleFile(path);
   try {
     const module = await WebAssembly.compile(bytes);
     const importsWasi = WebAssembly.Module.imports(module).some(
@@ -154,17 +228,47 @@ export async function compile(path) {
   }
 }
 
-/** WASI for a request's "auto", "on" or "off". */
-function wasiEnabled(compiled, wasi) {
-  return wasi === "on" || (wasi === "auto" && compiled.importsWasi);
+/** WASI for a request's "auto", "on" or "off": auto is on when any of the modules imports it. */
+function wasiEnabled(modules, wasi) {
+  return wasi === "on" || (wasi === "auto" && modules.some((compiled) => compiled.importsWasi));
 }
 
 /**
- * A fresh plugin instance with hostMemoryGet reading `store` (a Map of latin1 strings, one char a
- * byte, to Uint8Arrays) under `limits`, keeping the log lines at or above `logLevel`. Throws a
- * load Failure.
+ * The SDK's manifest for the main module and its links (`[{name, compiled}]`), as its
+ * ManifestWasm documentation names modules (interfaces.ts, `name`): each link in order under its
+ * name, then the main module as "main".
  */
-export async function instantiate(compiled, { wasi, config, logLevel, store, limits }) {
+function manifest(compiled, links) {
+  return {
+    wasm: [
+      ...links.map((link) => ({ name: link.name, module: link.compiled.module })),
+      { name: MAIN_MODULE, module: compiled.module },
+    ],
+  };
+}
+
+/** The plugin as a load failure names it: the main module's path, and its links if any. */
+function describe(compiled, links) {
+  if (links.length === 0) {
+    return compiled.path;
+  }
+  const linked = links.map((link) => `${link.name}=${link.compiled.path}`).join(", ");
+  return `${compiled.path} (linked with ${linked})`;
+}
+
+/**
+ * A fresh plugin instance of the compiled main module, with the compiled `links`
+ * (`[{name, compiled}]`, in order) beside it, and hostMemoryGet reading `store` (a Map of latin1
+ * strings, one char a byte, to Uint8Arrays) under `limits`, keeping the log lines at or above
+ * `logLevel`. Throws a load Failure.
+ *
+ * What 1.0.3 does with several modules is its own (foreground-plugin.ts,
+ * createForegroundPlugin): it instantiates each with the same import object (WASI, the kernel,
+ * `env` and the `functions`), never with another module's exports, so a module that imports
+ * from a link fails to instantiate; and a call by name goes to the first module in manifest order
+ * that exports it (callBlock), a link before the main one. The adapter passes that on.
+ */
+export async function instantiate(compiled, { wasi, config, logLevel, store, limits }, links = []) {
   // What the host function and the logger see during one call; Instance.call resets it.
   const state = { trace: [], logs: [], refusal: null };
   const logger = captureLogger(state, logLevel);
@@ -178,23 +282,23 @@ export async function instantiate(compiled, { wasi, config, logLevel, store, lim
       functions[EXTISM_ENV] ??= {};
       functions[EXTISM_ENV][fn] = KERNEL_WORKAROUNDS[fn].make(logLevel, logger);
     }
-    const plugin = await createPlugin(
-      { wasm: [{ module: compiled.module }] },
-      {
-        useWasi: wasiEnabled(compiled, wasi),
-        functions,
-        // The plugin's config, as the README's "Configuration" passes it: 1.0.3 reads only this
-        // option (mod.ts builds its InternalConfig from opts.config; manifest.ts defaults
-        // manifest.config and never reads it).
-        config,
-        logger,
-        // WASI's stdout would be the protocol's stdout; off, the SDK points it at /dev/null.
-        enableWasiOutput: false,
-      },
-    );
+    const modules = [compiled, ...links.map((link) => link.compiled)];
+    const plugin = await createPlugin(manifest(compiled, links), {
+      useWasi: wasiEnabled(modules, wasi),
+      functions,
+      // The plugin's config, as the README's "Configuration" passes it: 1.0.3 reads only this
+      // option (mod.ts builds its InternalConfig from opts.config; manifest.ts defaults
+      // manifest.config and never reads it).
+      config,
+      logger,
+      // WASI's stdout would be the protocol's stdout; off, the SDK points it at /dev/null.
+      enableWasiOutput: false,
+    });
     return new Instance(compiled.path, plugin, state);
   } catch (error) {
-    throw loadFailure(compiled.path, String(error?.message ?? error));
+    throw new Failure("load", {
+      message: `cannot load plugin ${describe(compiled, links)}: ${String(error?.message ?? error)}`,
+    });
   }
 }
 

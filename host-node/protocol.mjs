@@ -1,9 +1,9 @@
-// Reading requests of the conformance protocol, version 2 (../docs/protocol.md), strictly:
+// Reading requests of the conformance protocol, version 3 (../docs/protocol.md), strictly:
 // every field present, none unknown, each of its type, named when it is wrong.
 
-import { LOG_LEVELS, storeKey, unsupportedLimit } from "./plugin.mjs";
+import { LOG_LEVELS, MAIN_MODULE, storeKey, unsupportedLimit } from "./plugin.mjs";
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Why a request cannot be acted on: the answer's error. */
 export class RequestError extends Error {
@@ -19,6 +19,7 @@ const REQUEST_FIELDS = [
   "protocol",
   "id",
   "wasm",
+  "links",
   "wasi",
   "config",
   "log_level",
@@ -26,6 +27,7 @@ const REQUEST_FIELDS = [
   "limits",
   "calls",
 ];
+const LINK_FIELDS = ["name", "wasm"];
 const STORE_FIELDS = ["key", "value"];
 const LIMIT_FIELDS = ["timeout_ms", "memory_max_pages", "max_key_len", "max_value_len"];
 const CALL_FIELDS = ["export", "input"];
@@ -33,10 +35,21 @@ const WASI_MODES = ["auto", "on", "off"];
 // wasm's whole 32-bit address space.
 const MAX_PAGES = 65536;
 
-/** JSON text for a message: whole when short, else its start. */
+/**
+ * JSON text for a message: whole when short, else its first 40 code points (cut from its first 80
+ * UTF-16 units: spreading a string of many MB into code points would take the heap).
+ * JSON.stringify recurses, so a value nested deeper than V8's stack (JSON.parse reads 200,000
+ * arrays deep without one) is only named.
+ */
 function show(value) {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length <= 40 ? text : `${[...text].slice(0, 40).join("")}...`;
+  let text;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    return Array.isArray(value) ? "an array nested too deep to show" : "an object too deep to show";
+  }
+  const points = [...text.slice(0, 80)];
+  return points.length <= 40 && text.length <= 80 ? text : `${points.slice(0, 40).join("")}...`;
 }
 
 const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
@@ -153,6 +166,7 @@ function readRequest(top) {
   }
   checkFields(top, "", REQUEST_FIELDS);
   const request = { id: readUint(top.id, "id"), wasm: readString(top.wasm, "wasm") };
+  request.links = readLinks(top.links);
   request.wasi = readString(top.wasi, "wasi");
   if (!WASI_MODES.includes(request.wasi)) {
     throw malformed(`wasi: expected "auto", "on" or "off", got ${show(top.wasi)}`);
@@ -194,6 +208,36 @@ function readLogLevel(value) {
     );
   }
   return value;
+}
+
+/**
+ * The modules linked beside the main one, in order, as `{name, wasm}`: each name a module name
+ * other modules import from, so not empty, not the main module's and not another link's.
+ */
+function readLinks(value) {
+  if (!Array.isArray(value)) {
+    throw malformed(`links: expected an array, got ${show(value)}`);
+  }
+  const first = new Map(); // where each name was first given
+  return value.map((entry, i) => {
+    const path = `links[${i}]`;
+    readFields(entry, path, LINK_FIELDS);
+    const name = readString(entry.name, `${path}.name`);
+    const wasm = readString(entry.wasm, `${path}.wasm`);
+    if (name === "") {
+      throw malformed(`${path}.name: empty; a link needs the module name others import it by`);
+    }
+    if (name === MAIN_MODULE) {
+      throw malformed(`${path}.name: "${MAIN_MODULE}" is the plugin's own module, not a link's`);
+    }
+    if (first.has(name)) {
+      throw malformed(
+        `link names must be distinct: ${path}.name ${show(name)} repeats links[${first.get(name)}].name`,
+      );
+    }
+    first.set(name, i);
+    return { name, wasm };
+  });
 }
 
 function readStore(value) {

@@ -1,8 +1,15 @@
 // host-node serve: answers conformance protocol requests (../docs/protocol.md), one JSON line
 // on stdin each, with one line on stdout each, in order.
 
-import { PROTOCOL_VERSION, parseRequest, resultJson } from "./protocol.mjs";
-import { Failure, compile, instantiate } from "./plugin.mjs";
+import { PROTOCOL_VERSION, RequestError, parseRequest, resultJson } from "./protocol.mjs";
+import { Failure, checkModuleFile, compile, instantiate } from "./plugin.mjs";
+
+/** An error answer, with every field the protocol asks of one. */
+const errorAnswer = (id, kind, message) => ({
+  protocol: PROTOCOL_VERSION,
+  id,
+  error: { kind, message },
+});
 
 export class Server {
   constructor() {
@@ -11,16 +18,37 @@ export class Server {
     this.modules = new Map();
   }
 
-  /** The answer object for one request line. */
+  /** The answer object for one request line; never throws. */
   async handle(line) {
     let request;
     try {
       request = parseRequest(line);
     } catch (error) {
-      const { kind, message } = error;
-      return { protocol: PROTOCOL_VERSION, id: error.id ?? null, error: { kind, message } };
+      const id = Number.isInteger(error?.id) ? error.id : null;
+      if (error instanceof RequestError) {
+        return errorAnswer(id, error.kind, error.message);
+      }
+      // The runtime's own error while reading (a stack overflow, say): the request cannot be
+      // read, and still gets an answer with a kind.
+      console.error("host-node: exception while reading a request:", error);
+      return errorAnswer(
+        id,
+        "malformed_request",
+        `host-node cannot read the request: ${error?.message ?? error}`,
+      );
     }
     return { protocol: PROTOCOL_VERSION, id: request.id, results: await this.run(request) };
+  }
+
+  /** The compiled module at path, compiled once while the host runs (see the constructor). */
+  async module(path) {
+    let compiled = this.modules.get(path);
+    if (!compiled) {
+      // A load failure is not cached: the file may be fixed while the host runs.
+      compiled = await compile(path);
+      this.modules.set(path, compiled);
+    }
+    return compiled;
   }
 
   /**
@@ -37,13 +65,17 @@ export class Server {
     };
     let instance = null;
     try {
-      let compiled = this.modules.get(request.wasm);
-      if (!compiled) {
-        // A load failure is not cached: the file may be fixed while the host runs.
-        compiled = await compile(request.wasm);
-        this.modules.set(request.wasm, compiled);
+      // Every file is checked before any is read, and before the cache is asked, so that a path
+      // answers the same whether or not it was compiled before.
+      for (const path of [request.wasm, ...request.links.map((link) => link.wasm)]) {
+        await checkModuleFile(path);
       }
-      instance = await instantiate(compiled, request);
+      const compiled = await this.module(request.wasm);
+      const links = [];
+      for (const { name, wasm } of request.links) {
+        links.push({ name, compiled: await this.module(wasm) });
+      }
+      instance = await instantiate(compiled, request, links);
       for (const call of request.calls) {
         results.push(resultJson(await instance.call(call.export, call.input)));
       }
@@ -89,10 +121,35 @@ async function* lines(stream) {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * The answer as one line of JSON. Results too large for one V8 string (2^29 - 24 characters: an
+ * output of some 400 MB in base64) cannot be written, so every call of such an answer fails as
+ * load, saying so, rather than the host ending.
+ */
+export function answerText(answer) {
+  try {
+    return JSON.stringify(answer);
+  } catch (error) {
+    console.error(`host-node: cannot write the answer to request ${answer.id}:`, error);
+    const failure = {
+      kind: "load",
+      message: `host-node cannot write the answer as one JSON string: ${error?.message ?? error}`,
+    };
+    const results = (answer.results ?? []).map(() => ({
+      output: null,
+      failure,
+      trace: [],
+      logs: [],
+    }));
+    return JSON.stringify({ protocol: PROTOCOL_VERSION, id: answer.id, results });
+  }
+}
+
 /** Writes one answer line; resolves once it is handed to the OS, since the client waits. */
 function write(stdout, answer) {
+  const text = `${answerText(answer)}\n`;
   return new Promise((resolve, reject) => {
-    stdout.write(`${JSON.stringify(answer)}\n`, (error) => (error ? reject(error) : resolve()));
+    stdout.write(text, (error) => (error ? reject(error) : resolve()));
   });
 }
 
@@ -106,12 +163,14 @@ export async function serve(stdin, stdout) {
     let text;
     try {
       text = decoder.decode(line);
-    } catch {
-      await write(stdout, {
-        protocol: PROTOCOL_VERSION,
-        id: null,
-        error: { kind: "malformed_request", message: "the line is not UTF-8" },
-      });
+    } catch (error) {
+      // TypeError is the decoder's refusal; anything else (a line longer than V8's strings) is
+      // the runtime's, and the line is just as unreadable.
+      const why =
+        error instanceof TypeError
+          ? "the line is not UTF-8"
+          : `the line cannot be read: ${error?.message ?? error}`;
+      await write(stdout, errorAnswer(null, "malformed_request", why));
       continue;
     }
     // A blank line is no request and gets no answer.

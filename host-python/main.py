@@ -15,7 +15,7 @@ import runner  # noqa: E402
 USAGE = """host-python runs Extism plugins with env.hostMemoryGet (Extism Python SDK on libextism)
 
 usage:
-  host-python serve                        answer conformance protocol v2 requests on stdin
+  host-python serve                        answer conformance protocol v3 requests on stdin
   host-python demo LABEL=PATH...           say_hello of each plugin, as the seed's Go host calls it
   host-python bench --out DIR LANG=PATH... time calls, instances and compiles; DIR/figures.json
 """

@@ -1,6 +1,8 @@
-"""host-python serve: the conformance protocol, version 2, as ../docs/protocol.md writes it down.
+"""host-python serve: the conformance protocol, version 3, as ../docs/protocol.md writes it down.
 Each line of stdin is a request; each gets one answer line on stdout, flushed, in order. Requests
-are read strictly: every field present, none unknown, each of its type (naming the field).
+are read strictly: every field present, none unknown, each of its type (naming the field). No
+line ends the host: whatever goes wrong inside it (a line nested too deeply for Python's JSON
+reader, a MemoryError, a bug of its own) is answered with an error that has every field.
 
 The Python SDK enforces limits.timeout_ms (the manifest's timeout_ms), so no request is refused as
 unsupported_limit. Each result's logs are the plugin's log lines libextism gave the SDK during the
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import runner
 from runner import Failure, Limits
 
-VERSION = 2
+VERSION = 3
 U64_MAX = (1 << 64) - 1
 U32_MAX = (1 << 32) - 1
 
@@ -25,6 +27,7 @@ REQUEST_FIELDS = [
     "protocol",
     "id",
     "wasm",
+    "links",
     "wasi",
     "config",
     "log_level",
@@ -33,6 +36,7 @@ REQUEST_FIELDS = [
     "calls",
 ]
 STORE_FIELDS = ["key", "value"]
+LINK_FIELDS = ["name", "wasm"]
 LIMIT_FIELDS = ["timeout_ms", "memory_max_pages", "max_key_len", "max_value_len"]
 CALL_FIELDS = ["export", "input"]
 WASI_MODES = ("auto", "on", "off")
@@ -51,6 +55,7 @@ class Unsupported(Exception):
 class Request:
     id: int
     wasm: str
+    links: list  # of (name, path), in the manifest's order
     wasi: str
     config: dict
     log_level: str  # one of LOG_LEVELS
@@ -74,8 +79,16 @@ def pairs(items):
 
 
 def show(value) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return "a value nested too deeply to show"
     return text if len(text) <= 40 else text[:40] + "..."
+
+
+def printable(text: str) -> str:
+    """text with each lone surrogate (JSON's "\\ud800") spelled out, so that it can be UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_request(line: bytes) -> tuple[Request | None, int | None, dict | None]:
@@ -86,12 +99,14 @@ def parse_request(line: bytes) -> tuple[Request | None, int | None, dict | None]
         )
     except UnicodeDecodeError as error:
         return None, None, malformed(f"the line is not UTF-8: {error}")
-    except json.JSONDecodeError as error:
+    except RecursionError:
+        # Python's JSON reader recurses once per array or object: a line of 200,000 `[` ends here.
+        return None, None, malformed("the line is not JSON: nested too deeply for the reader")
+    except ValueError as error:
+        # JSONDecodeError, and also the ValueError of a number over Python's 4,300 digits.
         return None, None, malformed(f"the line is not JSON: {error}")
     except Malformed as error:
         return None, None, malformed(str(error))
-    except RecursionError:
-        return None, None, malformed("the line is not JSON: nested too deeply")
     if not isinstance(top, dict):
         return None, None, malformed(f"the line is not a JSON object: {show(top)}")
     # The id first, so that every other refusal can carry it.
@@ -118,7 +133,7 @@ def parse_request(line: bytes) -> tuple[Request | None, int | None, dict | None]
 
 
 def malformed(message: str) -> dict:
-    return {"kind": "malformed_request", "message": message}
+    return {"kind": "malformed_request", "message": printable(message)}
 
 
 def read_request(top: dict) -> Request:
@@ -138,6 +153,7 @@ def read_request(top: dict) -> Request:
     return Request(
         id=read_uint(top["id"], "id"),
         wasm=read_string(top["wasm"], "wasm"),
+        links=read_links(top["links"]),
         wasi=wasi,
         config=read_config(top["config"]),
         log_level=log_level,
@@ -226,6 +242,27 @@ def read_store(value) -> dict:
     return store
 
 
+def read_links(value) -> list:
+    links, first = [], {}
+    for i, entry in enumerate(read_array(value, "links")):
+        path = f"links[{i}]"
+        check_fields(entry, path, LINK_FIELDS)
+        name = read_string(entry["name"], f"{path}.name")
+        wasm = read_string(entry["wasm"], f"{path}.wasm")
+        if not name:
+            raise Malformed(f"{path}.name: a link's name cannot be empty")
+        if name == runner.MAIN:
+            raise Malformed(f"{path}.name: \"main\" is the main module's name, not a link's")
+        if name in first:
+            raise Malformed(
+                f"link names must be distinct: {path}.name {show(name)} repeats "
+                f"links[{first[name]}].name"
+            )
+        first[name] = i
+        links.append((name, wasm))
+    return links
+
+
 def read_limits(value) -> Limits:
     check_fields(value, "limits", LIMIT_FIELDS)
     return Limits(
@@ -267,7 +304,7 @@ def run(compiler: runner.Compiler, request: Request) -> list:
         return results + [runner.Result(None, failure)] * (len(request.calls) - len(results))
 
     try:
-        compiled = compiler.get(request.wasm, request.wasi, request.limits)
+        compiled = compiler.get(request.wasm, request.wasi, request.limits, request.links)
         with compiled.instance(request.config) as plugin:
             for export, data in request.calls:
                 results.append(
@@ -293,16 +330,83 @@ def run(compiler: runner.Compiler, request: Request) -> list:
 
 
 def answer(compiler: runner.Compiler, line: bytes) -> dict:
+    request_id = None
     try:
         request, request_id, error = parse_request(line)
+        if error is not None:
+            return error_answer(request_id, error)
+        results = run(compiler, request)
+        return {"protocol": VERSION, "id": request.id, "results": [result_json(r) for r in results]}
     except Exception as bug:
+        # A bug in host-python, or a MemoryError: still an answer with every field.
         traceback.print_exc(file=sys.stderr)
-        request, request_id = None, None
-        error = malformed(f"host-python failed to read the request (a bug in the adapter): {bug}")
-    if error is not None:
-        return {"protocol": VERSION, "id": request_id, "error": error}
-    results = run(compiler, request)
-    return {"protocol": VERSION, "id": request.id, "results": [result_json(r) for r in results]}
+        return error_answer(
+            request_id,
+            malformed(
+                "host-python failed to answer the request (a bug in the adapter, or too little "
+                f"memory; the traceback is on its stderr): {type(bug).__name__}: {bug}"
+            ),
+        )
+
+
+def error_answer(request_id: int | None, error: dict) -> dict:
+    return {"protocol": VERSION, "id": request_id, "error": error}
+
+
+# The last resort, when even an answer could not be written out: made once, beforehand.
+FALLBACK = (
+    json.dumps(
+        error_answer(
+            None,
+            malformed(
+                "host-python could not write its answer (a bug in the adapter, or too little "
+                "memory; the traceback is on its stderr)"
+            ),
+        ),
+        separators=(",", ":"),
+    ).encode("ascii")
+    + b"\n"
+)
+
+
+def answer_line(compiler: runner.Compiler, line: bytes | None) -> bytes:
+    """The answer to one request line (None: a line too long to hold), as the bytes to write."""
+    try:
+        if line is None:
+            reply = error_answer(None, malformed("the line is too long to hold in memory"))
+        else:
+            reply = answer(compiler, line)
+        text = json.dumps(reply, ensure_ascii=False, separators=(",", ":"))
+        # No lone surrogate can reach the answer (printable), but if one did, it is not UTF-8.
+        return text.encode("utf-8", "replace") + b"\n"
+    except Exception:
+        try:
+            traceback.print_exc(file=sys.stderr)
+        except Exception:
+            pass
+        return FALLBACK
+
+
+def request_lines(stdin):
+    """stdin's lines, each whole (readline has no length limit: a line can be megabytes of
+    base64); None for a line too long for memory, whose rest is skipped."""
+    while True:
+        try:
+            line = stdin.readline()
+        except MemoryError:
+            skip_line(stdin)
+            yield None
+            continue
+        if not line:
+            return
+        yield line
+
+
+def skip_line(stdin) -> None:
+    while True:
+        chunk = stdin.readline(1 << 20)
+        if not chunk or chunk.endswith(b"\n"):
+            return
 
 
 def serve(stdin, stdout) -> None:
@@ -310,10 +414,8 @@ def serve(stdin, stdout) -> None:
     compiler = runner.Compiler()
     # Before the first request, so that no plugin sees libextism's logging off and then on.
     runner.plugin_logs()
-    # readline has no length limit: a line can be megabytes of base64.
-    for line in iter(stdin.readline, b""):
-        if not line.strip():
+    for line in request_lines(stdin):
+        if line is not None and not line.strip():
             continue  # a blank line is no request and gets no answer
-        text = json.dumps(answer(compiler, line), ensure_ascii=False, separators=(",", ":"))
-        stdout.write(text.encode("utf-8") + b"\n")
+        stdout.write(answer_line(compiler, line))
         stdout.flush()

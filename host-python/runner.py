@@ -1,9 +1,11 @@
-"""Running plugins on the Extism Python SDK: compiled plugins, env.hostMemoryGet, the plugin's log
+"""Running plugins on the Extism Python SDK: module files checked before they are read, compiled
+plugins (a main module and the modules linked beside it), env.hostMemoryGet, the plugin's log
 lines, and sorting what the SDK reports into the conformance protocol's failure kinds
-(../docs/protocol.md, "Failures")."""
+(../docs/protocol.md, "Module files" and "Failures")."""
 
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 
@@ -15,6 +17,8 @@ from extism.extism import CompiledPlugin
 
 HOST_MEMORY_GET = "hostMemoryGet"
 WASI_MODULE = "wasi_snapshot_preview1"
+# The name of the plugin's own module in a manifest of several.
+MAIN = "main"
 U64 = 1 << 64
 # The protocol's log levels, lowest first ("off" is above them all).
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error")
@@ -290,19 +294,107 @@ def skip_import_desc(data: bytes, at: int) -> int:
     raise ValueError(f"unknown import kind {kind}")
 
 
-class Compiled:
-    """A plugin compiled once; each instance() is a fresh extism.Plugin of it."""
+# The largest module file a host reads (docs/protocol.md, "Module files").
+MODULE_CAP = 128 << 20
+# What stat says a path is, when it is not a regular file.
+FILE_KINDS = [
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+]
 
-    def __init__(self, path: str, wasi: str, limits: Limits):
-        self.path = path
+
+@dataclass(frozen=True)
+class ModuleFile:
+    """One module of a plugin's manifest, its file checked by module_files: name is `main` or a
+    link's, stamp what stat saw (so that a changed file is compiled again)."""
+
+    name: str
+    path: str
+    stamp: tuple
+
+
+def module_files(path: str, links=()) -> list:
+    """The manifest's modules in its order, each link (name, path) as given, then `main`, every
+    file checked before any is opened: it must be a regular file (stat follows symbolic links) of
+    at most MODULE_CAP bytes. A FIFO or a device is never opened, so none can hold the host up."""
+    files, problems = [], []
+    for name, file_path in [*links, (MAIN, path)]:
         try:
-            with open(path, "rb") as file:
-                wasm = file.read()
-        except OSError as error:
-            raise Failure("load", message=f"cannot load plugin {path}: {error.strerror}") from None
-        enabled = wasi == "on" or (wasi == "auto" and wasi_imported(wasm))
+            files.append(ModuleFile(name, file_path, checked_stamp(file_path)))
+        except Failure as failure:
+            link = "" if name == MAIN else f"link `{name}`: "
+            problems.append(link + failure.fields["message"])
+    if problems:
+        raise Failure("load", message="; ".join(problems))
+    return files
+
+
+def checked_stamp(path: str) -> tuple:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise Failure("load", message=f"{path}: no such file") from None
+    except OSError as error:
+        raise Failure("load", message=f"{path}: {error.strerror}") from None
+    except ValueError as error:  # a NUL in the path
+        raise Failure("load", message=f"{path!r}: not a path: {error}") from None
+    return file_stamp(path, info)
+
+
+def file_stamp(path: str, info: os.stat_result) -> tuple:
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in FILE_KINDS if test(info.st_mode)), None)
+        raise Failure(
+            "load", message=f"{path}: not a regular file" + (f" ({kind})" if kind else "")
+        )
+    if info.st_size > MODULE_CAP:
+        raise Failure(
+            "load",
+            message=f"{path}: {info.st_size} bytes, over the 128 MiB cap for a module",
+        )
+    return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def read_module(file: ModuleFile) -> bytes:
+    """The bytes of a checked module file. O_NONBLOCK and the fstat after opening are for a path
+    changed since its check: a FIFO put there is then not waited for, nor read."""
+    try:
+        fd = os.open(file.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise Failure("load", message=f"{file.path}: {error.strerror}") from None
+    with os.fdopen(fd, "rb") as stream:
+        file_stamp(file.path, os.fstat(fd))
+        wasm = stream.read(MODULE_CAP + 1)
+    if len(wasm) > MODULE_CAP:
+        raise Failure("load", message=f"{file.path}: grew over the 128 MiB cap for a module")
+    return wasm
+
+
+class Compiled:
+    """A plugin compiled once; each instance() is a fresh extism.Plugin of it. links are the
+    (name, path) of the modules linked beside the main one, in the manifest's order."""
+
+    def __init__(self, path: str, wasi: str, limits: Limits, links=(), files=None):
+        self.path = path
+        files = module_files(path, links) if files is None else files
+        modules = [(file.name, read_module(file)) for file in files]
+        linked = [file for file in files if file.name != MAIN]
+        self.what = f"plugin {path}" + (
+            " linked with " + ", ".join(f"{f.name}={f.path}" for f in linked) if linked else ""
+        )
+        # WASI is wanted when any module of the plugin imports from it.
+        enabled = wasi == "on" or (
+            wasi == "auto" and any(wasi_imported(wasm) for _, wasm in modules)
+        )
+        # Several modules as the SDK's Plugin docstring shows them (extism.py, Plugin: a manifest
+        # whose `wasm` lists each module), each with its `name` (extism-manifest's WasmMetadata),
+        # the main one last and named `main`. libextism links them by those names
+        # (extism-1.41.0/src/plugin.rs, relink and add_module).
+        manifest = {"wasm": [{"data": wasm, "name": name} for name, wasm in modules]}
         # The timeout and the memory cap are the manifest's, so they are fixed at compilation.
-        manifest = {"wasm": [{"data": wasm}]}
         if limits.timeout_ms is not None:
             manifest["timeout_ms"] = limits.timeout_ms
         if limits.memory_max_pages is not None:
@@ -310,7 +402,7 @@ class Compiled:
         try:
             self.plugin = CompiledPlugin(manifest, wasi=enabled, functions=[host_memory_get])
         except extism.Error as error:
-            raise Failure("load", message=f"cannot load plugin {path}: {error}") from None
+            raise Failure("load", message=f"cannot load {self.what}: {error}") from None
 
     def instance(self, config: dict) -> extism.Plugin:
         # The SDK's config argument is written into this instance's manifest config
@@ -318,29 +410,27 @@ class Compiled:
         try:
             return extism.Plugin(self.plugin, config=config)
         except extism.Error as error:
-            raise Failure("load", message=f"cannot load plugin {self.path}: {error}") from None
+            raise Failure("load", message=f"cannot load {self.what}: {error}") from None
 
 
 class Compiler:
-    """Compiled plugins by file, WASI and the limits the manifest holds; a changed file (its
-    modification time or size) is compiled again, and a failure is not kept. Each holds a
-    wasmtime engine of its own, so only the most recent few are kept."""
+    """Compiled plugins by their module files (each file's identity, modification time and size),
+    WASI and the limits the manifest holds; a changed file is compiled again, and a failure is
+    not kept. The files are checked before the cache is looked at, so a path that has become a
+    FIFO since is refused, never read. Each plugin holds a wasmtime engine of its own, so only
+    the most recent few are kept."""
 
     KEEP = 16
 
     def __init__(self):
         self.cache = {}
 
-    def get(self, path: str, wasi: str, limits: Limits) -> Compiled:
-        try:
-            stat = os.stat(path)
-            stamp = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            stamp = None
-        key = (path, stamp, wasi, limits.timeout_ms, limits.memory_max_pages)
+    def get(self, path: str, wasi: str, limits: Limits, links=()) -> Compiled:
+        files = module_files(path, links)
+        key = (tuple(files), wasi, limits.timeout_ms, limits.memory_max_pages)
         compiled = self.cache.get(key)
         if compiled is None:
-            compiled = Compiled(path, wasi, limits)
+            compiled = Compiled(path, wasi, limits, links, files)
             if len(self.cache) >= self.KEEP:
                 del self.cache[next(iter(self.cache))]
         else:

@@ -31,6 +31,7 @@ mod logs;
 mod memory_get;
 mod options;
 mod plugin;
+pub mod protocol;
 mod shadowed_memory;
 mod store;
 mod trace;
@@ -40,8 +41,8 @@ pub use failure::Failure;
 pub use limits::Limits;
 pub use logs::{LogLevel, LogLine};
 pub use memory_get::HOST_MEMORY_GET;
-pub use options::{Options, Wasi};
-pub use plugin::{CompiledPlugin, Plugin, Recorded};
+pub use options::{Link, Options, Wasi};
+pub use plugin::{read_module, CompiledPlugin, Plugin, Recorded, MODULE_MAX_BYTES};
 pub use store::Store;
 pub use trace::HostCall;
 

@@ -1,5 +1,5 @@
 //! How a plugin is set up beyond its module and store: limits, WASI on, off or auto, Extism
-//! config and log level.
+//! config, log level and linked modules.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +19,16 @@ pub struct Options {
     /// The least severe of a plugin's log lines the host keeps ([`crate::Plugin::call_recorded`]);
     /// `None` keeps none.
     pub log_level: Option<LogLevel>,
+    /// Modules linked beside the plugin, which it imports from by their names.
+    pub links: Vec<Link>,
+}
+
+/// A module linked beside a plugin's main one: the plugin imports its exports by `name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub name: String,
+    /// The module's binary.
+    pub wasm: Vec<u8>,
 }
 
 impl Default for Options {
@@ -29,6 +39,7 @@ impl Default for Options {
             config: BTreeMap::new(),
             compile_cache: true,
             log_level: None,
+            links: Vec::new(),
         }
     }
 }

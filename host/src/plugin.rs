@@ -14,6 +14,24 @@ use crate::{Error, Failure, HostCall, Limits, Options, Store};
 
 const WASM_MAGIC: &[u8] = b"\0asm";
 
+/// Reads the module file at `path`, having first checked that it is a regular file within
+/// [`MODULE_MAX_BYTES`] (a user may hand over `/dev/zero` or a FIFO: neither is opened).
+pub fn read_module(path: &Path) -> Result<Vec<u8>, Error> {
+    if let Some(why) = suite::protocol::unusable_module_file(path) {
+        return Err(Error::Read {
+            path: path.to_owned(),
+            cause: std::io::Error::other(why),
+        });
+    }
+    std::fs::read(path).map_err(|cause| Error::Read {
+        path: path.to_owned(),
+        cause,
+    })
+}
+
+/// The largest module file [`read_module`] reads.
+pub const MODULE_MAX_BYTES: u64 = suite::protocol::MODULE_MAX_BYTES;
+
 /// A plugin compiled once, from which any number of instances can be made cheaply, each with
 /// its own store.
 #[derive(Clone)]
@@ -28,11 +46,7 @@ impl CompiledPlugin {
     /// Compiles the plugin at `path`; errors name the path.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let wasm = std::fs::read(path).map_err(|cause| Error::Read {
-            path: path.to_owned(),
-            cause,
-        })?;
-        Self::from_bytes(path.display().to_string(), &wasm)
+        Self::from_bytes(path.display().to_string(), &read_module(path)?)
     }
 
     /// Compiles `wasm`, a binary WebAssembly module; `name` is how errors refer to the plugin.
@@ -68,7 +82,21 @@ impl CompiledPlugin {
                 cause: "not a WebAssembly module (it does not start with \\0asm)".to_owned(),
             });
         }
-        let wasi_import = first_wasi_import(wasm);
+        for link in &options.links {
+            if !link.wasm.starts_with(WASM_MAGIC) {
+                return Err(Error::Load {
+                    plugin: name,
+                    cause: format!(
+                        "linked module {} is not a WebAssembly module (it does not start with \\0asm)",
+                        link.name
+                    ),
+                });
+            }
+        }
+        // WASI is for the plugin as a whole: any of its modules may import it.
+        let wasi_import = std::iter::once(wasm)
+            .chain(options.links.iter().map(|link| link.wasm.as_slice()))
+            .find_map(first_wasi_import);
         let wasi = options.wasi.enabled(wasi_import.as_deref());
         if let (false, Some(import)) = (wasi, &wasi_import) {
             return Err(Error::Load {
@@ -81,10 +109,15 @@ impl CompiledPlugin {
             config,
             compile_cache,
             log_level,
+            links,
             ..
         } = options;
-        let mut manifest =
-            Manifest::new([Wasm::data(wasm.to_vec())]).with_config(config.into_iter());
+        // Extism's manifest: the linked modules by name, then the plugin itself as `main`.
+        let modules = links
+            .into_iter()
+            .map(|link| Wasm::data(link.wasm).with_name(link.name))
+            .chain([Wasm::data(wasm.to_vec()).with_name("main")]);
+        let mut manifest = Manifest::new(modules).with_config(config.into_iter());
         if let Some(timeout) = limits.timeout {
             manifest = manifest.with_timeout(timeout);
         }

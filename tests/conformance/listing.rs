@@ -2,16 +2,16 @@
 //! `listed` hash is made of, the check that the partitions of a split run cover it, and the check
 //! that every snapshot still has its case, language or attack.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use conformance::case;
 use conformance::partition::Partition;
 use libtest_mimic::Trial;
 use xtask::{Host, HOSTS, LANGUAGES};
 
-use crate::floor::case_trial_name;
+use crate::floor::{case_trial_name, Scope};
 use crate::judge::{Attempt, Listed};
-use crate::snapshots::{SNAPSHOTS_DIR, SURFACES_DIR, SURFACE_TRIAL};
+use crate::snapshots::{SURFACES_DIR, SURFACE_TRIAL};
 use crate::{attacks, fuzz, property, protocol_trials};
 
 pub const PARTITIONS_TRIAL: &str = "partitions_cover_the_run";
@@ -43,16 +43,22 @@ pub fn unit_tests_name(host: &Host) -> String {
 }
 
 /// The trials' names without building anything, for `--list`.
-pub fn list_only(root: &Path) -> Vec<Trial> {
-    listed_names(root)
+pub fn list_only(scope: &Scope) -> Vec<Trial> {
+    listed_names(scope)
         .into_iter()
         .map(|name| Trial::test(name, || Ok(())))
         .collect()
 }
 
 /// Every trial's name, as the run names them: `--list` and the report's `listed` come from here.
-pub fn listed_names(root: &Path) -> Vec<String> {
-    let names = case::names(root).unwrap_or_default();
+/// Someone else's directory of cases lists its case trials and the two checks only.
+pub fn listed_names(scope: &Scope) -> Vec<String> {
+    let catalogue = case::catalogue_in(&scope.cases, &scope.cases_shown).unwrap_or_default();
+    if scope.external {
+        let mut listed = vec![ORPHAN_TRIAL.to_owned(), PARTITIONS_TRIAL.to_owned()];
+        listed.extend(case_names(&catalogue));
+        return listed;
+    }
     let mut listed = vec![
         ORPHAN_TRIAL.to_owned(),
         PARTITIONS_TRIAL.to_owned(),
@@ -64,10 +70,21 @@ pub fn listed_names(root: &Path) -> Vec<String> {
     for host in HOSTS {
         listed.extend(side_trial_names(host));
     }
-    for name in &names {
+    listed.extend(case_names(&catalogue));
+    listed
+}
+
+/// Each case on each language on each host, or on each host with its own module.
+fn case_names(catalogue: &[case::Entry]) -> Vec<String> {
+    let mut listed = Vec::new();
+    for entry in catalogue {
         for host in HOSTS {
+            if entry.own_module {
+                listed.push(case_trial_name(&entry.name, case::OWN_MODULE, host));
+                continue;
+            }
             for language in LANGUAGES {
-                listed.push(case_trial_name(name, language, host));
+                listed.push(case_trial_name(&entry.name, language.name(), host));
             }
         }
     }
@@ -106,46 +123,61 @@ fn cover(names: &[String], total: u64) -> Result<(), String> {
 
 /// A trial that fails when a snapshot has no case, or a surface snapshot no language of the
 /// table: a deleted or renamed case or language must take its snapshot with it, or the snapshot
-/// would silently stop being checked.
-pub fn orphans_work(root: &Path, cases: &[String]) -> impl FnOnce(Listed) -> Attempt + Send {
-    let root = root.to_owned();
-    let cases = cases.to_vec();
-    move |_| Attempt::result(orphans(&root, &cases))
-}
-
-fn orphans(root: &Path, cases: &[String]) -> Result<(), String> {
-    {
+/// would silently stop being checked. Someone else's directory has case snapshots only.
+pub fn orphans_work(
+    root: &Path,
+    scope: &Scope,
+    cases: &[String],
+) -> impl FnOnce(Listed) -> Attempt + Send {
+    let mut dirs = vec![(
+        scope.snapshots.clone(),
+        scope.snapshots_shown.clone(),
+        cases.to_vec(),
+    )];
+    if !scope.external {
         let languages: Vec<String> = LANGUAGES.iter().map(|l| l.name().to_owned()).collect();
         let attacks: Vec<String> = conformance::attacks::ATTACKS
             .iter()
             .map(|attack| attack.name.to_owned())
             .collect();
-        let mut orphans = orphans_in(root, SNAPSHOTS_DIR, cases)?;
-        orphans.extend(orphans_in(root, SURFACES_DIR, &languages)?);
-        orphans.extend(orphans_in(root, attacks::SNAPSHOTS_DIR, &attacks)?);
-        if orphans.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "snapshots without a case in {}, a language in xtask/src/table.rs or an attack in tests/src/attacks.rs: {} \
-                 (delete them, or restore what they belong to)",
-                case::CASES_DIR,
-                orphans.join(", ")
-            ))
-        }
+        dirs.push((root.join(SURFACES_DIR), SURFACES_DIR.to_owned(), languages));
+        let attack_dir = attacks::SNAPSHOTS_DIR;
+        dirs.push((root.join(attack_dir), attack_dir.to_owned(), attacks));
     }
+    let cases_shown = scope.cases_shown.clone();
+    move |_| Attempt::result(orphans(&dirs, &cases_shown))
 }
 
-/// The `*.snap` files in `dir` whose name is not in `names`.
-fn orphans_in(root: &Path, dir: &str, names: &[String]) -> Result<Vec<String>, String> {
+fn orphans(dirs: &[(PathBuf, String, Vec<String>)], cases_shown: &str) -> Result<(), String> {
     let mut orphans = Vec::new();
-    let entries = std::fs::read_dir(root.join(dir)).map_err(|error| format!("{dir}: {error}"))?;
+    for (dir, shown, names) in dirs {
+        orphans.extend(orphans_in(dir, shown, names)?);
+    }
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "snapshots without a case in {cases_shown}, a language in xtask/src/table.rs or an attack in tests/src/attacks.rs: {} \
+         (delete them, or restore what they belong to)",
+        orphans.join(", ")
+    ))
+}
+
+/// The `*.snap` files in `dir` (shown as `shown`) whose name is not in `names`; none when
+/// there is no such folder yet.
+fn orphans_in(dir: &Path, shown: &str, names: &[String]) -> Result<Vec<String>, String> {
+    let mut orphans = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(orphans),
+        Err(error) => return Err(format!("{shown}: {error}")),
+    };
     for entry in entries {
         let path = entry.map_err(|error| error.to_string())?.path();
         let file = path.file_name().unwrap_or_default().to_string_lossy();
         if let Some(stem) = file.strip_suffix(".snap") {
             if !names.iter().any(|known| known == stem) {
-                orphans.push(format!("{dir}/{file}"));
+                orphans.push(format!("{shown}/{file}"));
             }
         }
     }

@@ -20,6 +20,7 @@ mod identities;
 mod in_process;
 mod judge;
 mod listing;
+mod modules;
 mod property;
 mod protocol_trials;
 mod publish;
@@ -59,21 +60,33 @@ fn main() -> ExitCode {
     // insta reports a mismatch by panicking after it printed the diff; a backtrace would bury it.
     std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
     let root = project_root();
+    let scope = match floor::Scope::from_env(&root) {
+        Ok(scope) => scope,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
     if args.list {
         // Listing must stay cheap: name the trials without building anything.
-        return libtest_mimic::run(&args, in_part(listing::list_only(&root))).exit_code();
+        return libtest_mimic::run(&args, in_part(listing::list_only(&scope))).exit_code();
     }
+    // Accepting needs every host's rendering of every case: nothing is reused.
+    let accepting = scope.accept.then(|| "--accept".to_owned());
     let policy = Policy::decide(
         xtask::in_ci(),
-        suite::run_all::from_env().as_deref(),
+        suite::run_all::from_env().or(accepting).as_deref(),
         run_all,
         args.filter.is_some(),
     );
-    let store = Arc::new(Store::load(&root, policy.clone()));
+    let store = Arc::new(Store::load_file(
+        scope.out.join("verdicts.json"),
+        policy.clone(),
+    ));
     let threads = args
         .test_threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let prepared = run::Run::prepare(&root, threads, Arc::clone(&store));
+    let prepared = run::Run::prepare(&root, scope, threads, Arc::clone(&store));
     let (run, trials) = match prepared.and_then(|run| run.trials().map(|trials| (run, trials))) {
         Ok(made) => made,
         Err(error) => {
@@ -100,9 +113,19 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    if let Err(error) = publish::publish(&root, report, &run.findings, &run.listed) {
+    if let Err(error) = publish::publish(&run.scope, report, &run.findings, &run.listed) {
         eprintln!("error: {error:#}");
         return ExitCode::FAILURE;
+    }
+    if let Some(renderings) = &run.case_snapshots.renderings {
+        let renderings = std::mem::take(&mut *renderings.lock().unwrap_or_else(|p| p.into_inner()));
+        match snapshots::accept(&run.case_snapshots, renderings) {
+            Ok(lines) => lines.iter().for_each(|line| eprintln!("accept: {line}")),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
     conclusion.exit_code()
 }

@@ -1,15 +1,16 @@
 //! Each protocol host checked against docs/protocol.md itself, with a module of its own and a
 //! child of its own (so nothing here disturbs the case trials' pools):
 //! `protocol::malformed_requests::<host>` sends lines a host must refuse, and well-formed ones it
-//! must answer, and `protocol::killed_child::<host>` kills the child in the middle of a call.
+//! must answer, `protocol::unusable_modules::<host>` names module files a host must not read,
+//! and `protocol::killed_child::<host>` kills the child in the middle of a call.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use conformance::driver::{Driver, ProtocolHost};
 use conformance::protocol::{
-    seed_store, Call, ErrorKind, Failure, Limits, Outcome, Request, WireAnswer, WireRequest,
-    VERSION,
+    seed_store, Call, ErrorKind, Failure, Limits, Link, Outcome, Request, WireAnswer, WireRequest,
+    WireResult, MODULE_MAX_BYTES, VERSION,
 };
 use serde_json::{json, Value};
 use xtask::Host;
@@ -17,7 +18,11 @@ use xtask::Host;
 use crate::floor::protocol_host;
 use crate::judge::{Attempt, Listed};
 
-const TRIALS: [&str; 2] = ["protocol::malformed_requests", "protocol::killed_child"];
+const TRIALS: [&str; 3] = [
+    "protocol::malformed_requests",
+    "protocol::unusable_modules",
+    "protocol::killed_child",
+];
 
 /// `lookup` answers the store's value for its input; `spin` never returns.
 const MODULE: &str = r#"
@@ -35,7 +40,7 @@ const MODULE: &str = r#"
 "#;
 
 /// This host's protocol trials, named as `--list` and the run name them.
-pub fn trial_names(host: &Host) -> [String; 2] {
+pub fn trial_names(host: &Host) -> [String; 3] {
     TRIALS.map(|trial| format!("{trial}::{host}"))
 }
 
@@ -57,18 +62,28 @@ pub fn works(root: &Path, host: &'static Host, artifact: &Path) -> Vec<(String, 
     })()
     .map_err(|error| format!("cannot write {}: {error:#}", wasm.display()));
     let make = |root: &Path| protocol_host(root, host, artifact, 1);
-    let (first, second) = (make(root), make(root));
-    let (wasm_a, wasm_b, setup_b) = (wasm.clone(), wasm, setup.clone());
-    let [malformed_name, killed_name] = trial_names(host);
+    let (first, second, third) = (make(root), make(root), make(root));
+    let (wasm_a, wasm_b, wasm_c) = (wasm.clone(), wasm.clone(), wasm);
+    let (setup_b, setup_c) = (setup.clone(), setup.clone());
+    let dir = root.join("target/protocol");
+    let [malformed_name, unusable_name, killed_name] = trial_names(host);
     let malformed: Work = Box::new(move |_| {
         let result = setup.and_then(|()| malformed_requests(&first, &wasm_a));
+        Attempt::result(result.map_err(|why| format!("{host}: {why}")))
+    });
+    let unusable: Work = Box::new(move |_| {
+        let result = setup_c.and_then(|()| unusable_modules(&third, &wasm_c, &dir));
         Attempt::result(result.map_err(|why| format!("{host}: {why}")))
     });
     let killed: Work = Box::new(move |_| {
         let result = setup_b.and_then(|()| killed_child(&second, &wasm_b));
         Attempt::result(result.map_err(|why| format!("{host}: {why}")))
     });
-    vec![(malformed_name, malformed), (killed_name, killed)]
+    vec![
+        (malformed_name, malformed),
+        (unusable_name, unusable),
+        (killed_name, killed),
+    ]
 }
 
 fn lookup(key: &[u8]) -> Request {
@@ -114,7 +129,7 @@ fn spoilt_requests(wasm: &Path) -> Vec<(&'static str, String, ErrorKind, Option<
         edit(&mut request);
         request.to_string()
     };
-    vec![
+    let mut spoilt = vec![
         (
             "a line that is not JSON",
             "{not json".to_owned(),
@@ -178,12 +193,134 @@ fn spoilt_requests(wasm: &Path) -> Vec<(&'static str, String, ErrorKind, Option<
             "a request of the previous protocol version",
             spoil(10, &|r| {
                 r["protocol"] = json!(VERSION - 1);
-                r.as_object_mut().expect("an object").remove("log_level");
+                r.as_object_mut().expect("an object").remove("links");
             }),
             ErrorKind::UnsupportedProtocol,
             Some(10),
         ),
+    ];
+    spoilt.extend(spoilt_links(wasm));
+    spoilt
+}
+
+/// Lines of version 3's own that a host must refuse: a line nested too deep, and bad links.
+fn spoilt_links(wasm: &Path) -> Vec<(&'static str, String, ErrorKind, Option<u64>)> {
+    let spoil = |id: u64, edit: &dyn Fn(&mut Value)| {
+        let mut request = good(id, wasm);
+        edit(&mut request);
+        request.to_string()
+    };
+    vec![
+        (
+            "a line nested 200,000 arrays deep",
+            format!("{}{}", "[".repeat(200_000), "]".repeat(200_000)),
+            ErrorKind::MalformedRequest,
+            None,
+        ),
+        (
+            "a link with an empty name",
+            spoil(11, &|r| {
+                r["links"] = json!([{"name": "", "wasm": r["wasm"]}])
+            }),
+            ErrorKind::MalformedRequest,
+            Some(11),
+        ),
+        (
+            "a link named main",
+            spoil(12, &|r| {
+                r["links"] = json!([{"name": "main", "wasm": r["wasm"]}])
+            }),
+            ErrorKind::MalformedRequest,
+            Some(12),
+        ),
+        (
+            "two links of one name",
+            spoil(13, &|r| {
+                let link = json!({"name": "lib", "wasm": r["wasm"]});
+                r["links"] = json!([link.clone(), link]);
+            }),
+            ErrorKind::MalformedRequest,
+            Some(13),
+        ),
+        (
+            "a link with an unknown field",
+            spoil(14, &|r| {
+                r["links"] = json!([{"name": "lib", "wasm": r["wasm"], "hash": "00"}]);
+            }),
+            ErrorKind::MalformedRequest,
+            Some(14),
+        ),
     ]
+}
+
+/// Module paths a host must check before it opens them (docs/protocol.md, "Module files"): each
+/// request gets a `load` failure for each of its two calls, in time, and the host then answers
+/// a good request. `dir` holds the FIFO and the oversized file this makes.
+fn unusable_modules(host: &ProtocolHost, wasm: &Path, dir: &Path) -> Result<(), String> {
+    let fifo = dir.join(format!("fifo-{}", host.name()));
+    let sparse = dir.join(format!("over-the-cap-{}.wasm", host.name()));
+    let made = (|| -> std::io::Result<()> {
+        let _ = std::fs::remove_file(&fifo);
+        let path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes())?;
+        // SAFETY: a NUL-terminated path; mkfifo reads it and nothing else.
+        if unsafe { libc::mkfifo(path.as_ptr(), 0o600) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // Sparse: no disk is used for the 128 MiB.
+        std::fs::File::create(&sparse)?.set_len(MODULE_MAX_BYTES + 1)
+    })();
+    made.map_err(|error| format!("cannot make the FIFO and the oversized file: {error}"))?;
+    let cases: [(&str, &Path, Option<&Path>); 7] = [
+        ("/dev/zero", Path::new("/dev/zero"), None),
+        ("a FIFO with no writer", &fifo, None),
+        ("a directory", dir, None),
+        ("a missing file", &dir.join("no-such-module.wasm"), None),
+        ("a file one byte over the cap", &sparse, None),
+        (
+            "a good module linking /dev/zero",
+            wasm,
+            Some(Path::new("/dev/zero")),
+        ),
+        ("a good module linking a FIFO", wasm, Some(&fifo)),
+    ];
+    let mut result = Ok(());
+    for (what, main, link) in cases {
+        let mut request = lookup(b"hello");
+        request.calls.push(request.calls[0].clone());
+        if let Some(link) = link {
+            let wasm = link.to_owned();
+            request.links.push(Link {
+                name: "lib".into(),
+                wasm,
+            });
+        }
+        // Asked with this trial's deadline: a host reading a device that never ends would
+        // otherwise be waited for as long as any request without a timeout.
+        let line = serde_json::to_string(&WireRequest::new(30, main.to_owned(), &request));
+        let answer = answer(host, &line.expect("JSON")).map_err(|why| format!("{what}: {why}"));
+        let loaded = answer.and_then(|answer| {
+            let load = |r: &WireResult| matches!(r.failure, Some(Failure::Load { .. }));
+            match &answer.results {
+                Some(results) if results.len() == 2 && results.iter().all(load) => Ok(()),
+                _ => Err(format!(
+                    "{what}: expected a load failure of both calls, got {answer:?}"
+                )),
+            }
+        });
+        if let Err(why) = loaded {
+            result = Err(why);
+            break;
+        }
+    }
+    let _ = std::fs::remove_file(&fifo);
+    let _ = std::fs::remove_file(&sparse);
+    result?;
+    let outcomes = host.run(wasm, &lookup(b"hello"))?;
+    let expected: Result<Vec<u8>, Failure> = Ok(seed_store()[&b"hello"[..]].clone());
+    if outcomes.first().map(|o| &o.result) != Some(&expected) {
+        return Err(format!("afterwards, a good call came to {outcomes:?}"));
+    }
+    Ok(())
 }
 
 /// After the errors: a blank line gets no answer, the next good request gets its own, and

@@ -3,24 +3,23 @@
 //! known failure without its finding refused.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::Context;
 use conformance::findings::{Findings, FINDINGS_FILE};
 use conformance::report::{Kind, Listed, Report};
 use conformance::verdict::Verdict;
 
-use crate::floor::RERUN;
+use crate::floor::{Scope, RERUN};
 use crate::{attacks, snapshots};
+use xtask::project_root;
 
-/// Where the results go, relative to the project root.
-pub const REPORT_DIR: &str = "target/conformance";
+pub use crate::floor::REPORT_DIR;
 
 /// Prints the table, writes `report.json`, `junit.xml` and the results page for the trials that
 /// ran, and checks the page in Chromium. `findings` and `listed` are the run's: its
 /// docs/findings.md and every trial's name, split or not.
 pub fn publish(
-    root: &Path,
+    scope: &Scope,
     mut report: Report,
     findings: &Findings,
     listed: &[String],
@@ -35,7 +34,7 @@ pub fn publish(
     }
     report.listed = Listed::of(listed);
     report.rerun = RERUN.to_owned();
-    report.snapshots = snapshots_of(&report);
+    report.snapshots = snapshots_of(&report, scope);
     let headings = report.records.iter().filter_map(|r| r.finding.as_deref());
     report.findings = findings.texts(headings);
     // A known failure is recorded twice: its one-line reason in known-failures.toml, and what
@@ -49,25 +48,30 @@ pub fn publish(
         .collect();
     print_tables(&report);
     let reuse = report.reuse.is_some();
-    let dir = root.join(REPORT_DIR);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {REPORT_DIR}"))?;
+    let dir = &scope.out;
+    let shown = match scope.external {
+        true => dir.display().to_string(),
+        false => REPORT_DIR.to_owned(),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {shown}"))?;
     std::fs::write(dir.join("junit.xml"), report.junit())
-        .with_context(|| format!("cannot write {REPORT_DIR}/junit.xml"))?;
-    let published = xtask::results::publish(&dir, report, true)?;
+        .with_context(|| format!("cannot write {shown}/junit.xml"))?;
+    let published = xtask::results::publish(dir, report, true)?;
     let changed = match published.changed {
         Some(changed) => format!("; {changed} trials changed verdict since the previous run"),
         None => String::new(),
     };
     println!(
-        "results: {REPORT_DIR}/report.json, {REPORT_DIR}/junit.xml, {REPORT_DIR}/index.html \
+        "results: {shown}/report.json, {shown}/junit.xml, {shown}/index.html \
          ({} KB{changed})",
         published.page_bytes / 1024
     );
     let sh = xshell::Shell::new()?;
-    if let Some(line) = xtask::results::check_page(&sh, &dir, reuse)? {
+    if let Some(line) = xtask::results::check_page(&sh, dir, reuse)? {
         println!("{line}");
     }
-    if let Some(first) = unexplained.first() {
+    // Someone else's known failures are explained by their one-line reasons alone.
+    if let (Some(first), false) = (unexplained.first(), scope.external) {
         anyhow::bail!(
             "{} known failures have no entry in {FINDINGS_FILE} that names their case or attack \
              under a heading of their host or PDK (the first: {first})",
@@ -78,18 +82,22 @@ pub fn publish(
 }
 
 /// Each case's and attack's snapshot, once, though every language on every host shares it.
-fn snapshots_of(report: &Report) -> BTreeMap<String, String> {
+fn snapshots_of(report: &Report, scope: &Scope) -> BTreeMap<String, String> {
     let mut snapshots = BTreeMap::new();
     for record in &report.records {
-        let (key, dir, name) = match &record.kind {
-            Kind::Case { case, .. } => (case.clone(), snapshots::SNAPSHOTS_DIR, case),
+        let (key, file) = match &record.kind {
+            Kind::Case { case, .. } => (case.clone(), scope.snapshots.join(format!("{case}.snap"))),
             Kind::Attack { attack, .. } => {
-                (format!("attack:{attack}"), attacks::SNAPSHOTS_DIR, attack)
+                let dir = project_root().join(attacks::SNAPSHOTS_DIR);
+                (
+                    format!("attack:{attack}"),
+                    dir.join(format!("{attack}.snap")),
+                )
             }
             Kind::Other => continue,
         };
         if let std::collections::btree_map::Entry::Vacant(entry) = snapshots.entry(key) {
-            if let Some(body) = snapshots::snapshot_body(dir, name) {
+            if let Some(body) = snapshots::snapshot_body_at(&file) {
                 entry.insert(body);
             }
         }

@@ -19,14 +19,18 @@ use xtask::{
     Language, Outcomes, HOSTILE, HOSTS, LANGUAGES,
 };
 
-use crate::floor::{driver, HostDriver, Subject};
+use crate::floor::{driver, HostDriver, Scope, Subject};
 use crate::identities::Identities;
 use crate::judge::Judge;
 use crate::listing::listed_names;
+use crate::snapshots::CaseSnapshots;
 
 /// One conformance run, built and ready to make its trials.
 pub struct Run {
     pub root: PathBuf,
+    /// This repository's suite, or someone else's directory of cases.
+    pub scope: Scope,
+    pub case_snapshots: CaseSnapshots,
     /// How many trials run at once: one child per protocol host per thread.
     pub threads: usize,
     pub judge: Arc<Judge>,
@@ -54,34 +58,70 @@ impl Run {
     /// build-plugins`, `build-hosts` and `build-hostile`), lints each language's module once,
     /// and loads the catalogue, the known failures and the findings. A language or host whose
     /// toolchain is missing is kept with the reason, so its trials are visible skips.
-    pub fn prepare(root: &Path, threads: usize, store: Arc<Store>) -> anyhow::Result<Run> {
+    pub fn prepare(
+        root: &Path,
+        scope: Scope,
+        threads: usize,
+        store: Arc<Store>,
+    ) -> anyhow::Result<Run> {
         let sh = xshell::Shell::new()?;
+        let catalogue = case::catalogue_in(&scope.cases, &scope.cases_shown)?;
+        // Someone else's cases need the contract's plugins only if one of them names none of
+        // its own, and never the hostile ones.
+        let plugins = !scope.external || catalogue.iter().any(|entry| !entry.own_module);
+        let languages: &[Language] = if plugins { LANGUAGES } else { &[] };
+        let hostile: &[Hostile] = if scope.external { &[] } else { HOSTILE };
         // One round of probes for the plugins, the hosts and the hostile plugins built below.
-        let builds = LANGUAGES.iter().map(|l| l.build());
+        let builds = languages.iter().map(|l| l.build());
         let builds = builds.chain(HOSTS.iter().map(|h| h.build()));
-        let builds: Vec<_> = builds.chain(HOSTILE.iter().map(|h| h.build())).collect();
+        let builds: Vec<_> = builds.chain(hostile.iter().map(|h| h.build())).collect();
         xtask::probe_toolchains(&sh, &builds);
-        let built = build_plugins(&sh, &all(LANGUAGES))?;
+        let built = build_plugins(&sh, &all(languages))?;
         let hosts = build_hosts(&sh, &all(HOSTS))?;
-        let hostile = build_hostile_plugins(&sh, &all(HOSTILE))?;
-        let catalogue = case::catalogue(root)?;
+        let hostile = build_hostile_plugins(&sh, &all(hostile))?;
         let names: Vec<String> = catalogue.iter().map(|entry| entry.name.clone()).collect();
-        let known = KnownFailures::load(
-            root,
-            &HOSTS.iter().map(|h| h.name()).collect::<Vec<_>>(),
-            &LANGUAGES.iter().map(|l| l.name()).collect::<Vec<_>>(),
-            &HOSTILE.iter().map(|h| h.name()).collect::<Vec<_>>(),
-            &names,
-        )?;
+        let host_names: Vec<&str> = HOSTS.iter().map(|h| h.name()).collect();
+        let language_names: Vec<&str> = LANGUAGES.iter().map(|l| l.name()).collect();
+        let language_names = [language_names, vec![case::OWN_MODULE]].concat();
+        let (known, findings) = if scope.external {
+            let known = KnownFailures::load_file(
+                &scope.known_failures,
+                &scope.known_failures_shown,
+                &host_names,
+                &language_names,
+                &names,
+            )?;
+            (known, Findings::none())
+        } else {
+            let hostile_names: Vec<&str> = HOSTILE.iter().map(|h| h.name()).collect();
+            let known =
+                KnownFailures::load(root, &host_names, &language_names, &hostile_names, &names)?;
+            (known, Findings::load(root)?)
+        };
+        let listed = listed_names(&scope);
+        // The table's columns: each language, and `module` for cases with their own.
+        let mut report_languages: Vec<String> =
+            languages.iter().map(|l| l.name().to_owned()).collect();
+        if catalogue.iter().any(|entry| entry.own_module) {
+            report_languages.push(case::OWN_MODULE.to_owned());
+        }
+        let case_snapshots = CaseSnapshots {
+            dir: scope.snapshots.clone(),
+            shown: scope.snapshots_shown.clone(),
+            insta: !scope.external,
+            renderings: scope.accept.then(Default::default),
+        };
         let mut run = Run {
             root: root.to_owned(),
+            scope,
+            case_snapshots,
             threads,
             judge: Judge::new(store),
             identities: Identities::default(),
             known,
-            findings: Findings::load(root)?,
+            findings,
             catalogue,
-            listed: listed_names(root),
+            listed,
             subjects: Vec::new(),
             surfaces: Vec::new(),
             drivers: Vec::new(),
@@ -89,7 +129,7 @@ impl Run {
             hostile: Vec::new(),
             report: Report {
                 hosts: HOSTS.iter().map(|h| h.name().to_owned()).collect(),
-                languages: LANGUAGES.iter().map(|l| l.name().to_owned()).collect(),
+                languages: report_languages,
                 ..Report::default()
             },
         };

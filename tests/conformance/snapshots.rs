@@ -1,7 +1,8 @@
 //! The trials that compare with snapshots: a case on a plugin and host against the case's shared
 //! snapshot, each language's surface against its own, and the check that no snapshot is orphaned.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use conformance::abi;
 use conformance::case::Case;
@@ -10,10 +11,10 @@ use conformance::render;
 use conformance::report::Divergence;
 use xtask::{project_root, Language};
 
+use crate::floor::reference_host;
 use crate::judge::{Attempt, Listed, Ran};
 
-/// One snapshot per case, named after it and shared by every language.
-pub const SNAPSHOTS_DIR: &str = "tests/snapshots";
+pub use crate::floor::SNAPSHOTS_DIR;
 /// Each language's import/export surface, one snapshot per language.
 pub const SURFACES_DIR: &str = "tests/snapshots/surfaces";
 pub const SURFACE_TRIAL: &str = "surface";
@@ -33,13 +34,35 @@ impl From<String> for Mismatch {
     }
 }
 
+/// Where the cases' snapshots are, and how a mismatch is shown.
+#[derive(Clone)]
+pub struct CaseSnapshots {
+    pub dir: PathBuf,
+    pub shown: String,
+    /// insta shows a mismatch's diff (and, outside CI, writes the `.snap.new`); someone else's
+    /// directory is compared quietly, the diff printed here.
+    pub insta: bool,
+    /// With `--accept`, every trial's rendering, so the reference host's can be written once
+    /// every host has run.
+    pub renderings: Option<Arc<Mutex<Vec<Rendering>>>>,
+}
+
+/// One host's rendering of one case.
+pub struct Rendering {
+    pub case: String,
+    pub description: String,
+    pub host: String,
+    pub text: String,
+}
+
 /// Runs one case on one language's plugin on one host and compares the output with the case's
 /// shared snapshot.
 pub fn check(
     case: &Case,
-    subject: &str,
+    (subject, host): (&str, &str),
     driver: &dyn Driver,
     wasm: &Path,
+    snapshots: &CaseSnapshots,
     listed: Listed,
 ) -> Result<(), Mismatch> {
     // A failing call is a result like any other: the snapshot says how it failed.
@@ -55,18 +78,101 @@ pub fn check(
         .into());
     }
     let rendered = render::request(&case.request, &outcomes);
-
     let description = format!("{} ({})", case.description, case.file);
-    let compared = matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered, listed);
-    compared.map_err(|divergence| Mismatch {
-        message: format!(
-            "{subject} diverges from the shared snapshot of case `{}` ({}){}",
+    if let Some(renderings) = &snapshots.renderings {
+        let mut renderings = renderings.lock().unwrap_or_else(|p| p.into_inner());
+        renderings.push(Rendering {
+            case: case.name.clone(),
+            description: description.clone(),
+            host: host.to_owned(),
+            text: rendered.clone(),
+        });
+    }
+    if snapshots.insta {
+        let compared = matches_snapshot(SNAPSHOTS_DIR, &case.name, description, rendered, listed);
+        return compared.map_err(|divergence| Mismatch {
+            message: format!(
+                "{subject} diverges from the shared snapshot of case `{}` ({}){}",
+                case.name,
+                case.file,
+                diff_shown(listed)
+            ),
+            divergence: Some(divergence),
+        });
+    }
+    let file = snapshots.dir.join(format!("{}.snap", case.name));
+    let shown = format!("{}/{}.snap", snapshots.shown, case.name);
+    let Some(expected) = snapshot_body_at(&file) else {
+        if snapshots.renderings.is_some() {
+            return Ok(());
+        }
+        return Err(format!(
+            "{subject}: case `{}` has no snapshot ({shown}): `--accept` writes it from {}'s outcome",
             case.name,
-            case.file,
+            reference_host()
+        )
+        .into());
+    };
+    if same(&expected, &rendered) {
+        return Ok(());
+    }
+    let divergence = Divergence::new(&expected, rendered);
+    if !listed.0 {
+        eprintln!("{subject} on case `{}`:\n{}", case.name, divergence.diff);
+    }
+    Err(Mismatch {
+        message: format!(
+            "{subject} diverges from the snapshot of case `{}` ({shown}){}",
+            case.name,
             diff_shown(listed)
         ),
         divergence: Some(divergence),
     })
+}
+
+/// Writes each case's snapshot from the reference host's rendering, and returns one line per
+/// case saying which hosts disagree with it (none when every host agrees).
+pub fn accept(
+    snapshots: &CaseSnapshots,
+    renderings: Vec<Rendering>,
+) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    let reference_host = reference_host();
+    std::fs::create_dir_all(&snapshots.dir)
+        .map_err(|error| anyhow::anyhow!("cannot create {}: {error}", snapshots.shown))?;
+    let mut cases: Vec<&str> = renderings.iter().map(|r| r.case.as_str()).collect();
+    cases.sort();
+    cases.dedup();
+    for case in cases {
+        let of_case: Vec<&Rendering> = renderings.iter().filter(|r| r.case == case).collect();
+        let Some(reference) = of_case.iter().find(|r| r.host == reference_host) else {
+            lines.push(format!(
+                "{case}: not accepted: {reference_host} did not run it"
+            ));
+            continue;
+        };
+        let text = format!(
+            "---\nsource: cargo xtask matrix test\ndescription: {}\n---\n{}\n",
+            reference.description,
+            reference.text.trim_end()
+        );
+        let file = snapshots.dir.join(format!("{case}.snap"));
+        std::fs::write(&file, text)
+            .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", file.display()))?;
+        let differing: Vec<&str> = of_case
+            .iter()
+            .filter(|r| !same(&r.text, &reference.text))
+            .map(|r| r.host.as_str())
+            .collect();
+        lines.push(match differing.as_slice() {
+            [] => format!("{case}: accepted from {reference_host}; every host agrees"),
+            hosts => format!(
+                "{case}: accepted from {reference_host}; differing: {}",
+                hosts.join(", ")
+            ),
+        });
+    }
+    Ok(lines)
 }
 
 /// Where a divergence's diff is to be seen: above, from insta, unless the trial is a known
@@ -121,8 +227,12 @@ pub fn matches_snapshot(
 /// The contents of the snapshot `dir/name.snap` below its header, or `None` when there is no
 /// such snapshot.
 pub fn snapshot_body(dir: &str, name: &str) -> Option<String> {
-    let text =
-        std::fs::read_to_string(project_root().join(dir).join(format!("{name}.snap"))).ok()?;
+    snapshot_body_at(&project_root().join(dir).join(format!("{name}.snap")))
+}
+
+/// The contents of the snapshot file `path` below its header.
+pub fn snapshot_body_at(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
     // insta's header is YAML between two `---` lines.
     let body = text
         .strip_prefix("---\n")

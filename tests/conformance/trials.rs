@@ -18,6 +18,7 @@ use crate::judge::{Attempt, Listed, Ran, Spec};
 use crate::listing::{
     orphans_work, own_trial_names, partitions_work, unit_tests_name, ORPHAN_TRIAL, PARTITIONS_TRIAL,
 };
+use crate::modules;
 use crate::run::Run;
 use crate::snapshots::{self, SURFACE_TRIAL};
 use crate::{attacks, fuzz, property, protocol_trials};
@@ -25,15 +26,19 @@ use crate::{attacks, fuzz, property, protocol_trials};
 impl Run {
     /// Every trial of the run.
     pub fn trials(&self) -> anyhow::Result<Vec<Trial>> {
-        let mut trials = self.surface_trials();
         let names: Vec<String> = self.catalogue.iter().map(|e| e.name.clone()).collect();
-        let orphans = Spec::other(ORPHAN_TRIAL, None);
-        trials.push(self.judge.trial(orphans, orphans_work(&self.root, &names)));
+        let orphans = orphans_work(&self.root, &self.scope, &names);
+        let mut trials = vec![self.judge.trial(Spec::other(ORPHAN_TRIAL, None), orphans)];
         let partitions = Spec::other(PARTITIONS_TRIAL, None);
         trials.push(
             self.judge
                 .trial(partitions, partitions_work(self.listed.clone())),
         );
+        if self.scope.external {
+            trials.extend(self.case_trials());
+            return Ok(trials);
+        }
+        trials.extend(self.surface_trials());
         trials.push(self.property_trial()?);
         for (host, driver) in &self.drivers {
             trials.push(self.fuzz_trial(host, driver.clone())?);
@@ -69,44 +74,74 @@ impl Run {
             .trial(Spec::other(name, None), move |_| Attempt::Skip(why))
     }
 
-    /// Every case on every language on every host.
+    /// Every case on every language on every host; a case with its own module, on every host.
     fn case_trials(&self) -> Vec<Trial> {
         let mut trials = Vec::new();
         for entry in &self.catalogue {
             // A malformed case fails its own trials and leaves the others running.
-            let loaded = case::load(&self.root, entry).map_err(|error| format!("{error:#}"));
+            let loaded = case::load(entry).map_err(|error| format!("{error:#}"));
+            if entry.own_module {
+                trials.extend(self.own_module_trials(entry, loaded));
+                continue;
+            }
             let case = Arc::new(loaded);
             for (host, driver) in &self.drivers {
                 for (language, subject) in &self.subjects {
-                    let pair = (*host, driver, *language, subject);
-                    trials.push(self.case_trial(entry, &case, pair));
+                    let key = self.identities.pair(Key::new("case"), host, language);
+                    let pair = (*host, driver, language.name(), subject);
+                    trials.push(self.case_trial(entry, &case, pair, key));
                 }
             }
         }
         trials
     }
 
-    /// One case on one language's plugin on one host, against the case's shared snapshot.
+    /// A case that brings its own module and links: compiled once, then run on each host.
+    fn own_module_trials(&self, entry: &case::Entry, loaded: Result<Case, String>) -> Vec<Trial> {
+        let prepared = loaded.and_then(|mut case| {
+            let module = case
+                .module
+                .as_ref()
+                .expect("an own-module case has a module");
+            let ready = modules::prepare(&self.root, module)
+                .map_err(|error| format!("{}: {error}", case.file))?;
+            case.request.links = ready.links.clone();
+            Ok((case, ready))
+        });
+        let (case, subject, digest) = match prepared {
+            Ok((case, ready)) => (Ok(case), Subject::Ready(ready.main), Some(ready.digest)),
+            Err(error) => (Err(error.clone()), Subject::Broken(error), None),
+        };
+        let case = Arc::new(case);
+        let mut trials = Vec::new();
+        for (host, driver) in &self.drivers {
+            let key = self.identities.host(Key::new("case"), host);
+            let key = key
+                .zip(digest.as_ref())
+                .map(|(key, digest)| key.part("modules", digest.as_bytes()));
+            let pair = (*host, driver, case::OWN_MODULE, &subject);
+            trials.push(self.case_trial(entry, &case, pair, key));
+        }
+        trials
+    }
+
+    /// One case on one language's plugin (or the case's own module) on one host, against the
+    /// case's shared snapshot. `key` is what the verdict depends on besides the case's files.
     fn case_trial(
         &self,
         entry: &case::Entry,
         case: &Arc<Result<Case, String>>,
-        (host, driver, language, subject): (
-            &'static Host,
-            &HostDriver,
-            &'static Language,
-            &Subject,
-        ),
+        (host, driver, language, subject): (&'static Host, &HostDriver, &'static str, &Subject),
+        key: Option<Key>,
     ) -> Trial {
         let name = &entry.name;
-        let known = self.known.reason(host.name(), language.name(), name);
+        let known = self.known.reason(host.name(), language, name);
         // The case file and its snapshot, on this host, with this module.
-        let key = self.identities.pair(Key::new("case"), host, language);
         let key = key.map(|key| {
-            let file = format!("{}/{}/{name}.toml", case::CASES_DIR, entry.group);
-            let snapshot = format!("{}/{name}.snap", snapshots::SNAPSHOTS_DIR);
-            key.file(&self.root, &file)
-                .file(&self.root, &snapshot)
+            let read = |path: &Path| std::fs::read(path).unwrap_or_else(|_| b"\0absent".to_vec());
+            let snapshot = self.scope.snapshots.join(format!("{name}.snap"));
+            key.part(&entry.file, &read(&entry.path))
+                .part("snapshot", &read(&snapshot))
                 .finish()
         });
         let spec = Spec {
@@ -114,14 +149,14 @@ impl Run {
             kind: Kind::Case {
                 case: name.clone(),
                 group: entry.group.clone(),
-                language: language.name().to_owned(),
+                language: language.to_owned(),
                 host: host.name().to_owned(),
             },
             known: known.map(str::to_owned),
             finding: known.and_then(|_| self.finding(name, host)),
             key,
         };
-        let subject_name = conformance::report::subject(language.name(), host.name());
+        let subject_name = conformance::report::subject(language, host.name());
         type Work = Box<dyn FnOnce(Listed) -> Attempt + Send>;
         let work: Work = match (driver, subject) {
             (Err(why), _) | (_, Subject::Skipped(why)) => {
@@ -134,13 +169,15 @@ impl Run {
             }
             (Ok(driver), Subject::Ready(wasm)) => {
                 let (driver, wasm, case) = (Arc::clone(driver), wasm.clone(), Arc::clone(case));
+                let shared = self.case_snapshots.clone();
                 Box::new(move |listed| {
                     let case = match case.as_ref() {
                         Ok(case) => case,
                         Err(error) => return Attempt::result(Err(error.clone())),
                     };
+                    let subject = (subject_name.as_str(), host.name());
                     let checked =
-                        snapshots::check(case, &subject_name, driver.as_ref(), &wasm, listed);
+                        snapshots::check(case, subject, driver.as_ref(), &wasm, &shared, listed);
                     let (result, divergence) = match checked {
                         Ok(()) => (Ok(()), None),
                         Err(mismatch) => (Err(mismatch.message), mismatch.divergence),

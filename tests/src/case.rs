@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
-use crate::protocol::{bytes, seed_store, Call, Limits, LogLevel, Request, Store, Wasi};
+use crate::protocol::{bytes, seed_store, Call, Limits, Link, LogLevel, Request, Store, Wasi};
 
 /// A case as written in its file: one call (`export` and one `input*` key) or a sequence of
 /// calls on one instance (`[[calls]]`, each with its own `export` and `input*`).
@@ -15,6 +15,11 @@ use crate::protocol::{bytes, seed_store, Call, Limits, LogLevel, Request, Store,
 struct CaseFile {
     /// What the case proves, kept in the snapshot's header.
     description: String,
+    /// The case's own module, `.wasm` or `.wat`, relative to the case file: the case then runs
+    /// once per host on it, instead of once per language on the contract's plugins.
+    wasm: Option<String>,
+    /// Modules linked beside the case's own module, in the manifest's order.
+    links: Option<Vec<LinkFile>>,
     export: Option<String>,
     /// The input as UTF-8 text.
     input: Option<String>,
@@ -70,11 +75,20 @@ struct LimitsFile {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct LinkFile {
+    name: String,
+    /// `.wasm` or `.wat`, relative to the case file.
+    wasm: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Repeat {
     pattern: String,
     times: usize,
 }
 
+#[derive(Clone)]
 pub struct Case {
     /// The file stem; also the snapshot's name.
     pub name: String,
@@ -83,9 +97,36 @@ pub struct Case {
     /// Relative to the project root, as snapshots and messages show it.
     pub file: String,
     pub description: String,
+    /// The case's own module and its links, when it brings them; `request.links` is empty until
+    /// they are built ([`OwnModule`]).
+    pub module: Option<OwnModule>,
     /// The request's setup and calls; the calls are made in order on one instance.
     pub request: Request,
 }
+
+/// The language name a case's own module goes by in trial names, records and known failures:
+/// `<case>::module@<host>`.
+pub const OWN_MODULE: &str = "module";
+
+/// A case's own module and the modules linked beside it, as files (`.wasm`, or `.wat` text the
+/// harness compiles): absolute paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnModule {
+    pub main: PathBuf,
+    /// By name, in the manifest's order.
+    pub links: Vec<(String, PathBuf)>,
+}
+
+impl OwnModule {
+    /// Every file, the main module first.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        std::iter::once(self.main.as_path())
+            .chain(self.links.iter().map(|(_, path)| path.as_path()))
+    }
+}
+
+/// The known-failure list of someone else's directory of cases, beside its groups.
+pub const KNOWN_FAILURES_FILE_NAME: &str = "known-failures.toml";
 
 /// Where the cases live, relative to the project root: one folder per group.
 pub const CASES_DIR: &str = "tests/cases";
@@ -98,22 +139,37 @@ const MAX_CALLS: usize = 100_000;
 pub struct Entry {
     pub name: String,
     pub group: String,
+    /// The case file as messages and snapshots show it (`tests/cases/<group>/<name>.toml`).
+    pub file: String,
+    pub path: PathBuf,
+    /// The case names its own module (`wasm = ...`): it runs once per host.
+    pub own_module: bool,
 }
 
 /// Every case of `root`'s catalogue, sorted by name: the `*.toml` files of each folder of the
 /// case directory. A file outside a group folder, or two cases of one name, is an error: the
 /// name is the snapshot's and the trial's.
 pub fn catalogue(root: &Path) -> anyhow::Result<Vec<Entry>> {
-    let dir = root.join(CASES_DIR);
+    catalogue_in(&root.join(CASES_DIR), CASES_DIR)
+}
+
+/// Every case of the case directory `dir`, shown in messages as `shown`, as [`catalogue`] reads
+/// this repository's.
+pub fn catalogue_in(dir: &Path, shown: &str) -> anyhow::Result<Vec<Entry>> {
     let mut entries: Vec<Entry> = Vec::new();
-    for group in sorted_dir(&dir)? {
+    for group in sorted_dir(dir)? {
         let group_name = group
             .file_name()
             .and_then(|name| name.to_str())
             .unwrap_or_default()
             .to_owned();
         if !group.is_dir() {
-            bail!("{CASES_DIR}/{group_name}: a case belongs in a group folder, {CASES_DIR}/<group>/<case>.toml");
+            // Beside the groups of someone else's directory: its known failures, notes.
+            let toml = group.extension().is_some_and(|ext| ext == "toml");
+            if !toml || group_name == KNOWN_FAILURES_FILE_NAME {
+                continue;
+            }
+            bail!("{shown}/{group_name}: a case belongs in a group folder, {shown}/<group>/<case>.toml");
         }
         for path in sorted_dir(&group)? {
             if path.extension().is_none_or(|ext| ext != "toml") {
@@ -124,13 +180,21 @@ pub fn catalogue(root: &Path) -> anyhow::Result<Vec<Entry>> {
             };
             if let Some(other) = entries.iter().find(|entry| entry.name == stem) {
                 bail!(
-                    "{CASES_DIR}/{group_name}/{stem}.toml: a case named `{stem}` is already in {CASES_DIR}/{}/ (names are unique across groups)",
+                    "{shown}/{group_name}/{stem}.toml: a case named `{stem}` is already in {shown}/{}/ (names are unique across groups)",
                     other.group
                 );
             }
+            // A file that does not parse is an ordinary case here; its trials fail on loading it.
+            let own_module = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+                .is_some_and(|table| table.contains_key("wasm"));
             entries.push(Entry {
                 name: stem.to_owned(),
                 group: group_name.clone(),
+                file: format!("{shown}/{group_name}/{stem}.toml"),
+                path: path.clone(),
+                own_module,
             });
         }
     }
@@ -156,14 +220,16 @@ pub fn names(root: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// Reads the case `entry`; every error names its file.
-pub fn load(root: &Path, entry: &Entry) -> anyhow::Result<Case> {
-    let file = format!("{CASES_DIR}/{}/{}.toml", entry.group, entry.name);
+pub fn load(entry: &Entry) -> anyhow::Result<Case> {
+    let file = entry.file.clone();
     let text =
-        std::fs::read_to_string(root.join(&file)).with_context(|| format!("cannot read {file}"))?;
+        std::fs::read_to_string(&entry.path).with_context(|| format!("cannot read {file}"))?;
     let mut parsed: CaseFile =
         toml::from_str(&text).map_err(|error| anyhow::anyhow!("{file}: {}", error.message()))?;
     let calls = calls(&file, &mut parsed)?;
     let store = store(&file, &mut parsed)?;
+    let dir = entry.path.parent().unwrap_or(Path::new("."));
+    let module = own_module(&file, dir, parsed.wasm.take(), parsed.links.take())?;
     let log_level = match parsed.log_level {
         None => LogLevel::Off,
         Some(name) => LogLevel::from_name(&name).with_context(|| {
@@ -186,7 +252,9 @@ pub fn load(root: &Path, entry: &Entry) -> anyhow::Result<Case> {
         group: entry.group.clone(),
         file,
         description: parsed.description,
+        module,
         request: Request {
+            links: Vec::new(),
             wasi: Wasi::Auto,
             config: parsed.config.unwrap_or_default(),
             log_level,
@@ -195,6 +263,47 @@ pub fn load(root: &Path, entry: &Entry) -> anyhow::Result<Case> {
             calls,
         },
     })
+}
+
+/// The case's own module and links, each file relative to the case's folder `dir`.
+fn own_module(
+    file: &str,
+    dir: &Path,
+    wasm: Option<String>,
+    links: Option<Vec<LinkFile>>,
+) -> anyhow::Result<Option<OwnModule>> {
+    let Some(wasm) = wasm else {
+        if links.is_some() {
+            bail!("{file}: `links` needs the case's own module, `wasm = \"<file>.wasm\"`");
+        }
+        return Ok(None);
+    };
+    let path = |relative: &str, what: &str| -> anyhow::Result<PathBuf> {
+        let path = dir.join(relative);
+        let ext = path.extension().and_then(|ext| ext.to_str());
+        if !matches!(ext, Some("wasm" | "wat")) {
+            bail!("{file}: {what} `{relative}` is neither a .wasm nor a .wat file");
+        }
+        if !path.is_file() {
+            bail!("{file}: {what} `{relative}` is not a file");
+        }
+        Ok(path)
+    };
+    let main = path(&wasm, "`wasm`")?;
+    let mut named = Vec::new();
+    for (index, link) in links.unwrap_or_default().into_iter().enumerate() {
+        let what = format!("links[{index}]");
+        named.push((link.name, path(&link.wasm, &what)?));
+    }
+    let as_links: Vec<Link> = named
+        .iter()
+        .map(|(name, wasm)| Link {
+            name: name.clone(),
+            wasm: wasm.clone(),
+        })
+        .collect();
+    Link::check_names(&as_links).map_err(|error| anyhow::anyhow!("{file}: {error}"))?;
+    Ok(Some(OwnModule { main, links: named }))
 }
 
 /// The calls of a case: one (`export`) or a sequence (`[[calls]]`, each `times` over).
@@ -353,5 +462,64 @@ mod tests {
         assert_eq!(decode_hex("ff 00\nfe").unwrap(), [0xff, 0x00, 0xfe]);
         assert!(decode_hex("abc").is_err());
         assert!(decode_hex("zz").is_err());
+    }
+
+    /// A catalogue in a temporary folder with one group holding `files`.
+    fn catalogue_of(files: &[(&str, &str)]) -> (PathBuf, Vec<Entry>) {
+        let unique = format!("cases-{}-{}", std::process::id(), files.len());
+        let dir = std::env::temp_dir().join(unique);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("own/modules")).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join("own").join(name), text).unwrap();
+        }
+        let entries = catalogue_in(&dir, "mine").unwrap();
+        (dir, entries)
+    }
+
+    #[test]
+    fn a_case_with_its_own_module_reads_its_files_beside_it() {
+        let case =
+            "description = \"d\"\nwasm = \"modules/m.wat\"\nexport = \"run\"\ninput = \"\"\n\
+                    links = [{ name = \"lib\", wasm = \"modules/l.wasm\" }]\n";
+        let (dir, entries) = catalogue_of(&[
+            ("a.toml", case),
+            ("modules/m.wat", "(module)"),
+            ("modules/l.wasm", "\0asm"),
+        ]);
+        assert!(entries[0].own_module);
+        assert_eq!(entries[0].file, "mine/own/a.toml");
+        let module = load(&entries[0]).unwrap().module.unwrap();
+        assert_eq!(module.main, dir.join("own/modules/m.wat"));
+        assert_eq!(
+            module.links,
+            [("lib".to_owned(), dir.join("own/modules/l.wasm"))]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_bad_own_module_is_an_error_naming_the_case_file() {
+        let head = "description = \"d\"\nexport = \"run\"\ninput = \"\"\n";
+        let bad = [
+            (
+                "links = [{ name = \"lib\", wasm = \"m.wat\" }]\n",
+                "needs the case's own module",
+            ),
+            ("wasm = \"m.txt\"\n", "neither a .wasm nor a .wat"),
+            ("wasm = \"missing.wat\"\n", "is not a file"),
+            (
+                "wasm = \"m.wat\"\nlinks = [{ name = \"main\", wasm = \"m.wat\" }]\n",
+                "`main`",
+            ),
+        ];
+        for (extra, expected) in bad {
+            let text = format!("{head}{extra}");
+            let (dir, entries) = catalogue_of(&[("b.toml", &text), ("m.wat", "(module)")]);
+            let error = format!("{:#}", load(&entries[0]).err().unwrap());
+            assert!(error.starts_with("mine/own/b.toml: "), "{error}");
+            assert!(error.contains(expected), "{extra}: {error}");
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 }

@@ -504,7 +504,7 @@ mod tests {
     const FAKE: &str = r#"
 answer() {
   id=${1#*\"id\":}; id=${id%%[!0-9]*}
-  printf '{"protocol":2,"id":%s,"results":[{"output":"","failure":null,"trace":[],"logs":[]}]}\n' "$id"
+  printf '{"protocol":3,"id":%s,"results":[{"output":"","failure":null,"trace":[],"logs":[]}]}\n' "$id"
 }
 serve() {
   while IFS= read -r line; do

@@ -96,6 +96,29 @@ impl KnownFailures {
         Self::parse(&text, hosts, languages, hostile, cases)
     }
 
+    /// Reads the list at `path`, shown in messages as `shown`; a missing file is an empty list
+    /// (someone else's directory of cases need not have one).
+    pub fn load_file(
+        path: &Path,
+        shown: &str,
+        hosts: &[&str],
+        languages: &[&str],
+        cases: &[String],
+    ) -> anyhow::Result<Self> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(error) => anyhow::bail!("cannot read {shown}: {error}"),
+        };
+        // Every message of `parse` starts with the file's name.
+        Self::parse(&text, hosts, languages, &[], cases).map_err(|error| {
+            anyhow::anyhow!(
+                "{}",
+                error.to_string().replacen(KNOWN_FAILURES_FILE, shown, 1)
+            )
+        })
+    }
+
     pub fn parse(
         text: &str,
         hosts: &[&str],

@@ -10,8 +10,7 @@ pub mod case;
 pub mod driver;
 pub mod findings;
 pub mod known;
-pub mod protocol;
 pub mod render;
 pub mod reuse;
 
-pub use suite::{partition, report, verdict};
+pub use suite::{partition, protocol, report, verdict};

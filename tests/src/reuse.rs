@@ -177,7 +177,11 @@ impl Store {
     /// Reads the store at `root/`[`STORE_FILE`]. A missing, unreadable or foreign file is an
     /// empty store (said once on stderr when it is not merely missing): the trials run.
     pub fn load(root: &Path, policy: Policy) -> Store {
-        let path = root.join(STORE_FILE);
+        Store::load_file(root.join(STORE_FILE), policy)
+    }
+
+    /// Reads the store at `path`, as [`Store::load`] does.
+    pub fn load_file(path: PathBuf, policy: Policy) -> Store {
         let earlier = match std::fs::read_to_string(&path) {
             Ok(text) => match serde_json::from_str::<File>(&text) {
                 Ok(file) if file.format == FORMAT => file.trials,

@@ -4,7 +4,7 @@
 //! The modules form layers, each using only those below it (`layers` checks it): the items
 //! here; `fingerprint`, `process`; `apt`, `tinygo_install`, `zig_install`; `toolchain`;
 //! `figures` and `compile` (each entry's steps); `table` (the data); `build`; then the commands
-//! (`checks`, `demo`, `doctor`, `setup`, `bench`, `results`, `reuse`).
+//! (`checks`, `demo`, `doctor`, `setup`, `bench`, `results`, `reuse`, `matrix`).
 
 mod apt;
 mod bench;
@@ -17,6 +17,7 @@ mod figures;
 mod fingerprint;
 #[cfg(test)]
 mod layers;
+pub mod matrix;
 mod process;
 pub mod results;
 pub mod reuse;
@@ -55,6 +56,13 @@ pub fn project_root() -> PathBuf {
         .parent()
         .expect("xtask lives one level below the workspace root")
         .to_path_buf()
+}
+
+/// A command-line error as one line: clap's first, and where to read more.
+pub fn usage_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let first = rendered.lines().next().unwrap_or("error: bad usage");
+    format!("{first} (see --help)")
 }
 
 /// The cargo that runs us, so nested builds use the same toolchain.

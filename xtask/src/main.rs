@@ -2,8 +2,10 @@
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 use xshell::Shell;
+use xtask::matrix::Matrix;
 use xtask::{all, build_plugins, project_root, Language, Outcomes, HOSTILE, HOSTS, LANGUAGES};
 
 #[derive(Parser)]
@@ -56,6 +58,9 @@ enum Command {
         #[arg(long)]
         no_run: bool,
     },
+    /// Run any plugin on every host and compare the outcomes (`matrix call --help`)
+    #[command(subcommand)]
+    Matrix(Matrix),
 }
 
 #[derive(clap::Args)]
@@ -80,9 +85,12 @@ impl Languages {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -90,7 +98,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// Help goes out whole; a usage error is one line and status 2.
+fn usage_error(error: clap::Error) -> ExitCode {
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            ExitCode::from(2)
+        }
+        _ => {
+            eprintln!("{}", xtask::usage_line(&error));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
     match cli.command {
@@ -109,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fmt { check } => xtask::fmt(&sh, check)?,
         Command::Lint => xtask::lint(&sh)?,
         Command::BenchReport { no_run } => xtask::bench_report(&sh, !no_run)?,
+        Command::Matrix(matrix) => return Ok(matrix.run(&sh)),
         Command::MergeReports {
             reports,
             out,
@@ -132,5 +159,5 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use host::{Plugin, Store};
 use libtest_mimic::{Completion, Trial};
@@ -130,6 +131,8 @@ pub fn trials() -> Vec<Trial> {
         config_trace_log_and_loop_report_on_stderr,
         each_outcome_of_a_call_has_its_own_exit_code,
         bad_files_give_one_line_and_code_3,
+        modules_that_are_not_regular_files_are_refused_at_once_with_code_3,
+        linked_modules_are_named_and_read_like_the_plugin,
         bad_usage_gives_one_line_and_code_2,
     ));
     trials
@@ -336,6 +339,126 @@ fn bad_files_give_one_line_and_code_3() {
         "imports wasi_snapshot_preview1.sched_yield, but WASI is off",
     );
     assert_eq!(host(&["call", &wasi, "run"], b"").code, 0);
+}
+
+/// `host` with `args`, which must end within `limit`: a host that reads a device that never
+/// ends, or opens a FIFO nobody writes to, is killed and the test fails instead of hanging.
+fn host_within(args: &[&str], limit: Duration) -> Run {
+    let mut child = Command::new(HOST)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the host binary starts");
+    let started = Instant::now();
+    while child
+        .try_wait()
+        .expect("the host can be waited for")
+        .is_none()
+    {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("host {} still ran after {limit:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().expect("the host binary ends");
+    Run {
+        code: output.status.code().expect("the host exits, not killed"),
+        stdout: output.stdout,
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// A directory of this test's own, made afresh.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+fn mkfifo(path: &Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("no NUL");
+    // SAFETY: a NUL-terminated path, which mkfifo only reads.
+    let made = unsafe { libc::mkfifo(name.as_ptr(), 0o600) };
+    assert_eq!(made, 0, "mkfifo: {}", std::io::Error::last_os_error());
+}
+
+/// docs/protocol.md's module-file rule, on the command line: nothing that is not a regular file
+/// of at most 128 MiB is opened, so none of these can hold the host up.
+fn modules_that_are_not_regular_files_are_refused_at_once_with_code_3() {
+    let dir = scratch("unusable");
+    let fifo = dir.join("fifo.wasm");
+    mkfifo(&fifo);
+    let sparse = dir.join("over-the-cap.wasm");
+    // Sparse: the 128 MiB take no disk.
+    let file = std::fs::File::create(&sparse).expect("the oversized file");
+    file.set_len(host::MODULE_MAX_BYTES + 1)
+        .expect("a sparse file");
+    let missing = dir.join("missing.wasm");
+    let cases = [
+        ("/dev/zero", "/dev/zero: not a regular file".to_owned()),
+        (path(&fifo), format!("{}: not a regular file", path(&fifo))),
+        (
+            path(&dir),
+            format!("{}: a directory, not a regular file", path(&dir)),
+        ),
+        (
+            path(&sparse),
+            "134217729 bytes, over the 128 MiB cap".to_owned(),
+        ),
+        (path(&missing), format!("{}: no such file", path(&missing))),
+    ];
+    for (wasm, says) in &cases {
+        host_within(&["call", wasm, "run"], Duration::from_secs(10)).fails_with(3, says);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A module the plugin imports from, by the name `--link` gives it.
+const LIBRARY: &str = r#"(module (func (export "answer") (result i32) (i32.const 42)))"#;
+
+/// Returns 0 exactly when the linked `lib.answer` gives 42.
+const LINKING: &str = r#"
+(module
+  (import "lib" "answer" (func $answer (result i32)))
+  (func (export "run") (result i32) (i32.sub (call $answer) (i32.const 42))))
+"#;
+
+fn linked_modules_are_named_and_read_like_the_plugin() {
+    let main = probe("linking", LINKING);
+    let lib = probe("library", LIBRARY);
+    let link = format!("lib={lib}");
+    let run = host(&["call", &main, "run", "--link", &link], b"");
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    host(&["call", &main, "run"], b"").fails_with(3, "cannot load plugin");
+    host_within(
+        &["call", &main, "run", "--link", "lib=/dev/zero"],
+        Duration::from_secs(10),
+    )
+    .fails_with(3, "/dev/zero: not a regular file");
+    let bad_names = [
+        (vec![format!("={lib}")], "the name is empty"),
+        (
+            vec![format!("main={lib}")],
+            "`main` is the main module's name",
+        ),
+        (
+            vec![link.clone(), link.clone()],
+            "the name `lib` is given twice",
+        ),
+    ];
+    for (links, says) in &bad_names {
+        let mut args = vec!["call", main.as_str(), "run"];
+        for link in links {
+            args.extend(["--link", link.as_str()]);
+        }
+        host(&args, b"").fails_with(2, says);
+    }
+    host(&["call", &main, "run", "--link", "lib"], b"").fails_with(2, "expected NAME=WASM");
 }
 
 fn bad_usage_gives_one_line_and_code_2() {

@@ -1,10 +1,14 @@
 //! What the conformance run and xtask both know, defined once: report.json's types
 //! ([`report`]), the verdict of a trial ([`verdict`]), the partition syntax of a split run
 //! ([`partition`]), the switch that runs every trial ([`run_all`]), a host's launch command
-//! ([`launch`]) and the contract's exports.
+//! ([`launch`]), the conformance protocol's types ([`protocol`], which `host serve` speaks too),
+//! what `host call` and `cargo xtask matrix call` read from a command line ([`cli`]) and the
+//! contract's exports.
 
+pub mod cli;
 pub mod launch;
 pub mod partition;
+pub mod protocol;
 pub mod report;
 pub mod run_all;
 pub mod verdict;
@@ -29,3 +33,12 @@ pub const CONTRACT_EXPORTS: &[&str] = &[
     "return_code",
     "error_then_zero",
 ];
+
+/// The environment `cargo xtask matrix test` runs the conformance executable with: someone
+/// else's directory of cases (its cases, `snapshots/` and `known-failures.toml`), where the
+/// results go, and whether to write snapshots from the reference host.
+pub mod scope {
+    pub const CASES_DIR: &str = "CONFORMANCE_CASES_DIR";
+    pub const OUT_DIR: &str = "CONFORMANCE_OUT_DIR";
+    pub const ACCEPT: &str = "CONFORMANCE_ACCEPT";
+}

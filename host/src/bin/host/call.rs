@@ -2,15 +2,15 @@
 //! `extism call`.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use host::{CompiledPlugin, Error, HostCall, Limits, Options, Store, Wasi};
+use host::{CompiledPlugin, HostCall, Limits, Link, Options, Store, Wasi};
+use suite::cli;
 
 use crate::exit::{stdout_result, Exit, Fatal};
-use crate::{store_file, units};
 
 #[derive(Args)]
 pub struct CallArgs {
@@ -30,35 +30,39 @@ pub struct CallArgs {
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Add or replace a store entry (repeatable)
-    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = store_file::parse_set)]
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = cli::parse_set)]
     sets: Vec<(String, String)>,
     /// Give the plugin WASI: `auto` does when the module imports wasi_snapshot_preview1
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = WasiFlag::Auto,
           num_args = 0..=1, default_missing_value = "on")]
     wasi: WasiFlag,
     /// Interrupt a call that runs longer than this (500ms, 2s, 1m) [default: 30s]
-    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    #[arg(long, value_name = "DURATION", value_parser = cli::duration)]
     timeout: Option<Duration>,
     /// Cap the growth of the plugin's memory: pages of 64 KiB (48) or a size (3MiB)
     /// [default: 256MiB]
-    #[arg(long, value_name = "SIZE", value_parser = units::memory_pages)]
+    #[arg(long, value_name = "SIZE", value_parser = cli::memory_pages)]
     memory_max: Option<u32>,
     /// Stop a call after this much wasmtime fuel (about one unit per wasm instruction)
     /// [default: no fuel limit]
     #[arg(long, value_name = "UNITS")]
     fuel: Option<u64>,
     /// The longest key hostMemoryGet reads (bytes, or 4KiB, 1MiB) [default: 1MiB]
-    #[arg(long, value_name = "SIZE", value_parser = units::bytes)]
+    #[arg(long, value_name = "SIZE", value_parser = cli::bytes)]
     max_key_len: Option<u64>,
     /// The longest value hostMemoryGet hands out (bytes, or 4KiB, 1MiB) [default: 64MiB]
-    #[arg(long, value_name = "SIZE", value_parser = units::bytes)]
+    #[arg(long, value_name = "SIZE", value_parser = cli::bytes)]
     max_value_len: Option<u64>,
     /// Lift every default limit; the limit flags above still apply. For trusted plugins only
     #[arg(long)]
     no_limits: bool,
     /// An Extism config entry the plugin can read (repeatable)
-    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = store_file::parse_set)]
+    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = cli::parse_set)]
     configs: Vec<(String, String)>,
+    /// Link a module beside the plugin, which imports its exports by NAME (repeatable; names
+    /// are distinct, not empty and not `main`)
+    #[arg(long = "link", value_name = "NAME=WASM", value_parser = cli::parse_link)]
+    links: Vec<(String, PathBuf)>,
     /// Call the export N times on one instance and print the time per call on stderr; stdout
     /// gets the last call's output
     #[arg(long = "loop", value_name = "N", default_value_t = 1,
@@ -87,8 +91,11 @@ impl From<WasiFlag> for Wasi {
 }
 
 pub fn run(args: CallArgs) -> Result<(), Fatal> {
-    let store = store(&args)?;
-    let input = input(&args)?;
+    let links = links(&args.links)?;
+    let store = cli::store(args.store.as_deref(), &args.sets)
+        .map_err(|message| Fatal::new(Exit::BadFile, message))?;
+    let input = cli::read_input(args.input.as_deref(), args.input_file.as_deref())
+        .map_err(|message| Fatal::new(Exit::BadFile, message))?;
     let base = if args.no_limits {
         Limits::none()
     } else {
@@ -104,14 +111,12 @@ pub fn run(args: CallArgs) -> Result<(), Fatal> {
         },
         wasi: args.wasi.into(),
         config: args.configs.iter().cloned().collect::<BTreeMap<_, _>>(),
+        links,
         ..Options::default()
     };
-    let wasm = std::fs::read(&args.wasm).map_err(|cause| Error::Read {
-        path: args.wasm.clone(),
-        cause,
-    })?;
+    let wasm = host::read_module(&args.wasm)?;
     let compiled = CompiledPlugin::with_options(args.wasm.display().to_string(), &wasm, options)?;
-    let mut plugin = compiled.instantiate(store)?;
+    let mut plugin = compiled.instantiate(Store::from_iter(store))?;
 
     let mut times = Vec::with_capacity(args.times as usize);
     let mut first_output: Option<Vec<u8>> = None;
@@ -142,41 +147,26 @@ pub fn run(args: CallArgs) -> Result<(), Fatal> {
     stdout_result(stdout.write_all(&output).and_then(|()| stdout.flush()))
 }
 
-fn store(args: &CallArgs) -> Result<Store, Fatal> {
-    let mut store = match &args.store {
-        Some(path) => {
-            store_file::load(path).map_err(|message| Fatal::new(Exit::BadFile, message))?
-        }
-        None => Store::seed(),
-    };
-    for (key, value) in &args.sets {
-        store.insert(key.as_bytes(), value.as_bytes());
+/// Each `--link`, its name checked as docs/protocol.md says (bad usage) and its module read
+/// (a file that cannot be used, as the plugin's own).
+fn links(links: &[(String, PathBuf)]) -> Result<Vec<Link>, Fatal> {
+    let named: Vec<suite::protocol::Link> = links
+        .iter()
+        .map(|(name, wasm)| suite::protocol::Link {
+            name: name.clone(),
+            wasm: wasm.clone(),
+        })
+        .collect();
+    suite::protocol::Link::check_names(&named)
+        .map_err(|why| Fatal::new(Exit::Usage, format!("bad --link: {why}")))?;
+    let mut read = Vec::with_capacity(links.len());
+    for link in named {
+        read.push(Link {
+            wasm: host::read_module(&link.wasm)?,
+            name: link.name,
+        });
     }
-    Ok(store)
-}
-
-fn input(args: &CallArgs) -> Result<Vec<u8>, Fatal> {
-    let from_stdin = || {
-        let mut input = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut input)
-            .map(|_| input)
-            .map_err(|error| Fatal::new(Exit::BadFile, format!("cannot read stdin: {error}")))
-    };
-    match (&args.input, &args.input_file) {
-        (Some(text), _) => Ok(text.as_bytes().to_vec()),
-        (None, Some(path)) if path.as_os_str() == "-" => from_stdin(),
-        (None, Some(path)) => std::fs::read(path).map_err(|error| {
-            Fatal::new(
-                Exit::BadFile,
-                format!("cannot read input file {}: {error}", path.display()),
-            )
-        }),
-        // A terminal would wait for typing that nobody meant to do.
-        (None, None) if std::io::stdin().is_terminal() => Ok(Vec::new()),
-        (None, None) => from_stdin(),
-    }
+    Ok(read)
 }
 
 fn print_trace(trace: &[HostCall]) {

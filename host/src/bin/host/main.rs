@@ -3,8 +3,7 @@
 mod call;
 mod demo;
 mod exit;
-mod store_file;
-mod units;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -40,6 +39,9 @@ enum Command {
         #[arg(required = true, value_name = "LABEL=PATH", value_parser = demo::parse_labelled)]
         plugins: Vec<(String, String)>,
     },
+    /// Speak the conformance protocol (docs/protocol.md, version 3) on stdin and stdout: one
+    /// request line in, one answer line out, until stdin ends; logs go to stderr
+    Serve,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Call(args) => call::run(*args),
         Command::Demo { plugins } => demo::run(&plugins),
+        Command::Serve => serve::run(),
     };
     match result {
         Ok(()) => Exit::Ok.into(),

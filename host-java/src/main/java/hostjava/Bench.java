@@ -94,7 +94,7 @@ final class Bench {
     }
 
     static Runner.Instance instance(Runner.Module module, Runner.Engine engine) throws Runner.Failure {
-        return new Runner.Instance(module, engine, "auto", Map.of(), Runner.Level.OFF, Runner.Limits.DEFAULT);
+        return new Runner.Instance(module, List.of(), engine, "auto", Map.of(), Runner.Level.OFF, Runner.Limits.DEFAULT);
     }
 
     static void benchLanguage(Runner.Engine engine, String lang, Runner.Module module, List<Figure> figures) throws Exception {

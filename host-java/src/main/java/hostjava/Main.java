@@ -22,7 +22,7 @@ public final class Main {
             host-java runs Extism plugins with env.hostMemoryGet (Extism Java SDK on Chicory)
 
             usage:
-              host-java [--engine E] serve                        answer conformance protocol v2 requests on stdin
+              host-java [--engine E] serve                        answer conformance protocol v3 requests on stdin
               host-java [--engine E] demo LABEL=PATH...           say_hello of each plugin, as the seed's Go host calls it
               host-java [--engine E] bench --out DIR LANG=PATH... time calls and instances; DIR/figures.json
 
@@ -77,7 +77,7 @@ public final class Main {
             Runner.Result result;
             try {
                 var instance = new Runner.Instance(
-                        modules.get(plugin.path()), engine, "auto", Map.of(), Runner.Level.OFF, Runner.Limits.DEFAULT);
+                        modules.get(plugin.path()), List.of(), engine, "auto", Map.of(), Runner.Level.OFF, Runner.Limits.DEFAULT);
                 result = instance.call(SEED_STORE, Runner.Limits.DEFAULT, "say_hello", SEED_INPUT);
             } catch (Runner.Failure failure) {
                 System.err.println("error: " + failure.fields.getOrDefault("message", failure.describe()));

@@ -24,17 +24,19 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * host-java serve: the conformance protocol, version 2, as ../docs/protocol.md writes it down.
+ * host-java serve: the conformance protocol, version 3, as ../docs/protocol.md writes it down.
  * Each line of stdin is a request; each gets one answer line on stdout, flushed, in order.
  * Requests are read strictly: every field present, none unknown, each of its type (naming the
  * field). A request that sets a timeout is refused as unsupported_limit: the SDK has none.
+ * Whatever goes wrong inside the host, a line gets an answer with all its fields.
  */
 final class Protocol {
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
     private static final List<String> REQUEST_FIELDS =
-            List.of("protocol", "id", "wasm", "wasi", "config", "log_level", "store", "limits", "calls");
+            List.of("protocol", "id", "wasm", "links", "wasi", "config", "log_level", "store", "limits", "calls");
+    private static final List<String> LINK_FIELDS = List.of("name", "wasm");
     private static final List<String> STORE_FIELDS = List.of("key", "value");
     private static final List<String> LIMIT_FIELDS =
             List.of("timeout_ms", "memory_max_pages", "max_key_len", "max_value_len");
@@ -64,9 +66,13 @@ final class Protocol {
 
     record Call(String export, byte[] input) {}
 
+    /** A module linked beside the main one: the name the others import it by, and its path. */
+    record Link(String name, String wasm) {}
+
     record Request(
             BigInteger id,
             String wasm,
+            List<Link> links,
             String wasi,
             Map<String, String> config,
             Runner.Level logLevel,
@@ -153,6 +159,7 @@ final class Protocol {
         return new Request(
                 readUint(top.get("id"), "id", U64_MAX),
                 readString(top.get("wasm"), "wasm"),
+                readLinks(top.get("links")),
                 wasi,
                 readConfig(top.get("config")),
                 logLevel,
@@ -262,6 +269,32 @@ final class Protocol {
         return config;
     }
 
+    /** A link's name is not empty, not the main module's and not another link's. */
+    private static List<Link> readLinks(JsonNode node) throws Malformed {
+        var links = new ArrayList<Link>();
+        var first = new HashMap<String, Integer>();
+        JsonNode entries = readArray(node, "links");
+        for (int i = 0; i < entries.size(); i++) {
+            String path = "links[" + i + "]";
+            JsonNode entry = entries.get(i);
+            checkFields(entry, path, LINK_FIELDS);
+            String name = readString(entry.get("name"), path + ".name");
+            if (name.isEmpty()) {
+                throw new Malformed(path + ".name: a link's name cannot be empty");
+            }
+            if (name.equals(Runner.MAIN)) {
+                throw new Malformed(path + ".name: a link cannot be named `main`, the main module's name");
+            }
+            Integer earlier = first.putIfAbsent(name, i);
+            if (earlier != null) {
+                throw new Malformed("link names must be distinct: " + path + ".name repeats links[" + earlier
+                        + "].name, " + show(entry.get("name")));
+            }
+            links.add(new Link(name, readString(entry.get("wasm"), path + ".wasm")));
+        }
+        return links;
+    }
+
     private static Map<Runner.Key, byte[]> readStore(JsonNode node) throws Malformed {
         var store = new HashMap<Runner.Key, byte[]>();
         var first = new HashMap<Runner.Key, Integer>();
@@ -299,17 +332,28 @@ final class Protocol {
     static List<Runner.Result> run(Runner.Modules modules, Runner.Engine engine, Request request) {
         var results = new ArrayList<Runner.Result>();
         try {
+            // Each file is checked before it is read (Modules.get): main, then the links in order.
             Runner.Module module = modules.get(request.wasm());
-            var instance = new Runner.Instance(
-                    module, engine, request.wasi(), request.config(), request.logLevel(), request.limits());
+            var links = new ArrayList<Runner.Linked>();
+            for (Link link : request.links()) {
+                try {
+                    links.add(new Runner.Linked(link.name(), modules.get(link.wasm())));
+                } catch (Runner.Failure failure) {
+                    throw Runner.Failure.withMessage(failure.kind,
+                            "link `" + link.name() + "`: " + failure.fields.get("message"));
+                }
+            }
+            var instance = new Runner.Instance(module, links, engine, request.wasi(), request.config(),
+                    request.logLevel(), request.limits());
             for (Call call : request.calls()) {
                 results.add(instance.call(request.store(), request.limits(), call.export(), call.input()));
             }
         } catch (Runner.Failure failure) {
             failRest(results, request, failure);
-        } catch (RuntimeException | StackOverflowError | OutOfMemoryError error) {
-            // A bug in host-java (or an exception the SDK should not throw), not something a
-            // request may end the host with: the calls it left unanswered fail, saying so.
+        } catch (RuntimeException | Error error) {
+            // A bug in host-java, or what the SDK or Chicory should not throw (an exception, a
+            // StackOverflowError, a LinkageError from compiled code), not something a request may
+            // end the host with: the calls it left unanswered fail, saying so.
             System.err.println("host-java: exception while answering request " + request.id() + ":");
             error.printStackTrace(System.err);
             failRest(results, request, Runner.Failure.withMessage("load",
@@ -327,30 +371,52 @@ final class Protocol {
 
     /** The answer line to one request line, without its newline. */
     static byte[] answer(Runner.Modules modules, Runner.Engine engine, byte[] line) throws IOException {
-        Parsed parsed = parse(line);
+        Parsed parsed;
+        try {
+            parsed = parse(line);
+        } catch (RuntimeException | Error error) {
+            // Jackson refuses nesting deeper than StreamReadConstraints' 1000 levels itself, and
+            // parse answers that as not JSON; whatever else goes wrong while reading the line is
+            // still the request's answer, never the host's end.
+            System.err.println("host-java: exception while reading a request:");
+            error.printStackTrace(System.err);
+            parsed = malformed(null, "host-java cannot read the line: " + error);
+        }
+        if (parsed.request() == null) {
+            return errorAnswer(parsed.id(), parsed.errorKind(), parsed.errorMessage());
+        }
+        Request request = parsed.request();
+        List<Runner.Result> results = run(modules, engine, request);
         var out = new ByteArrayOutputStream();
         try (JsonGenerator json = JSON.getFactory().createGenerator(out)) {
             json.writeStartObject();
             json.writeNumberField("protocol", VERSION);
-            if (parsed.request() == null) {
-                if (parsed.id() == null) {
-                    json.writeNullField("id");
-                } else {
-                    json.writeNumberField("id", parsed.id());
-                }
-                json.writeObjectFieldStart("error");
-                json.writeStringField("kind", parsed.errorKind());
-                json.writeStringField("message", parsed.errorMessage());
-                json.writeEndObject();
-            } else {
-                Request request = parsed.request();
-                json.writeNumberField("id", request.id());
-                json.writeArrayFieldStart("results");
-                for (Runner.Result result : run(modules, engine, request)) {
-                    writeResult(json, result);
-                }
-                json.writeEndArray();
+            json.writeNumberField("id", request.id());
+            json.writeArrayFieldStart("results");
+            for (Runner.Result result : results) {
+                writeResult(json, result);
             }
+            json.writeEndArray();
+            json.writeEndObject();
+        }
+        return out.toByteArray();
+    }
+
+    /** An error answer: protocol, id (null when the line had none to read), error's kind and message. */
+    static byte[] errorAnswer(BigInteger id, String kind, String message) throws IOException {
+        var out = new ByteArrayOutputStream();
+        try (JsonGenerator json = JSON.getFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeNumberField("protocol", VERSION);
+            if (id == null) {
+                json.writeNullField("id");
+            } else {
+                json.writeNumberField("id", id);
+            }
+            json.writeObjectFieldStart("error");
+            json.writeStringField("kind", kind);
+            json.writeStringField("message", String.valueOf(message));
+            json.writeEndObject();
             json.writeEndObject();
         }
         return out.toByteArray();
@@ -396,33 +462,90 @@ final class Protocol {
     /** Answers request lines from in on out until end of input. */
     static void serve(InputStream in, OutputStream out, Runner.Engine engine) throws IOException {
         var modules = new Runner.Modules();
-        var line = new ByteArrayOutputStream();
+        var line = new Line();
         byte[] buffer = new byte[1 << 16];
         for (int read; (read = in.read(buffer)) >= 0; ) {
             int start = 0;
             for (int i = 0; i < read; i++) {
                 if (buffer[i] == '\n') {
-                    line.write(buffer, start, i - start);
+                    line.append(buffer, start, i - start);
                     start = i + 1;
                     answerTo(modules, engine, line, out);
                 }
             }
-            line.write(buffer, start, read - start);
+            line.append(buffer, start, read - start);
         }
         // A last line without its newline is still a request.
         answerTo(modules, engine, line, out);
     }
 
-    private static void answerTo(Runner.Modules modules, Runner.Engine engine,
-            ByteArrayOutputStream line, OutputStream out) throws IOException {
-        byte[] request = line.toByteArray();
-        line.reset();
-        if (new String(request, StandardCharsets.ISO_8859_1).isBlank()) {
-            return; // a blank line is no request and gets no answer
+    /** The line being read: its bytes, or only that it outgrew the heap (and is skipped to its end). */
+    private static final class Line {
+        private static final int KEEP = 1 << 20;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        boolean tooLong;
+
+        void append(byte[] buffer, int start, int length) {
+            if (tooLong) {
+                return;
+            }
+            try {
+                bytes.write(buffer, start, length);
+            } catch (OutOfMemoryError error) {
+                // Lines are read without a length limit, up to what the heap holds; the bytes
+                // are let go at once, so that the host can answer.
+                bytes = new ByteArrayOutputStream();
+                tooLong = true;
+            }
         }
-        out.write(answer(modules, engine, request));
+
+        /** Ready for the next line; a big buffer is let go rather than kept for every line after. */
+        void clear() {
+            tooLong = false;
+            if (bytes.size() > KEEP) {
+                bytes = new ByteArrayOutputStream();
+            } else {
+                bytes.reset();
+            }
+        }
+    }
+
+    private static void answerTo(Runner.Modules modules, Runner.Engine engine, Line line, OutputStream out)
+            throws IOException {
+        byte[] answer;
+        try {
+            if (line.tooLong) {
+                answer = errorAnswer(null, "malformed_request", "the line is longer than host-java's heap holds ("
+                        + Runtime.getRuntime().maxMemory() + " bytes)");
+            } else {
+                byte[] request = line.bytes.toByteArray();
+                if (blank(request)) {
+                    return; // a blank line is no request and gets no answer
+                }
+                answer = answer(modules, engine, request);
+            }
+        } catch (RuntimeException | Error error) {
+            // answer catches what reading and running throw; this is the last net, so that no
+            // line goes without an answer of every field.
+            System.err.println("host-java: exception while answering a request:");
+            error.printStackTrace(System.err);
+            answer = errorAnswer(null, "malformed_request", "host-java failed answering the line: " + error);
+        } finally {
+            line.clear();
+        }
+        out.write(answer);
         out.write('\n');
         out.flush();
+    }
+
+    /** Whether line is only whitespace, as String.isBlank sees its bytes as ISO-8859-1 (without a copy). */
+    private static boolean blank(byte[] line) {
+        for (byte b : line) {
+            if (!Character.isWhitespace((char) (b & 0xff))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** For the unit tests: answers one line as serve would. */

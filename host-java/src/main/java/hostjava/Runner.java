@@ -8,8 +8,12 @@ import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -18,7 +22,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import org.extism.sdk.chicory.CurrentPlugin;
 import org.extism.sdk.chicory.ExtismFunctionException;
@@ -41,6 +44,10 @@ final class Runner {
     static final String HOST_MEMORY_GET = "hostMemoryGet";
     static final String WASI_MODULE = "wasi_snapshot_preview1";
     static final long PAGE = 65536;
+    /** The largest module file a host reads (docs/protocol.md, "Module files"): 128 MiB. */
+    static final long MAX_MODULE_BYTES = 128L << 20;
+    /** The name the SDK gives the plugin's own module in a manifest of several. */
+    static final String MAIN = "main";
 
     private Runner() {}
 
@@ -311,13 +318,17 @@ final class Runner {
      * level, which setLogLevel sets): lines under the request's level are dropped here. The same
      * Logger gets Chicory's own messages (WASI traces every call, the linker warns), but each of
      * those asks isLoggable first: during a call the answer is no, so what reaches log() then is
-     * the plugin's. Between calls (linking, a module's initialiser) what comes goes to stderr.
+     * the plugin's. Between calls (linking, a module's initialiser) what comes goes to stderr,
+     * and while the SDK links the modules it is also kept: the SDK's "Unresolved symbols" names
+     * no symbol, its warnings before it do.
      */
     static final class PluginLogger implements Logger {
         // Logger.Level is in scope here: the protocol's levels are Runner.Level.
         final Runner.Level level;
         /** The current call's lines; null between calls. */
         List<LogLine> lines;
+        /** What the SDK said while it linked the modules; null when it is not linking. */
+        List<String> linking;
 
         PluginLogger(Runner.Level level) {
             this.level = level;
@@ -327,9 +338,14 @@ final class Runner {
         public void log(Logger.Level sdkLevel, String msg, Throwable throwable) {
             Runner.Level lineLevel = Runner.Level.of(sdkLevel);
             if (lines == null || lineLevel == null) {
-                System.err.println("host-java: " + sdkLevel + ": " + msg);
+                // The SDK's warnings end in a newline of their own.
+                String text = String.valueOf(msg).stripTrailing();
+                System.err.println("host-java: " + sdkLevel + ": " + text);
                 if (throwable != null) {
                     throwable.printStackTrace(System.err);
+                }
+                if (linking != null) {
+                    linking.add(text);
                 }
                 return;
             }
@@ -346,6 +362,62 @@ final class Runner {
         }
     }
 
+    /** A module file that cannot be used: a load failure whose message names the path first. */
+    static Failure unusable(String path, String what) {
+        return Failure.withMessage("load", path + ": " + what);
+    }
+
+    /**
+     * Checks a module file before anything opens it (docs/protocol.md, "Module files"): it must
+     * be a regular file, symbolic links followed, of at most MAX_MODULE_BYTES. Only its
+     * attributes are read (stat, not open): open() on a FIFO without a writer blocks, and
+     * /dev/zero never ends. The attributes are the cache's stamp.
+     */
+    static BasicFileAttributes check(String path) throws Failure {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(Path.of(path), BasicFileAttributes.class);
+        } catch (NoSuchFileException error) {
+            throw unusable(path, "no such file");
+        } catch (AccessDeniedException error) {
+            throw unusable(path, "permission denied");
+        } catch (FileSystemException error) {
+            // "Not a directory" for /etc/passwd/x, and the like.
+            throw unusable(path, error.getReason() != null ? error.getReason() : error.toString());
+        } catch (IOException | InvalidPathException | SecurityException error) {
+            throw unusable(path, String.valueOf(error.getMessage()));
+        }
+        if (attributes.isDirectory()) {
+            throw unusable(path, "not a regular file (a directory)");
+        }
+        if (!attributes.isRegularFile()) {
+            throw unusable(path, "not a regular file");
+        }
+        if (attributes.size() > MAX_MODULE_BYTES) {
+            throw unusable(path, attributes.size() + " bytes, over the 128 MiB cap for a module");
+        }
+        return attributes;
+    }
+
+    /**
+     * The bytes of a file check has passed; a file that grew past the cap since is refused
+     * rather than read to its end.
+     */
+    static byte[] read(String path) throws Failure {
+        byte[] wasm;
+        try (InputStream in = Files.newInputStream(Path.of(path))) {
+            wasm = in.readNBytes((int) MAX_MODULE_BYTES + 1);
+        } catch (NoSuchFileException error) {
+            throw unusable(path, "no such file");
+        } catch (IOException | RuntimeException error) {
+            throw unusable(path, "cannot read it: " + error);
+        }
+        if (wasm.length > MAX_MODULE_BYTES) {
+            throw unusable(path, "over the 128 MiB cap for a module (it grew after it was checked)");
+        }
+        return wasm;
+    }
+
     /** What the run needs to know of a module before the SDK instantiates it. */
     static final class Module {
         final String path;
@@ -356,20 +428,20 @@ final class Runner {
         final int initialPages;
         final int maxPages;
 
-        Module(String path) throws Failure {
+        /** The module in the file at path, checked before it is read. */
+        static Module load(String path) throws Failure {
+            check(path);
+            return new Module(path, read(path));
+        }
+
+        Module(String path, byte[] wasm) throws Failure {
             this.path = path;
-            try {
-                wasm = Files.readAllBytes(Path.of(path));
-            } catch (NoSuchFileException error) {
-                throw Failure.withMessage("load", "cannot load plugin " + path + ": no such file");
-            } catch (IOException | RuntimeException error) {
-                throw Failure.withMessage("load", "cannot load plugin " + path + ": " + error);
-            }
+            this.wasm = wasm;
             WasmModule module;
             try {
                 module = Parser.parse(wasm);
             } catch (RuntimeException error) {
-                throw Failure.withMessage("load", "cannot load plugin " + path + ": " + error.getMessage());
+                throw unusable(path, "not a module Chicory can parse: " + error.getMessage());
             }
             var exportSection = module.exportSection();
             for (int i = 0; i < exportSection.exportCount(); i++) {
@@ -396,38 +468,39 @@ final class Runner {
 
     /**
      * Modules by path, read and parsed once; a changed file (its modification time or size) is
-     * read again, and a failure is not kept. The SDK itself keeps nothing between instances: each
-     * Plugin.build() parses the module again and, with the AoT engine, compiles it again.
+     * read again, and a failure is not kept. Every get checks the file first, cached or not, so
+     * a path that became a FIFO is refused, never opened. The SDK itself keeps nothing between
+     * instances: each Plugin.build() parses the modules again and, with the AoT engine,
+     * compiles them again.
      */
     static final class Modules {
         private static final int KEEP = 16;
         private final Map<String, Map.Entry<Object, Module>> cache = new LinkedHashMap<>();
 
         Module get(String path) throws Failure {
-            Object stamp;
-            try {
-                var attributes = Files.readAttributes(Path.of(path), BasicFileAttributes.class);
-                stamp = List.of(attributes.lastModifiedTime(), attributes.size());
-            } catch (IOException | RuntimeException error) {
-                stamp = null;
-            }
+            BasicFileAttributes attributes = check(path);
+            Object stamp = List.of(attributes.lastModifiedTime(), attributes.size());
             var cached = cache.remove(path);
-            if (cached != null && stamp != null && Objects.equals(cached.getKey(), stamp)) {
+            if (cached != null && cached.getKey().equals(stamp)) {
                 cache.put(path, cached);
                 return cached.getValue();
             }
-            Module module = new Module(path);
+            Module module = new Module(path, read(path));
             if (cache.size() >= KEEP) {
                 cache.remove(cache.keySet().iterator().next());
             }
-            cache.put(path, Map.entry(stamp == null ? new Object() : stamp, module));
+            cache.put(path, Map.entry(stamp, module));
             return module;
         }
     }
 
+    /** A module linked beside the main one, under the name the others import it by. */
+    record Linked(String name, Module module) {}
+
     /**
-     * One instance of a module on the SDK, with the state its hostMemoryGet reads and its logger.
-     * The SDK keeps the plugin's vars in the instance (HostEnv.Var), so they last as long as it.
+     * One instance of a plugin on the SDK (its main module and the modules linked beside it),
+     * with the state its hostMemoryGet reads and its logger. The SDK keeps the plugin's vars in
+     * the instance (HostEnv.Var), so they last as long as it.
      */
     static final class Instance {
         final Module module;
@@ -436,48 +509,76 @@ final class Runner {
         private final PluginLogger logger;
 
         /**
-         * Instantiates as the SDK's README shows: a manifest of the module's bytes with its
+         * Instantiates as the SDK's README shows: a manifest of the modules' bytes with its
          * options (config as the manifest's config: Manifest.Options.withConfig), then
          * Plugin.ofManifest(manifest).withHostFunctions(...).build(); the log level as the SDK's
-         * LogTest sets it, plugin.log().setLogLevel.
+         * LogTest sets it, plugin.log().setLogLevel. Several modules are named as the SDK's
+         * DependencyGraph reads them (ManifestWasm.Builder.withName): each link in order under
+         * its name, then the main module as "main".
          */
-        Instance(Module module, Engine engine, String wasi, Map<String, String> config, Level logLevel,
-                Limits limits) throws Failure {
+        Instance(Module module, List<Linked> links, Engine engine, String wasi, Map<String, String> config,
+                Level logLevel, Limits limits) throws Failure {
             this.module = module;
             logger = new PluginLogger(logLevel);
             var options = new Manifest.Options().withConfig(config);
-            // The SDK's AoT engine compiles the module and the kernel again at every instance
+            // The SDK's AoT engine compiles the modules and the kernel again at every instance
             // (a new CachedAotMachineFactory per link); Chicory's compiled machines check that
             // they run the very WasmModule object they were compiled from, and the SDK parses
-            // the module again each time, so nothing compiled can be kept.
+            // the modules again each time, so nothing compiled can be kept. That factory keys
+            // what it compiled by WasmModule, which compares by content: of two links with the
+            // same bytes the second is given the first one's machines, and when it is
+            // instantiated Chicory refuses ("Instance module does not match factory module").
             options.withAoT(engine == Engine.AOT);
-            boolean wasiOn = wasi.equals("on") || (wasi.equals("auto") && module.importsWasi);
+            boolean importsWasi = module.importsWasi || links.stream().anyMatch(link -> link.module().importsWasi);
+            boolean wasiOn = wasi.equals("on") || (wasi.equals("auto") && importsWasi);
             if (!wasiOn) {
                 // The SDK links WASI unless its options are null.
                 options.withWasi(null);
             }
             Long cap = limits.memoryMaxPages();
             if (cap != null) {
-                // The SDK's limits replace the module's own, so they start from them.
+                // The SDK's limits replace the module's own, so they start from them. They are
+                // the main module's: the SDK gives the same limits to every module of the
+                // manifest that declares a memory (ChicoryModule.instanceWithOptions), so a
+                // linked module gets the main module's initial size and maximum.
                 if (module.initialPages > cap) {
                     throw Failure.of("out_of_memory");
                 }
                 options.withMemoryLimits(module.initialPages, (int) Math.min(cap, module.maxPages));
             }
-            var manifest = Manifest.ofWasms(ManifestWasm.fromBytes(module.wasm).build())
+            var wasms = new ArrayList<ManifestWasm>();
+            for (Linked link : links) {
+                wasms.add(ManifestWasm.fromBytes(link.module().wasm).withName(link.name()).build());
+            }
+            wasms.add(ManifestWasm.fromBytes(module.wasm).withName(MAIN).build());
+            var manifest = Manifest.ofWasms(wasms.toArray(ManifestWasm[]::new))
                     .withOptions(options)
                     .build();
+            logger.linking = new ArrayList<>();
             try {
                 plugin = Plugin.ofManifest(manifest)
                         .withHostFunctions(hostMemoryGet(current))
                         .withLogger(logger)
                         .build();
             } catch (RuntimeException error) {
-                throw Failure.withMessage("load", "cannot load plugin " + module.path + ": " + error);
+                throw Failure.withMessage("load", "cannot load plugin " + describe(module, links) + ": " + error
+                        + (logger.linking.isEmpty() ? "" : " (" + String.join("; ", logger.linking) + ")"));
+            } finally {
+                logger.linking = null;
             }
             // Also sets the level of java.util.logging's "chicory" logger, for the whole process;
             // PluginLogger does not use it.
             plugin.log().setLogLevel(logLevel.sdk());
+        }
+
+        /** The main module's path, and each link's name and path. */
+        private static String describe(Module module, List<Linked> links) {
+            var text = new StringBuilder(module.path);
+            for (int i = 0; i < links.size(); i++) {
+                text.append(i == 0 ? " linked with " : ", ")
+                        .append(links.get(i).name()).append('=').append(links.get(i).module().path);
+            }
+            return text.toString();
         }
 
         /** One export call, hostMemoryGet reading store; its log lines are its own. */

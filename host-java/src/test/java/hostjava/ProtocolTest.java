@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -15,10 +16,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -26,10 +29,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The request reader's refusals, the answers' shape (logs included), a request's one instance
- * (vars, config) and the serve loop (docs/protocol.md, version 2).
+ * The request reader's refusals (links and deep nesting included), the answers' shape (logs
+ * included), module files refused unread, a request's one instance (vars, config) and the
+ * serve loop (docs/protocol.md, version 3).
  */
 class ProtocolTest {
     /** The tests run in host-java/; requests carry absolute paths, as the client sends them. */
@@ -68,9 +73,10 @@ class ProtocolTest {
      */
     static ObjectNode good() {
         ObjectNode request = JSON.createObjectNode();
-        request.put("protocol", 2);
+        request.put("protocol", 3);
         request.put("id", 7);
         request.put("wasm", RUST.toString());
+        request.putArray("links");
         request.put("wasi", "auto");
         request.putObject("config");
         request.put("log_level", "off");
@@ -129,7 +135,7 @@ class ProtocolTest {
     /** An error answer of kind, echoing id (null: the JSON null), whose message contains says. */
     static String refused(JsonNode answer, String kind, Long id, String says) {
         assertEquals(Set.of("protocol", "id", "error"), names(answer), answer::toString);
-        assertEquals(2, answer.get("protocol").intValue(), answer::toString);
+        assertEquals(3, answer.get("protocol").intValue(), answer::toString);
         if (id == null) {
             assertTrue(answer.get("id").isNull(), answer::toString);
         } else {
@@ -152,7 +158,7 @@ class ProtocolTest {
     /** A results answer with one well-formed result per call (protocol.md, "Answer"). */
     static List<JsonNode> results(JsonNode answer, long id, int calls) {
         assertEquals(Set.of("protocol", "id", "results"), names(answer), answer::toString);
-        assertEquals(2, answer.get("protocol").intValue(), answer::toString);
+        assertEquals(3, answer.get("protocol").intValue(), answer::toString);
         assertEquals(id, answer.get("id").longValue(), answer::toString);
         JsonNode results = answer.get("results");
         assertEquals(calls, results.size(), answer::toString);
@@ -271,7 +277,7 @@ class ProtocolTest {
 
     @Test
     void missingFieldsNamed() throws IOException {
-        for (String field : List.of("id", "wasm", "wasi", "config", "log_level", "store", "limits", "calls")) {
+        for (String field : List.of("id", "wasm", "links", "wasi", "config", "log_level", "store", "limits", "calls")) {
             ObjectNode request = good();
             request.remove(field);
             // Without an id there is none to echo.
@@ -522,22 +528,194 @@ class ProtocolTest {
 
     @Test
     void unsupportedProtocol() throws IOException {
-        // The answer's protocol is the host's, 2 (refused checks it).
+        // The answer's protocol is the host's, 3 (refused checks it).
         String message = refused(answer(good().put("protocol", 99)), "unsupported_protocol", 7L, "99");
-        assertTrue(message.contains("speaks protocol 2"), message);
-        // Version 1's request (no log_level) is refused as such, not as a missing field.
+        assertTrue(message.contains("speaks protocol 3"), message);
+        // Version 2's request (no links) is refused as such, not as a missing field; so is
+        // version 2 with every field of version 3.
+        ObjectNode v2 = good().put("protocol", 2);
+        v2.remove("links");
+        refused(answer(v2), "unsupported_protocol", 7L, "protocol 2");
+        refused(answer(good().put("protocol", 2)), "unsupported_protocol", 7L, "protocol 2");
+        // Version 1's request (no log_level either).
         ObjectNode v1 = good().put("protocol", 1);
         v1.remove("log_level");
+        v1.remove("links");
         refused(answer(v1), "unsupported_protocol", 7L, "protocol 1");
         // Another version is refused as such, whatever its other fields.
         refused(answer("{\"protocol\": 1, \"id\": 3, \"x\": 1}"), "unsupported_protocol", 3L, "1");
-        refused(answer("{\"protocol\": 3, \"id\": 3}"), "unsupported_protocol", 3L, "3");
+        refused(answer("{\"protocol\": 2, \"id\": 3}"), "unsupported_protocol", 3L, "2");
+        refused(answer("{\"protocol\": 4, \"id\": 3}"), "unsupported_protocol", 3L, "4");
         refused(answer("{\"protocol\": 0, \"id\": 3}"), "unsupported_protocol", 3L, "0");
         ObjectNode request = good();
         request.remove("protocol");
         malformed(request, "missing field `protocol`");
-        malformed(good().put("protocol", "2"), "protocol");
-        malformed(good().put("protocol", 2.0), "protocol");
+        malformed(good().put("protocol", "3"), "protocol");
+        malformed(good().put("protocol", 3.0), "protocol");
+    }
+
+    static ObjectNode withLinks(String... namesAndPaths) {
+        ObjectNode request = good();
+        ArrayNode links = request.putArray("links");
+        for (int i = 0; i < namesAndPaths.length; i += 2) {
+            links.addObject().put("name", namesAndPaths[i]).put("wasm", namesAndPaths[i + 1]);
+        }
+        return request;
+    }
+
+    static ObjectNode firstLink(ObjectNode request) {
+        return (ObjectNode) request.get("links").get(0);
+    }
+
+    @Test
+    void linksAreRead() {
+        assertEquals(List.of(), parsed(good()).links());
+        // In order; a name is any other string, "Main" and "env" included (what the SDK makes
+        // of "env" is the SDK's answer).
+        assertEquals(List.of(new Protocol.Link("lib", "/abs/lib.wasm"), new Protocol.Link("Main", "/abs/lib.wasm"),
+                        new Protocol.Link("env", "/abs/env.wasm")),
+                parsed(withLinks("lib", "/abs/lib.wasm", "Main", "/abs/lib.wasm", "env", "/abs/env.wasm")).links());
+    }
+
+    @Test
+    void linkNamesRefused() throws IOException {
+        // Refused before anything is loaded: none of these paths exists.
+        malformed(withLinks("", "/a.wasm"), "links[0].name: a link's name cannot be empty");
+        malformed(withLinks("lib", "/a.wasm", "main", "/b.wasm"), "links[1].name: a link cannot be named `main`");
+        malformed(withLinks("lib", "/a.wasm", "other", "/b.wasm", "lib", "/c.wasm"),
+                "links[2].name repeats links[0].name");
+        // The same file under one name twice is still a repeated name.
+        malformed(withLinks("lib", "/a.wasm", "lib", "/a.wasm"), "links[1].name repeats links[0].name");
+        // A refused link fails the request even when a timeout would be refused too.
+        ObjectNode request = withLinks("main", "/a.wasm");
+        limits(request).put("timeout_ms", 200);
+        malformed(request, "links[0].name");
+    }
+
+    @Test
+    void linkFieldsAreStrict() throws IOException {
+        ObjectNode request = withLinks("lib", "/a.wasm");
+        firstLink(request).put("path", "/a.wasm");
+        malformed(request, "unknown field `links[0].path`");
+        request = withLinks("lib", "/a.wasm");
+        firstLink(request).remove("wasm");
+        malformed(request, "missing field `links[0].wasm`");
+        request = withLinks("lib", "/a.wasm");
+        firstLink(request).remove("name");
+        malformed(request, "missing field `links[0].name`");
+        malformed(good().put("links", "lib"), "links: expected an array");
+        request = good();
+        request.putNull("links");
+        malformed(request, "links: expected an array");
+        request = good();
+        request.putArray("links").add("lib");
+        malformed(request, "links[0]: expected an object");
+        request = withLinks("lib", "/a.wasm");
+        firstLink(request).put("name", 1);
+        malformed(request, "links[0].name: expected a string");
+        request = withLinks("lib", "/a.wasm");
+        firstLink(request).putNull("wasm");
+        malformed(request, "links[0].wasm: expected a string");
+        request = withLinks("lib", "/a.wasm");
+        firstLink(request).putArray("wasm");
+        malformed(request, "links[0].wasm: expected a string");
+    }
+
+    @Test
+    void deeplyNestedLinesAreMalformed() throws IOException {
+        // Jackson stops at StreamReadConstraints' 1000 levels: no stack overflow, no id read.
+        String open = "[".repeat(200_000);
+        String close = "]".repeat(200_000);
+        for (String line : List.of(open, open + close, "{\"a\":".repeat(200_000),
+                "{\"protocol\": 3, \"id\": 7, \"wasm\": " + open + close + "}")) {
+            refused(answer(line), "malformed_request", null, "nesting depth");
+        }
+        // Within the limit a nested value is read, and refused as what it is.
+        refused(answer("[".repeat(1000) + "]".repeat(1000)), "malformed_request", null, "not a JSON object");
+        String line = good().put("wasm", "@").toString().replace("\"@\"", "[".repeat(998) + "]".repeat(998));
+        refused(answer(line), "malformed_request", 7L, "wasm: expected a string");
+    }
+
+    // Module files.
+
+    /** A request on module main of LinkingTest's modules, linked with each name=path given. */
+    static ObjectNode linked(Path dir, String main, String... namesAndPaths) throws IOException {
+        ObjectNode request = withLinks(namesAndPaths).put("wasm", write(dir, main).toString());
+        calls(request, "run", "", "run", "");
+        return request;
+    }
+
+    static Path write(Path dir, String module) throws IOException {
+        Path path = dir.resolve(module + ".wasm");
+        Files.write(path, Base64.getDecoder().decode(LinkingTest.WASM.get(module)));
+        return path;
+    }
+
+    /** Each of request's calls fails as load, with a message that says says. */
+    static void unusable(ObjectNode request, String says) throws IOException {
+        if (request.get("calls").size() < 2) {
+            calls(request, "run", "", "run", "");
+        }
+        for (JsonNode result : results(answer(request), 7, 2)) {
+            JsonNode failure = result.get("failure");
+            assertEquals(Set.of("kind", "message"), names(failure), failure::toString);
+            assertEquals("load", failure.get("kind").textValue(), failure::toString);
+            assertTrue(failure.get("message").textValue().contains(says), () -> "expected `" + says + "`: " + failure);
+            assertEquals(0, result.get("trace").size(), result::toString);
+        }
+    }
+
+    @Test
+    void moduleFilesAreCheckedBeforeTheyAreOpened(@TempDir Path dir) throws IOException {
+        Path missing = dir.resolve("missing.wasm");
+        Path big = dir.resolve("big.wasm");
+        // A sparse file one byte over the cap: nothing is written, nothing may be read.
+        try (var file = new RandomAccessFile(big.toFile(), "rw")) {
+            file.setLength(Runner.MAX_MODULE_BYTES + 1);
+        }
+        Path zero = dir.resolve("zero.wasm");
+        Files.createSymbolicLink(zero, Path.of("/dev/zero"));
+        unusable(good().put("wasm", missing.toString()), missing + ": no such file");
+        unusable(good().put("wasm", dir.toString()), dir + ": not a regular file");
+        unusable(good().put("wasm", "/dev/zero"), "/dev/zero: not a regular file");
+        unusable(good().put("wasm", zero.toString()), zero + ": not a regular file");
+        unusable(good().put("wasm", big.toString()), big + ": 134217729 bytes, over the 128 MiB cap for a module");
+        // A good main module with such a link: the message names the link too.
+        for (Path bad : List.of(missing, dir, Path.of("/dev/zero"), big)) {
+            unusable(linked(dir, "answer_main", "lib", bad.toString()), "link `lib`: " + bad + ": ");
+        }
+        // A symbolic link to a good module is followed; the host still answers.
+        Path lib = dir.resolve("lib.wasm");
+        Files.createSymbolicLink(lib, write(dir, "answer_lib"));
+        List<JsonNode> results = results(answer(linked(dir, "answer_main", "lib", lib.toString())), 7, 2);
+        assertEquals(List.of("42", "42"), results.stream().map(ProtocolTest::text).toList());
+        // JUnit warns of links that leave the temporary directory.
+        Files.delete(zero);
+    }
+
+    @Test
+    void aFifoIsRefusedUnopened(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo.wasm");
+        int status = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor();
+        assumeTrue(status == 0 && Files.exists(fifo), "mkfifo " + fifo + " failed");
+        try {
+            // Opening it for reading would block until a writer came: the answer comes anyway.
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                unusable(good().put("wasm", fifo.toString()), fifo + ": not a regular file");
+                unusable(linked(dir, "answer_main", "lib", fifo.toString()), "link `lib`: " + fifo + ": not a regular file");
+            });
+        } finally {
+            // Should the host have opened it after all, a writer lets it go (read-write opens
+            // of a FIFO do not block).
+            new RandomAccessFile(fifo.toFile(), "rw").close();
+        }
+    }
+
+    @Test
+    void aLinkedCallIsAnswered(@TempDir Path dir) throws IOException {
+        ObjectNode request = linked(dir, "answer_main", "lib", write(dir, "answer_lib").toString());
+        List<JsonNode> results = results(answer(request), 7, 2);
+        assertEquals(List.of("42", "42"), results.stream().map(ProtocolTest::text).toList());
     }
 
     // Answering requests.
@@ -732,6 +910,17 @@ class ProtocolTest {
     void serveWithNothingAnswersNothing() throws IOException {
         assertEquals(List.of(), serve(new byte[0]));
         assertEquals(List.of(), serve("\n\n  \n".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void serveGoesOnAfterADeeplyNestedLine() throws IOException {
+        String input = "[".repeat(200_000) + "\n" + "[".repeat(200_000) + "]".repeat(200_000) + "\n"
+                + good().put("wasm", "/no/such/file.wasm") + "\n";
+        List<JsonNode> answers = serve(input.getBytes(StandardCharsets.UTF_8));
+        assertEquals(3, answers.size(), answers::toString);
+        refused(answers.get(0), "malformed_request", null, "nesting depth");
+        refused(answers.get(1), "malformed_request", null, "nesting depth");
+        assertEquals("load", results(answers.get(2), 7, 1).get(0).get("failure").get("kind").textValue());
     }
 
     @Test

@@ -18,6 +18,7 @@ import com.dylibso.chicory.wasm.ChicoryException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +33,7 @@ import org.extism.sdk.chicory.LogLevel;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Sorting what the SDK throws, reading modules, log levels, and hostMemoryGet, logs, vars and
@@ -226,7 +228,7 @@ class RunnerTest {
     @Test
     void moduleReadsExportsAndImports() throws Runner.Failure {
         needRust();
-        Runner.Module module = new Runner.Module(RUST.toString());
+        Runner.Module module = Runner.Module.load(RUST.toString());
         // CONTRACT.md's exports, every one.
         assertTrue(module.exports.containsAll(
                         Set.of("say_hello", "lookup", "count_calls", "echo", "noop", "fail", "trap")),
@@ -244,7 +246,7 @@ class RunnerTest {
         for (var lang : Map.of("rust", false, "tinygo", true).entrySet()) {
             Path path = PLUGINS.resolve(lang.getKey()).resolve("conformance.wasm");
             if (Files.isRegularFile(path)) {
-                assertEquals(lang.getValue(), new Runner.Module(path.toString()).importsWasi, lang.getKey());
+                assertEquals(lang.getValue(), Runner.Module.load(path.toString()).importsWasi, lang.getKey());
                 found++;
             }
         }
@@ -255,7 +257,58 @@ class RunnerTest {
     void missingFileIsALoadFailure() {
         var failure = assertThrows(Runner.Failure.class, () -> MODULES.get("/no/such/file.wasm"));
         assertEquals("load", failure.kind);
-        assertTrue(String.valueOf(failure.fields.get("message")).contains("/no/such/file.wasm"), failure::describe);
+        assertEquals(Map.of("message", "/no/such/file.wasm: no such file"), failure.fields);
+    }
+
+    /** The message of the load failure check answers path with. */
+    static String refusal(String path) {
+        var failure = assertThrows(Runner.Failure.class, () -> Runner.check(path));
+        assertEquals("load", failure.kind);
+        assertEquals(Set.of("message"), failure.fields.keySet());
+        return (String) failure.fields.get("message");
+    }
+
+    @Test
+    void checkReadsOnlyAttributes(@TempDir Path dir) throws IOException, Runner.Failure {
+        // At the cap is allowed, one byte over is not; both files are sparse, and check opens
+        // neither.
+        Path cap = dir.resolve("cap.wasm");
+        Path over = dir.resolve("over.wasm");
+        try (var file = new RandomAccessFile(cap.toFile(), "rw")) {
+            file.setLength(Runner.MAX_MODULE_BYTES);
+        }
+        try (var file = new RandomAccessFile(over.toFile(), "rw")) {
+            file.setLength(Runner.MAX_MODULE_BYTES + 1);
+        }
+        assertEquals(134_217_728L, Runner.check(cap.toString()).size());
+        assertEquals(over + ": 134217729 bytes, over the 128 MiB cap for a module", refusal(over.toString()));
+        assertEquals("/dev/zero: not a regular file", refusal("/dev/zero"));
+        assertEquals(dir + ": not a regular file (a directory)", refusal(dir.toString()));
+        assertEquals(dir + "/missing.wasm: no such file", refusal(dir + "/missing.wasm"));
+        // Symbolic links are followed: to a regular file, to a device, to nothing.
+        Path toCap = Files.createSymbolicLink(dir.resolve("to-cap.wasm"), cap);
+        Path toZero = Files.createSymbolicLink(dir.resolve("to-zero.wasm"), Path.of("/dev/zero"));
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling.wasm"), dir.resolve("missing.wasm"));
+        assertTrue(Runner.check(toCap.toString()).isRegularFile());
+        assertEquals(toZero + ": not a regular file", refusal(toZero.toString()));
+        assertEquals(dangling + ": no such file", refusal(dangling.toString()));
+        // A path Java cannot even spell is refused like the rest.
+        assertTrue(refusal("/tmp/nul\0.wasm").startsWith("/tmp/nul\0.wasm: "));
+        // A path through a file.
+        assertEquals(cap + "/x.wasm: Not a directory", refusal(cap + "/x.wasm"));
+        // The cache checks at every get: a cached path that became a device is refused, not
+        // served from the cache.
+        var modules = new Runner.Modules();
+        Path lib = dir.resolve("lib.wasm");
+        Files.write(lib, java.util.Base64.getDecoder().decode(LinkingTest.WASM.get("answer_lib")));
+        assertTrue(modules.get(lib.toString()).exports.contains("answer"));
+        Files.delete(lib);
+        Files.createSymbolicLink(lib, Path.of("/dev/zero"));
+        assertEquals(lib + ": not a regular file", assertThrows(Runner.Failure.class,
+                () -> modules.get(lib.toString())).fields.get("message"));
+        // JUnit warns of links that leave the temporary directory.
+        Files.delete(lib);
+        Files.delete(toZero);
     }
 
     @Test
@@ -285,7 +338,7 @@ class RunnerTest {
         Runner.Module module = MODULES.get(RUST.toString());
         var limits = new Runner.Limits(null, (long) module.initialPages - 1, null, null);
         var failure = assertThrows(Runner.Failure.class,
-                () -> new Runner.Instance(module, Runner.Engine.INTERPRETER, "auto", Map.of(), Runner.Level.OFF,
+                () -> new Runner.Instance(module, List.of(), Runner.Engine.INTERPRETER, "auto", Map.of(), Runner.Level.OFF,
                         limits));
         assertEquals("out_of_memory", failure.kind);
         assertEquals(Map.of(), failure.fields);
@@ -324,7 +377,7 @@ class RunnerTest {
 
         Runner.Instance instance(Map<String, String> config, Runner.Level level, Runner.Limits limits)
                 throws Runner.Failure {
-            return new Runner.Instance(MODULES.get(RUST.toString()), engine, "auto", config, level, limits);
+            return new Runner.Instance(MODULES.get(RUST.toString()), List.of(), engine, "auto", config, level, limits);
         }
 
         Runner.Result call(Runner.Limits limits, String export, byte[] input) throws Runner.Failure {

@@ -8,7 +8,31 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// The version of docs/protocol.md these types implement.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
+
+/// The largest module file a host reads (docs/protocol.md, "Module files"): a path a user hands
+/// over may name a device that never ends or a file of any size.
+pub const MODULE_MAX_BYTES: u64 = 128 << 20;
+
+/// Why the module file at `path` must not be read, checked before it is opened (a FIFO would
+/// block the open, `/dev/zero` never ends): `None` when it is a regular file within
+/// [`MODULE_MAX_BYTES`]. The text names no path; callers put it after one.
+pub fn unusable_module_file(path: &std::path::Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Some("no such file".into()),
+        Err(error) => Some(error.to_string()),
+        Ok(meta) if !meta.is_file() => Some(if meta.is_dir() {
+            "a directory, not a regular file".into()
+        } else {
+            "not a regular file".into()
+        }),
+        Ok(meta) if meta.len() > MODULE_MAX_BYTES => Some(format!(
+            "{} bytes, over the 128 MiB cap for a module",
+            meta.len()
+        )),
+        Ok(_) => None,
+    }
+}
 
 /// The contract's one host function.
 pub const HOST_MEMORY_GET: &str = "hostMemoryGet";
@@ -169,10 +193,43 @@ pub struct Call {
     pub input: Vec<u8>,
 }
 
-/// Everything that decides a call's outcome but the plugin: the plugin's setup (WASI, config,
-/// limits, store) and the calls made, in order, on one instance.
+/// A module linked beside the main one: the others import its exports by `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub name: String,
+    pub wasm: PathBuf,
+}
+
+impl Link {
+    /// Why `links` cannot be a request's (docs/protocol.md, "Linked modules"), if they cannot.
+    pub fn check_names(links: &[Link]) -> Result<(), String> {
+        for (index, link) in links.iter().enumerate() {
+            if link.name.is_empty() {
+                return Err(format!("links[{index}]: the name is empty"));
+            }
+            if link.name == "main" {
+                return Err(format!(
+                    "links[{index}]: `main` is the main module's name, not a link's"
+                ));
+            }
+            if links[..index].iter().any(|other| other.name == link.name) {
+                return Err(format!(
+                    "links[{index}]: the name `{}` is given twice",
+                    link.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything that decides a call's outcome but the plugin: the plugin's setup (linked modules,
+/// WASI, config, limits, store) and the calls made, in order, on one instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// Modules linked beside the plugin's main one, in the manifest's order.
+    pub links: Vec<Link>,
     pub wasi: Wasi,
     pub config: BTreeMap<String, String>,
     pub log_level: LogLevel,
@@ -185,6 +242,7 @@ impl Request {
     /// One call with the default setup.
     pub fn one(export: &str, input: &[u8], store: Store, limits: Limits) -> Request {
         Request {
+            links: Vec::new(),
             wasi: Wasi::Auto,
             config: BTreeMap::new(),
             log_level: LogLevel::Off,
@@ -205,6 +263,7 @@ pub struct WireRequest {
     pub protocol: u32,
     pub id: u64,
     pub wasm: PathBuf,
+    pub links: Vec<Link>,
     pub wasi: Wasi,
     pub config: BTreeMap<String, String>,
     pub log_level: LogLevel,
@@ -228,6 +287,7 @@ impl WireRequest {
             protocol: VERSION,
             id,
             wasm,
+            links: request.links.clone(),
             wasi: request.wasi,
             config: request.config.clone(),
             log_level: request.log_level,
@@ -348,11 +408,11 @@ mod tests {
         let mut request = Request::one("say_hello", b"hi", seed_store(), Limits::default());
         request.limits.timeout_ms = None;
         let line = serde_json::to_string(&WireRequest::new(7, "/p.wasm".into(), &request)).unwrap();
-        assert!(line.starts_with(r#"{"protocol":2,"id":7,"wasm":"/p.wasm","wasi":"auto","config":{},"log_level":"off","store":[{"key":"aGVsbG8=","#), "{line}");
+        assert!(line.starts_with(r#"{"protocol":3,"id":7,"wasm":"/p.wasm","links":[],"wasi":"auto","config":{},"log_level":"off","store":[{"key":"aGVsbG8=","#), "{line}");
         assert!(line.contains(r#""limits":{"timeout_ms":null,"memory_max_pages":4096,"max_key_len":1048576,"max_value_len":67108864},"calls":[{"export":"say_hello","input":"aGk="}]}"#), "{line}");
 
         let answer: WireAnswer = serde_json::from_str(
-            r#"{"protocol":2,"id":7,"results":[
+            r#"{"protocol":3,"id":7,"results":[
                 {"output":"AP8=","failure":null,"trace":[{"function":"hostMemoryGet","key":"aGVsbG8=","value_len":2}],"logs":[{"level":"warn","text":"aGk="}]},
                 {"output":null,"failure":{"kind":"key_too_long","len":5,"max":4},"trace":[],"logs":[]},
                 {"output":null,"failure":{"kind":"timeout"},"trace":[],"logs":null}]}"#,
@@ -382,6 +442,54 @@ mod tests {
     }
 
     #[test]
+    fn link_names_are_refused_when_empty_main_or_repeated() {
+        let link = |name: &str| Link {
+            name: name.to_owned(),
+            wasm: "/lib.wasm".into(),
+        };
+        assert_eq!(Link::check_names(&[link("a"), link("b")]), Ok(()));
+        assert!(Link::check_names(&[link("")])
+            .unwrap_err()
+            .contains("empty"));
+        assert!(Link::check_names(&[link("main")])
+            .unwrap_err()
+            .contains("`main`"));
+        let repeated = Link::check_names(&[link("a"), link("b"), link("a")]).unwrap_err();
+        assert!(repeated.starts_with("links[2]"), "{repeated}");
+    }
+
+    #[test]
+    fn module_files_are_checked_before_they_are_opened() {
+        let dir = std::env::temp_dir().join(format!("suite-modules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.wasm");
+        std::fs::write(&good, b"\0asm\x01\0\0\0").unwrap();
+        let big = dir.join("big.wasm");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MODULE_MAX_BYTES + 1)
+            .unwrap();
+        let at_cap = dir.join("at-cap.wasm");
+        std::fs::File::create(&at_cap)
+            .unwrap()
+            .set_len(MODULE_MAX_BYTES)
+            .unwrap();
+        assert_eq!(unusable_module_file(&good), None);
+        assert_eq!(unusable_module_file(&at_cap), None);
+        let over = unusable_module_file(&big).unwrap();
+        assert!(
+            over.starts_with("134217729 bytes, over the 128 MiB cap"),
+            "{over}"
+        );
+        let zero = unusable_module_file(std::path::Path::new("/dev/zero"));
+        assert_eq!(zero.as_deref(), Some("not a regular file"));
+        assert!(unusable_module_file(&dir).unwrap().contains("directory"));
+        let missing = unusable_module_file(&dir.join("missing.wasm"));
+        assert_eq!(missing.as_deref(), Some("no such file"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn log_levels_are_ordered_from_trace_to_off() {
         assert!(LogLevel::Trace < LogLevel::Error && LogLevel::Error < LogLevel::Off);
         for level in LogLevel::ALL {
@@ -395,17 +503,17 @@ mod tests {
         let refused = |line: &str| serde_json::from_str::<WireAnswer>(line).is_err();
         // A field a kind does not take, a kind that does not exist, bad base64, a typo.
         assert!(refused(
-            r#"{"protocol":2,"id":1,"results":[{"output":null,"failure":{"kind":"timeout","message":"x"},"trace":[],"logs":[]}]}"#
+            r#"{"protocol":3,"id":1,"results":[{"output":null,"failure":{"kind":"timeout","message":"x"},"trace":[],"logs":[]}]}"#
         ));
         assert!(refused(
-            r#"{"protocol":2,"id":1,"results":[{"output":null,"failure":{"kind":"crash"},"trace":[],"logs":[]}]}"#
+            r#"{"protocol":3,"id":1,"results":[{"output":null,"failure":{"kind":"crash"},"trace":[],"logs":[]}]}"#
         ));
         assert!(refused(
-            r#"{"protocol":2,"id":1,"results":[{"output":"@@","failure":null,"trace":[],"logs":[]}]}"#
+            r#"{"protocol":3,"id":1,"results":[{"output":"@@","failure":null,"trace":[],"logs":[]}]}"#
         ));
-        assert!(refused(r#"{"protocol":2,"id":1,"reslts":[]}"#));
+        assert!(refused(r#"{"protocol":3,"id":1,"reslts":[]}"#));
         let both: WireAnswer = serde_json::from_str(
-            r#"{"protocol":2,"id":1,"results":[{"output":"","failure":{"kind":"timeout"},"trace":[],"logs":[]}]}"#,
+            r#"{"protocol":3,"id":1,"results":[{"output":"","failure":{"kind":"timeout"},"trace":[],"logs":[]}]}"#,
         )
         .unwrap();
         let result = both.results.unwrap().pop().unwrap();

@@ -1,0 +1,17 @@
+;; `run` calls `lib.answer` and outputs its value in decimal ("42").
+(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (import "lib" "answer" (func $answer (result i32)))
+  (memory (export "memory") 1)
+  (func (export "run") (result i32)
+    (local $value i32) (local $out i64)
+    (local.set $value (call $answer))
+    (local.set $out (call $alloc (i64.const 2)))
+    (call $store_u8 (local.get $out)
+      (i32.add (i32.const 48) (i32.rem_u (i32.div_u (local.get $value) (i32.const 10)) (i32.const 10))))
+    (call $store_u8 (i64.add (local.get $out) (i64.const 1))
+      (i32.add (i32.const 48) (i32.rem_u (local.get $value) (i32.const 10))))
+    (call $output_set (local.get $out) (i64.const 2))
+    (i32.const 0)))

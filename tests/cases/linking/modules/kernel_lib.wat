@@ -1,0 +1,33 @@
+;; A library that uses the Extism kernel itself: `echo` copies the call's input to its output,
+;; `fail` sets an error message and returns 1 to its caller.
+(module
+  (import "extism:host/env" "input_length" (func $input_length (result i64)))
+  (import "extism:host/env" "input_load_u8" (func $input_load_u8 (param i64) (result i32)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (import "extism:host/env" "error_set" (func $error_set (param i64)))
+  (memory 1)
+  (data (i32.const 0) "failed in the library")
+  (func (export "echo")
+    (local $len i64) (local $out i64) (local $i i64)
+    (local.set $len (call $input_length))
+    (local.set $out (call $alloc (local.get $len)))
+    (block $done (loop $next
+      (br_if $done (i64.ge_u (local.get $i) (local.get $len)))
+      (call $store_u8 (i64.add (local.get $out) (local.get $i))
+        (call $input_load_u8 (local.get $i)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $next)))
+    (call $output_set (local.get $out) (local.get $len)))
+  (func (export "fail") (result i32)
+    (local $msg i64) (local $i i32)
+    (local.set $msg (call $alloc (i64.const 21)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (i32.const 21)))
+      (call $store_u8 (i64.add (local.get $msg) (i64.extend_i32_u (local.get $i)))
+        (i32.load8_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $error_set (local.get $msg))
+    (i32.const 1)))

@@ -1,0 +1,3 @@
+;; A library whose `boom` traps.
+(module
+  (func (export "boom") unreachable))
