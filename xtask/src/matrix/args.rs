@@ -66,9 +66,8 @@ pub struct CallArgs {
     /// (repeatable; names are distinct, not empty and not `main`)
     #[arg(long = "link", value_name = "NAME=WASM", value_parser = cli::parse_link)]
     pub links: Vec<(String, PathBuf)>,
-    /// Only these hosts (repeat or comma-separate): names of the table's hosts or of --host.
-    /// Each must run [default: every host of the table, skipping those that cannot be built,
-    /// and every --host]
+    /// Only these of the table's hosts (repeat or comma-separate); each must run. Every --host
+    /// is asked too [default: every host of the table, skipping those that cannot be built]
     #[arg(long = "hosts", value_name = "HOST", value_delimiter = ',')]
     pub only: Vec<String>,
     /// A host outside the table that speaks docs/protocol.md, run as `sh -c COMMAND` from the

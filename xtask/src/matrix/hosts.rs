@@ -41,8 +41,9 @@ pub struct Lineup {
     pub failed: Vec<(String, String)>,
 }
 
-/// The hosts `--hosts` names (the table's and `--host`'s), or else all of them: the table's in
-/// its order, then `--host`'s. A `--host` name must be new and given once.
+/// The table's hosts `--hosts` names, or else all of them, in the table's order; then every
+/// `--host`, which is asked whether `--hosts` names it or not. A `--host` name must be new and
+/// given once.
 pub fn choose(only: &[String], given: &[(String, String)]) -> Result<Vec<Chosen>, Fatal> {
     let usage = |message: String| Fatal::new(Exit::Usage, message);
     for (index, (name, _)) in given.iter().enumerate() {
@@ -83,6 +84,8 @@ pub fn choose(only: &[String], given: &[(String, String)]) -> Result<Vec<Chosen>
             }
         }
     }
+    // A host given with --host is asked whether or not --hosts names it: it was asked for.
+    chosen.extend(all.into_iter().skip(HOSTS.len()).flatten());
     Ok(chosen)
 }
 

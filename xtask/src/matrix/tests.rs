@@ -319,3 +319,21 @@ fn json_has_every_host_the_groups_the_diffs_and_the_times() {
     let (exit, _, err) = on_fakes("json-failed", &hosts, &["--json"]);
     assert_eq!(exit, Exit::HostFailed, "{err}");
 }
+
+#[test]
+fn a_host_given_with_host_is_asked_beside_the_table_hosts_hosts_chooses() {
+    let given = [("mine".to_owned(), "true".to_owned())];
+    let names = |only: &[&str]| -> Vec<String> {
+        let only: Vec<String> = only.iter().map(|name| name.to_string()).collect();
+        let chosen = super::hosts::choose(&only, &given).expect("chosen");
+        chosen.into_iter().map(|chosen| chosen.name).collect()
+    };
+    let table = crate::table::HOSTS
+        .iter()
+        .map(|host| host.name().to_owned());
+    let every: Vec<String> = table.chain(["mine".to_owned()]).collect();
+    assert_eq!(names(&[]), every);
+    let first = crate::table::HOSTS[0].name();
+    assert_eq!(names(&[first]), [first, "mine"]);
+    assert_eq!(names(&[first, "mine"]), [first, "mine"]);
+}
