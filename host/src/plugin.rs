@@ -14,43 +14,13 @@ use crate::{Error, Failure, HostCall, Limits, Options, Store};
 
 const WASM_MAGIC: &[u8] = b"\0asm";
 
-/// Reads the module file at `path`, having first checked that it is a regular file within
-/// [`MODULE_MAX_BYTES`] (a user may hand over `/dev/zero` or a FIFO: neither is read). The file
-/// is opened without blocking and checked again once open, and no more than the cap is read,
-/// so a path swapped for a FIFO or a device after the first check cannot hold the host up.
+/// Reads the module file at `path` as [`suite::protocol::read_module_file`] does (a user may
+/// hand over `/dev/zero` or a FIFO: neither is read); the error names the path.
 pub fn read_module(path: &Path) -> Result<Vec<u8>, Error> {
-    use std::io::Read as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-
-    let refused = |why: String| Error::Read {
+    suite::protocol::read_module_file(path).map_err(|why| Error::Read {
         path: path.to_owned(),
         cause: std::io::Error::other(why),
-    };
-    if let Some(why) = suite::protocol::unusable_module_file(path) {
-        return Err(refused(why));
-    }
-    let failed = |cause| Error::Read {
-        path: path.to_owned(),
-        cause,
-    };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(failed)?;
-    let meta = file.metadata().map_err(failed)?;
-    if !meta.is_file() {
-        return Err(refused("not a regular file".to_owned()));
-    }
-    let mut wasm = Vec::new();
-    file.take(MODULE_MAX_BYTES + 1)
-        .read_to_end(&mut wasm)
-        .map_err(failed)?;
-    if wasm.len() as u64 > MODULE_MAX_BYTES {
-        let why = format!("over the {} MiB cap for a module", MODULE_MAX_BYTES >> 20);
-        return Err(refused(why));
-    }
-    Ok(wasm)
+    })
 }
 
 /// The largest module file [`read_module`] reads.

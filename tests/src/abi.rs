@@ -162,6 +162,15 @@ impl Surface {
         Ok(Surface { imports, exports })
     }
 
+    /// The names of the functions the module exports, in its order.
+    pub fn exported_functions(&self) -> impl Iterator<Item = &str> {
+        let functions = self
+            .exports
+            .iter()
+            .filter(|(_, what)| what.starts_with("func "));
+        functions.map(|(name, _)| name.as_str())
+    }
+
     /// Every way the surface breaks the contract, one line each: the item, what was expected,
     /// what was found.
     pub fn violations(&self) -> Vec<String> {

@@ -34,6 +34,36 @@ pub fn unusable_module_file(path: &std::path::Path) -> Option<String> {
     }
 }
 
+/// Reads the module file at `path` as docs/protocol.md asks of a host: checked first
+/// ([`unusable_module_file`]), then opened without blocking, checked again once open and read
+/// no further than [`MODULE_MAX_BYTES`], so a path swapped for a FIFO or a device after the
+/// first check cannot hold the reader up. The error names no path; callers put it after one.
+pub fn read_module_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    if let Some(why) = unusable_module_file(path) {
+        return Err(why);
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|error| error.to_string())?;
+    let meta = file.metadata().map_err(|error| error.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_owned());
+    }
+    let mut wasm = Vec::new();
+    file.take(MODULE_MAX_BYTES + 1)
+        .read_to_end(&mut wasm)
+        .map_err(|error| error.to_string())?;
+    if wasm.len() as u64 > MODULE_MAX_BYTES {
+        return Err("over the 128 MiB cap for a module".to_owned());
+    }
+    Ok(wasm)
+}
+
 /// The contract's one host function.
 pub const HOST_MEMORY_GET: &str = "hostMemoryGet";
 

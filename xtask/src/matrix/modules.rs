@@ -6,8 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use suite::protocol::{unusable_module_file, Link};
-use wasmparser::{ExternalKind, Parser, Payload};
+use suite::protocol::{read_module_file, Link};
 
 use crate::matrix::exit::{Exit, Fatal};
 
@@ -67,11 +66,7 @@ impl Modules {
     fn ready(&mut self, path: &Path, what: &str, slot: &str) -> Result<(PathBuf, Vec<u8>), Fatal> {
         let shown = path.display();
         let unusable = |why: String| Fatal::new(Exit::BadFile, format!("{what} {shown}: {why}"));
-        if let Some(why) = unusable_module_file(path) {
-            return Err(unusable(why));
-        }
-        let bytes =
-            std::fs::read(path).map_err(|error| unusable(format!("cannot read it: {error}")))?;
+        let bytes = read_module_file(path).map_err(unusable)?;
         let absolute = std::path::absolute(path)
             .map_err(|error| unusable(format!("no absolute path: {error}")))?;
         if path.extension().is_none_or(|ext| ext != "wat") {
@@ -132,10 +127,9 @@ fn one_line(error: &wat::Error) -> String {
 /// [`Exit::NoExport`], naming the functions it does export.
 fn check_exports(wasm: &Path, bytes: &[u8], exports: &[String]) -> Result<(), Fatal> {
     let shown = wasm.display();
-    let functions = exported_functions(bytes).map_err(|error| {
-        let message = format!("plugin {shown}: not a readable WebAssembly module: {error}");
-        Fatal::new(Exit::BadFile, message)
-    })?;
+    let surface = conformance::abi::Surface::read(bytes)
+        .map_err(|error| Fatal::new(Exit::BadFile, format!("plugin {shown}: {error:#}")))?;
+    let functions: Vec<String> = surface.exported_functions().map(str::to_owned).collect();
     let Some(missing) = exports.iter().find(|export| !functions.contains(export)) else {
         return Ok(());
     };
@@ -155,20 +149,4 @@ fn check_exports(wasm: &Path, bytes: &[u8], exports: &[String]) -> Result<(), Fa
     };
     let message = format!("plugin {shown} has no export `{missing}`; {exported}");
     Err(Fatal::new(Exit::NoExport, message))
-}
-
-/// The names of the functions a module exports, in its order.
-fn exported_functions(bytes: &[u8]) -> Result<Vec<String>, wasmparser::BinaryReaderError> {
-    let mut functions = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        if let Payload::ExportSection(reader) = payload? {
-            for export in reader {
-                let export = export?;
-                if matches!(export.kind, ExternalKind::Func | ExternalKind::FuncExact) {
-                    functions.push(export.name.to_owned());
-                }
-            }
-        }
-    }
-    Ok(functions)
 }
