@@ -138,10 +138,9 @@ impl Run {
         let known = self.known.reason(host.name(), language, name);
         // The case file and its snapshot, on this host, with this module.
         let key = key.map(|key| {
-            let read = |path: &Path| std::fs::read(path).unwrap_or_else(|_| b"\0absent".to_vec());
             let snapshot = self.scope.snapshots.join(format!("{name}.snap"));
-            key.part(&entry.file, &read(&entry.path))
-                .part("snapshot", &read(&snapshot))
+            key.path(&entry.file, &entry.path)
+                .path("snapshot", &snapshot)
                 .finish()
         });
         let spec = Spec {

@@ -92,9 +92,14 @@ impl Key {
     /// The contents of `root/relative`, or that it is absent: a snapshot not yet written is a
     /// state of its own.
     pub fn file(self, root: &Path, relative: &str) -> Key {
-        match std::fs::read(root.join(relative)) {
-            Ok(bytes) => self.part(relative, &bytes),
-            Err(_) => self.part(relative, b"\0absent"),
+        self.path(relative, &root.join(relative))
+    }
+
+    /// The contents of the file at `path` under `label`, or that it is absent.
+    pub fn path(self, label: &str, path: &Path) -> Key {
+        match std::fs::read(path) {
+            Ok(bytes) => self.part(label, &bytes),
+            Err(_) => self.part(label, b"\0absent"),
         }
     }
 
