@@ -54,6 +54,7 @@ pub struct KnownFailures {
 /// Each name of the table `table` (`<host>.<key>`) is one of `allowed` (a case, an attack or an
 /// export, as `what` says) and has a reason.
 fn check_listed(
+    file: &str,
     table: &str,
     what: &str,
     allowed: &[&str],
@@ -63,19 +64,19 @@ fn check_listed(
         let entry = format!("{table}.{name}");
         if !allowed.contains(&name.as_str()) {
             match what {
-                "case" => bail!("{KNOWN_FAILURES_FILE}: {entry}: no such case in tests/cases"),
+                "case" => bail!("{file}: {entry}: no such case in tests/cases"),
                 "attack" => bail!(
-                    "{KNOWN_FAILURES_FILE}: {entry}: no such attack; known: {}",
+                    "{file}: {entry}: no such attack; known: {}",
                     allowed.join(", ")
                 ),
                 _ => bail!(
-                    "{KNOWN_FAILURES_FILE}: {entry}: no such export; known: {}",
+                    "{file}: {entry}: no such export; known: {}",
                     allowed.join(", ")
                 ),
             }
         }
         if reason.trim().is_empty() {
-            bail!("{KNOWN_FAILURES_FILE}: {entry}: give the reason");
+            bail!("{file}: {entry}: give the reason");
         }
     }
     Ok(())
@@ -110,13 +111,7 @@ impl KnownFailures {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(error) => anyhow::bail!("cannot read {shown}: {error}"),
         };
-        // Every message of `parse` starts with the file's name.
-        Self::parse(&text, hosts, languages, &[], cases).map_err(|error| {
-            anyhow::anyhow!(
-                "{}",
-                error.to_string().replacen(KNOWN_FAILURES_FILE, shown, 1)
-            )
-        })
+        Self::parse_named(&text, shown, hosts, languages, &[], cases)
     }
 
     pub fn parse(
@@ -126,10 +121,22 @@ impl KnownFailures {
         hostile: &[&str],
         cases: &[String],
     ) -> anyhow::Result<Self> {
+        Self::parse_named(text, KNOWN_FAILURES_FILE, hosts, languages, hostile, cases)
+    }
+
+    /// Like [`KnownFailures::parse`], naming the list `file` in its messages.
+    pub fn parse_named(
+        text: &str,
+        file: &str,
+        hosts: &[&str],
+        languages: &[&str],
+        hostile: &[&str],
+        cases: &[String],
+    ) -> anyhow::Result<Self> {
         let tables: BTreeMap<String, BTreeMap<String, HostEntry>> =
             toml::from_str(text).map_err(|error| {
                 anyhow::anyhow!(
-                    "{KNOWN_FAILURES_FILE}: {} (tables are [<host>.<language>] of <case> = \"reason\", \
+                    "{file}: {} (tables are [<host>.<language>] of <case> = \"reason\", \
                      [<host>.{PROPERTY}] of <export> = \"reason\", and [<host>] with \
                      {FUZZ} = \"reason\")",
                     error.message().trim_end(),
@@ -138,15 +145,12 @@ impl KnownFailures {
         let mut known = KnownFailures::default();
         for (host, table) in tables {
             if !hosts.contains(&host.as_str()) && host != EVERY_HOST {
-                bail!(
-                    "{KNOWN_FAILURES_FILE}: unknown host `{host}`; known: {}",
-                    hosts.join(", ")
-                );
+                bail!("{file}: unknown host `{host}`; known: {}", hosts.join(", "));
             }
             for (key, entry) in table {
                 if host == EVERY_HOST && !languages.contains(&key.as_str()) {
                     bail!(
-                        "{KNOWN_FAILURES_FILE}: {EVERY_HOST}.{key}: [{EVERY_HOST}] holds a table per \
+                        "{file}: {EVERY_HOST}.{key}: [{EVERY_HOST}] holds a table per \
                          language only; known: {}",
                         languages.join(", ")
                     );
@@ -154,13 +158,13 @@ impl KnownFailures {
                 let (allowed, what): (Vec<&str>, &str) = match (&entry, key.as_str()) {
                     (HostEntry::Reason(reason), FUZZ) => {
                         if reason.trim().is_empty() {
-                            bail!("{KNOWN_FAILURES_FILE}: {host}.{key}: give the reason");
+                            bail!("{file}: {host}.{key}: give the reason");
                         }
                         known.fuzz.insert(host.clone(), reason.clone());
                         continue;
                     }
                     (HostEntry::Reason(_), _) => bail!(
-                        "{KNOWN_FAILURES_FILE}: {host}.{key}: only {FUZZ} takes a reason here; a \
+                        "{file}: {host}.{key}: only {FUZZ} takes a reason here; a \
                          language's cases go in [{host}.<language>]"
                     ),
                     (HostEntry::Table(_), PROPERTY) => (CONTRACT_EXPORTS.to_vec(), "export"),
@@ -176,7 +180,7 @@ impl KnownFailures {
                         )
                     }
                     (HostEntry::Table(_), table) if table.starts_with("attacks-") => bail!(
-                        "{KNOWN_FAILURES_FILE}: {host}.{table}: no hostile plugin language `{}`; known: {}",
+                        "{file}: {host}.{table}: no hostile plugin language `{}`; known: {}",
                         &table["attacks-".len()..],
                         hostile.join(", ")
                     ),
@@ -186,14 +190,14 @@ impl KnownFailures {
                         (cases.iter().map(String::as_str).collect(), "case")
                     }
                     (HostEntry::Table(_), language) => bail!(
-                        "{KNOWN_FAILURES_FILE}: {host}: unknown language `{language}`; known: {}",
+                        "{file}: {host}: unknown language `{language}`; known: {}",
                         languages.join(", ")
                     ),
                 };
                 let HostEntry::Table(listed) = entry else {
                     unreachable!("reasons were handled above");
                 };
-                check_listed(&format!("{host}.{key}"), what, &allowed, &listed)?;
+                check_listed(file, &format!("{host}.{key}"), what, &allowed, &listed)?;
                 known
                     .entries
                     .entry(host.clone())
