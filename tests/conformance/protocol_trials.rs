@@ -121,14 +121,17 @@ fn malformed_requests(host: &ProtocolHost, wasm: &Path) -> Result<(), String> {
     still_answers(host, wasm)
 }
 
+/// A good request line with `id`, spoilt by `edit`.
+fn spoil(wasm: &Path, id: u64, edit: &dyn Fn(&mut Value)) -> String {
+    let mut request = good(id, wasm);
+    edit(&mut request);
+    request.to_string()
+}
+
 /// Lines a host must refuse: what is wrong with each, the line, the error kind and the id the
 /// answer must carry.
 fn spoilt_requests(wasm: &Path) -> Vec<(&'static str, String, ErrorKind, Option<u64>)> {
-    let spoil = |id: u64, edit: &dyn Fn(&mut Value)| {
-        let mut request = good(id, wasm);
-        edit(&mut request);
-        request.to_string()
-    };
+    let spoil = |id: u64, edit: &dyn Fn(&mut Value)| spoil(wasm, id, edit);
     let mut spoilt = vec![
         (
             "a line that is not JSON",
@@ -205,11 +208,7 @@ fn spoilt_requests(wasm: &Path) -> Vec<(&'static str, String, ErrorKind, Option<
 
 /// Lines of version 3's own that a host must refuse: a line nested too deep, and bad links.
 fn spoilt_links(wasm: &Path) -> Vec<(&'static str, String, ErrorKind, Option<u64>)> {
-    let spoil = |id: u64, edit: &dyn Fn(&mut Value)| {
-        let mut request = good(id, wasm);
-        edit(&mut request);
-        request.to_string()
-    };
+    let spoil = |id: u64, edit: &dyn Fn(&mut Value)| spoil(wasm, id, edit);
     vec![
         (
             "a line nested 200,000 arrays deep",
